@@ -1,0 +1,268 @@
+import Foundation
+import Logging
+import TOMLKit
+
+/// How hard SQLite works to keep a committed transaction across a power cut.
+///
+/// `normal` (the default) in WAL mode never corrupts the database; a power cut may lose the last
+/// transactions committed before the cut that the OS had not yet written. `full` fsyncs the WAL
+/// on every commit, so a 2xx means the data is on disk even if the power goes at once.
+/// See https://www.sqlite.org/pragma.html#pragma_synchronous
+public enum SynchronousMode: String, Sendable {
+    case normal
+    case full
+}
+
+/// Frontdesk's whole configuration, resolved from flags > environment > TOML file > defaults.
+public struct FrontdeskConfig: Sendable {
+    public var host: String
+    public var port: Int
+    /// The address visitors and agents use, e.g. `https://desk.example.com`; empty when unknown.
+    public var publicURL: String
+    /// Origins of the sites that embed the widget; they may call the public API cross-origin.
+    public var siteOrigins: [String]
+    /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    public var trustedProxies: [String]
+    /// Largest public JSON body, in KiB.
+    public var maxBodyKiB: Int
+    /// How long a graceful shutdown waits for requests in flight.
+    public var drainSeconds: Int
+    public var dataDirectory: String
+    public var synchronous: SynchronousMode
+    public var logLevel: Logger.Level
+    public var logDirectory: String
+    public var logMaxSizeMiB: Int
+    public var logKeepFiles: Int
+    /// Serve `Resources/` from this folder instead of the embedded copy (development).
+    public var assetsDirectory: String?
+    public var demo: Bool
+
+    /// The main database file.
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("frontdesk.sqlite") }
+    public var maxBodyBytes: Int { maxBodyKiB * 1024 }
+
+    /// The catalogue of settings; the single source for parsing, `--print-defaults` and the README.
+    package static let specs: [SettingSpec] = [
+        SettingSpec(key: "server.host", env: "FRONTDESK_HOST", kind: .string, defaultValue: .string("127.0.0.1"),
+                    doc: "Address to listen on. Use 0.0.0.0 to listen on every interface (normally behind a TLS proxy)."),
+        SettingSpec(key: "server.port", env: "FRONTDESK_PORT", kind: .integer(0...65535), defaultValue: .integer(8080),
+                    doc: "TCP port to listen on (0 picks a free port)."),
+        SettingSpec(key: "server.public_url", env: "FRONTDESK_PUBLIC_URL", kind: .string, defaultValue: .string(""),
+                    doc: "The URL visitors and agents reach Frontdesk at, e.g. \"https://desk.example.com\"; used in mails and printed links."),
+        SettingSpec(key: "server.site_origins", env: "FRONTDESK_SITE_ORIGINS", kind: .stringList, defaultValue: .stringList([]),
+                    doc: "Origins of the sites that embed the widget, e.g. [\"https://www.example.com\"]; they may call the public API cross-origin."),
+        SettingSpec(key: "server.trusted_proxies", env: "FRONTDESK_TRUSTED_PROXIES", kind: .stringList, defaultValue: .stringList([]),
+                    doc: "Addresses of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed."),
+        SettingSpec(key: "server.max_body_kib", env: "FRONTDESK_MAX_BODY_KIB", kind: .integer(1...10_240), defaultValue: .integer(64),
+                    doc: "Largest request body the public JSON API accepts, in KiB; larger bodies get 413."),
+        SettingSpec(key: "server.drain_seconds", env: "FRONTDESK_DRAIN_SECONDS", kind: .integer(1...300), defaultValue: .integer(8),
+                    doc: "On SIGTERM, how long requests in flight may take to finish before the process exits."),
+        SettingSpec(key: "storage.data_dir", env: "FRONTDESK_DATA_DIR", kind: .string, defaultValue: .string("./frontdesk-data"),
+                    doc: "Folder for the database, state snapshots, the mail spool and backups; created if missing."),
+        SettingSpec(key: "storage.synchronous", env: "FRONTDESK_SYNCHRONOUS", kind: .choice(["normal", "full"]), defaultValue: .string("normal"),
+                    doc: "\"normal\": a power cut may lose the last commits but never corrupts data; \"full\": every acknowledged write survives a power cut, at some cost in write throughput."),
+        SettingSpec(key: "log.level", env: "FRONTDESK_LOG_LEVEL", kind: .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"]), defaultValue: .string("info"),
+                    doc: "Lowest level written to the log."),
+        SettingSpec(key: "log.dir", env: "FRONTDESK_LOG_DIR", kind: .string, defaultValue: .string(""),
+                    doc: "Folder for frontdesk.log and its rotated, gzip-compressed predecessors; empty means <data_dir>/logs."),
+        SettingSpec(key: "log.max_size_mib", env: "FRONTDESK_LOG_MAX_SIZE_MIB", kind: .integer(1...4096), defaultValue: .integer(10),
+                    doc: "Rotate frontdesk.log when it grows past this size, in MiB."),
+        SettingSpec(key: "log.keep", env: "FRONTDESK_LOG_KEEP", kind: .integer(0...1000), defaultValue: .integer(5),
+                    doc: "How many rotated log files to keep."),
+        SettingSpec(key: "assets.dir", env: "FRONTDESK_ASSETS_DIR", kind: .string, defaultValue: .string(""),
+                    doc: "Serve the widget, console and documents from this Resources/ folder instead of the copy inside the binary (for development)."),
+        SettingSpec(key: "demo.enabled", env: "FRONTDESK_DEMO", kind: .boolean, defaultValue: .boolean(false),
+                    doc: "Seed demo content and serve the demo site at /demo."),
+    ]
+
+    /// Resolves the configuration from its four sources and reports every problem at once.
+    ///
+    /// - Parameters:
+    ///   - file: a TOML file, or nil for none.
+    ///   - environment: usually `ProcessInfo.processInfo.environment`.
+    ///   - flags: values given on the command line, keyed by setting key (`server.port`), as typed.
+    public static func load(file: String?, environment: [String: String], flags: [String: String] = [:]) throws -> FrontdeskConfig {
+        var values: [String: SettingValue] = Dictionary(uniqueKeysWithValues: specs.map { ($0.key, $0.defaultValue) })
+        var problems: [ConfigProblem] = []
+        let specByKey = Dictionary(uniqueKeysWithValues: specs.map { ($0.key, $0) })
+
+        if let file {
+            let (fileValues, fileProblems) = readTOML(path: file)
+            problems += fileProblems
+            values.merge(fileValues) { $1 }
+        }
+        for spec in specs {
+            guard let raw = environment[spec.env] else { continue }
+            switch spec.parse(raw: raw) {
+            case .success(let value): values[spec.key] = value
+            case .failure(let reason): problems.append(ConfigProblem(key: spec.key, source: "environment variable \(spec.env)", reason: reason))
+            }
+        }
+        for (key, raw) in flags.sorted(by: { $0.key < $1.key }) {
+            guard let spec = specByKey[key] else { continue }
+            switch spec.parse(raw: raw) {
+            case .success(let value): values[key] = value
+            case .failure(let reason): problems.append(ConfigProblem(key: key, source: "flag --\(spec.name.replacingOccurrences(of: "_", with: "-"))", reason: reason))
+            }
+        }
+
+        let config = FrontdeskConfig(values: values)
+        problems += config.semanticProblems(source: file ?? "configuration")
+        if !problems.isEmpty { throw ConfigErrors(problems: problems) }
+        return config
+    }
+
+    /// The defaults alone: what `frontdesk serve` uses with no file, flags or environment.
+    public static var defaults: FrontdeskConfig {
+        FrontdeskConfig(values: Dictionary(uniqueKeysWithValues: specs.map { ($0.key, $0.defaultValue) }))
+    }
+
+    init(values: [String: SettingValue]) {
+        func string(_ key: String) -> String { if case .string(let s) = values[key] { return s }; return "" }
+        func int(_ key: String) -> Int { if case .integer(let i) = values[key] { return i }; return 0 }
+        func bool(_ key: String) -> Bool { if case .boolean(let b) = values[key] { return b }; return false }
+        func list(_ key: String) -> [String] { if case .stringList(let l) = values[key] { return l }; return [] }
+        host = string("server.host")
+        port = int("server.port")
+        publicURL = string("server.public_url")
+        siteOrigins = list("server.site_origins").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        trustedProxies = list("server.trusted_proxies")
+        maxBodyKiB = int("server.max_body_kib")
+        drainSeconds = int("server.drain_seconds")
+        dataDirectory = string("storage.data_dir")
+        synchronous = SynchronousMode(rawValue: string("storage.synchronous")) ?? .normal
+        logLevel = Logger.Level(rawValue: string("log.level")) ?? .info
+        let logDir = string("log.dir")
+        logDirectory = logDir.isEmpty ? (dataDirectory as NSString).appendingPathComponent("logs") : logDir
+        logMaxSizeMiB = int("log.max_size_mib")
+        logKeepFiles = int("log.keep")
+        let assets = string("assets.dir")
+        assetsDirectory = assets.isEmpty ? nil : assets
+        demo = bool("demo.enabled")
+    }
+
+    /// Checks that need more than a type: origins that are origins, a non-empty host.
+    func semanticProblems(source: String) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        if host.isEmpty { problems.append(ConfigProblem(key: "server.host", source: source, reason: .invalid("must not be empty"))) }
+        if dataDirectory.isEmpty { problems.append(ConfigProblem(key: "storage.data_dir", source: source, reason: .invalid("must not be empty"))) }
+        for origin in siteOrigins where !Self.isOrigin(origin) {
+            problems.append(ConfigProblem(key: "server.site_origins", source: source,
+                                          reason: .invalid("has \"\(origin)\", which is not an origin like \"https://www.example.com\" (scheme, host and optional port; no path)")))
+        }
+        if !publicURL.isEmpty, URL(string: publicURL)?.host == nil || !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
+            problems.append(ConfigProblem(key: "server.public_url", source: source, reason: .invalid("must be an http:// or https:// URL, found \"\(publicURL)\"")))
+        }
+        return problems
+    }
+
+    static func isOrigin(_ s: String) -> Bool {
+        guard let url = URL(string: s), let scheme = url.scheme, scheme == "http" || scheme == "https", url.host != nil else { return false }
+        return url.path.isEmpty && url.query == nil && url.fragment == nil
+    }
+
+    /// Reads a TOML file into setting values, collecting every unknown key and type error.
+    static func readTOML(path: String) -> ([String: SettingValue], [ConfigProblem]) {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            return ([:], [ConfigProblem(key: path, source: path, reason: .unreadable((error as NSError).localizedDescription))])
+        }
+        let table: TOMLTable
+        do {
+            table = try TOMLTable(string: text)
+        } catch let error as TOMLParseError {
+            return ([:], [ConfigProblem(key: path, source: path, reason: .syntax("TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)"))])
+        } catch {
+            return ([:], [ConfigProblem(key: path, source: path, reason: .syntax("TOML syntax error: \(error)"))])
+        }
+        var values: [String: SettingValue] = [:]
+        var problems: [ConfigProblem] = []
+        let specByKey = Dictionary(uniqueKeysWithValues: specs.map { ($0.key, $0) })
+        let sections = Set(specs.map(\.section))
+        for sectionName in table.keys.sorted() {
+            guard sections.contains(sectionName), let section = table[sectionName]?.table else {
+                problems.append(ConfigProblem(key: sectionName, source: path, reason: .unknownKey(suggestion: suggestion(for: sectionName, among: Array(sections)))))
+                continue
+            }
+            for name in section.keys.sorted() {
+                let key = "\(sectionName).\(name)"
+                guard let spec = specByKey[key], let raw = section[name] else {
+                    problems.append(ConfigProblem(key: key, source: path, reason: .unknownKey(suggestion: suggestion(for: key, among: specs.map(\.key)))))
+                    continue
+                }
+                switch tomlValue(raw, spec: spec) {
+                case .success(let value): values[key] = value
+                case .failure(let reason): problems.append(ConfigProblem(key: key, source: path, reason: reason))
+                }
+            }
+        }
+        return (values, problems)
+    }
+
+    static func tomlValue(_ raw: any TOMLValueConvertible, spec: SettingSpec) -> Result<SettingValue, ConfigProblem.Reason> {
+        let found = "\(raw.type.description) \(raw.debugDescription)"
+        switch spec.kind {
+        case .string:
+            guard let s = raw.string else { return .failure(.wrongType(expected: spec.kind.expectation, found: found)) }
+            return .success(.string(s))
+        case .integer:
+            guard let i = raw.int else { return .failure(.wrongType(expected: spec.kind.expectation, found: found)) }
+            return spec.parse(raw: String(i))
+        case .boolean:
+            guard let b = raw.bool else { return .failure(.wrongType(expected: spec.kind.expectation, found: found)) }
+            return .success(.boolean(b))
+        case .stringList:
+            guard let array = raw.array else { return .failure(.wrongType(expected: spec.kind.expectation, found: found)) }
+            var items: [String] = []
+            for element in array {
+                guard let s = element.string else { return .failure(.wrongType(expected: spec.kind.expectation, found: found)) }
+                items.append(s)
+            }
+            return .success(.stringList(items))
+        case .choice:
+            guard let s = raw.string else { return .failure(.wrongType(expected: spec.kind.expectation, found: found)) }
+            return spec.parse(raw: s)
+        }
+    }
+
+    /// The closest known key within two edits, to turn a typo into a fix.
+    static func suggestion(for key: String, among candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, editDistance(key, $0)) }.filter { $0.1 <= 2 }
+        return scored.min { $0.1 < $1.1 }?.0
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        var previous = Array(0...b.count)
+        for i in 1...a.count {
+            var current = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+
+    /// A TOML file documenting every setting with its default, each line commented out.
+    public static func defaultsDocument() -> String {
+        var out = """
+        # Frontdesk configuration.
+        # Precedence: command-line flags > environment (FRONTDESK_...) > this file > built-in defaults.
+        # Every setting below shows its default; uncomment a line to change it.
+
+        """
+        var currentSection = ""
+        for spec in specs {
+            if spec.section != currentSection {
+                currentSection = spec.section
+                out += "\n[\(currentSection)]\n"
+            }
+            out += "# \(spec.doc)\n# Environment: \(spec.env)\n# \(spec.name) = \(spec.defaultValue.tomlLiteral)\n\n"
+        }
+        return out
+    }
+}

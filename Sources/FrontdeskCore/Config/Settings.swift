@@ -1,0 +1,124 @@
+import Foundation
+
+/// The kind of value a setting holds, and how to read it from TOML, the environment or a flag.
+package enum SettingKind: Sendable, Equatable {
+    case string
+    case integer(ClosedRange<Int>)
+    case boolean
+    case stringList
+    case choice([String])
+
+    /// The words used in error messages: "expected an integer from 1 to 65535".
+    var expectation: String {
+        switch self {
+        case .string: return "a string"
+        case .integer(let range): return "an integer from \(range.lowerBound) to \(range.upperBound)"
+        case .boolean: return "true or false"
+        case .stringList: return "an array of strings"
+        case .choice(let words): return "one of " + words.map { "\"\($0)\"" }.joined(separator: ", ")
+        }
+    }
+}
+
+/// A setting's value, whatever its source.
+package enum SettingValue: Sendable, Equatable {
+    case string(String)
+    case integer(Int)
+    case boolean(Bool)
+    case stringList([String])
+
+    /// The value as TOML source, for `check-config --print-defaults`.
+    var tomlLiteral: String {
+        switch self {
+        case .string(let s): return tomlQuoted(s)
+        case .integer(let i): return String(i)
+        case .boolean(let b): return b ? "true" : "false"
+        case .stringList(let list): return "[" + list.map(tomlQuoted).joined(separator: ", ") + "]"
+        }
+    }
+}
+
+func tomlQuoted(_ s: String) -> String {
+    "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+}
+
+/// One configuration setting: its TOML key (`section.name`), its environment variable, its kind,
+/// its default and the sentence that documents it.
+package struct SettingSpec: Sendable {
+    package let key: String
+    package let env: String
+    package let kind: SettingKind
+    package let defaultValue: SettingValue
+    package let doc: String
+
+    package var section: String { String(key.split(separator: ".").first!) }
+    package var name: String { String(key.split(separator: ".").last!) }
+
+    /// Reads a raw string from the environment or a flag; lists are comma-separated.
+    package func parse(raw: String) -> Result<SettingValue, ConfigProblem.Reason> {
+        switch kind {
+        case .string:
+            return .success(.string(raw))
+        case .integer(let range):
+            guard let value = Int(raw.trimmingCharacters(in: .whitespaces)) else { return .failure(.wrongType(expected: kind.expectation, found: "\"\(raw)\"")) }
+            guard range.contains(value) else { return .failure(.outOfRange(expected: kind.expectation, found: String(value))) }
+            return .success(.integer(value))
+        case .boolean:
+            switch raw.lowercased() {
+            case "true", "1", "yes", "on": return .success(.boolean(true))
+            case "false", "0", "no", "off": return .success(.boolean(false))
+            default: return .failure(.wrongType(expected: kind.expectation, found: "\"\(raw)\""))
+            }
+        case .stringList:
+            let items = raw.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            return .success(.stringList(items))
+        case .choice(let words):
+            let word = raw.lowercased()
+            guard words.contains(word) else { return .failure(.wrongType(expected: kind.expectation, found: "\"\(raw)\"")) }
+            return .success(.string(word))
+        }
+    }
+}
+
+/// One thing wrong with the configuration, naming the key and where it came from.
+package struct ConfigProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    package enum Reason: Error, Sendable, Equatable {
+        case unknownKey(suggestion: String?)
+        case wrongType(expected: String, found: String)
+        case outOfRange(expected: String, found: String)
+        case invalid(String)
+        case unreadable(String)
+        case syntax(String)
+    }
+
+    /// `server.port`, or the file itself for syntax errors.
+    package let key: String
+    /// `/etc/frontdesk/frontdesk.toml`, `environment variable FRONTDESK_PORT`, `flag --port`.
+    package let source: String
+    package let reason: Reason
+
+    package var description: String {
+        switch reason {
+        case .unknownKey(let suggestion):
+            return "\(source): unknown key \"\(key)\"" + (suggestion.map { " (did you mean \"\($0)\"?)" } ?? "")
+        case .wrongType(let expected, let found):
+            return "\(source): \"\(key)\" must be \(expected), found \(found)"
+        case .outOfRange(let expected, let found):
+            return "\(source): \"\(key)\" must be \(expected), found \(found)"
+        case .invalid(let message):
+            return "\(source): \"\(key)\" \(message)"
+        case .unreadable(let message):
+            return "\(source): cannot read the file: \(message)"
+        case .syntax(let message):
+            return "\(source): \(message)"
+        }
+    }
+}
+
+/// Every problem found in one configuration, reported together so a site owner fixes them in one pass.
+package struct ConfigErrors: Error, Sendable, CustomStringConvertible {
+    package let problems: [ConfigProblem]
+    package var description: String {
+        "configuration has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}

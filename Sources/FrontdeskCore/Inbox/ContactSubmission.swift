@@ -1,0 +1,123 @@
+import Foundation
+import GRDB
+
+/// A message a visitor sent through a contact form (table `contact_submissions`).
+public struct ContactSubmission: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "contact_submissions"
+
+    public var id: Int64?
+    public var form: String
+    public var name: String
+    public var email: String
+    public var subject: String?
+    public var message: String
+    /// Extra form fields as a JSON object of strings.
+    public var fields: String
+    /// `new` until an agent marks it `processed`.
+    public var status: String
+    public var pageURL: String?
+    public var userAgent: String?
+    public var createdAt: String
+    public var processedAt: String?
+
+    public enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let status = Column(CodingKeys.status)
+        static let createdAt = Column(CodingKeys.createdAt)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, form, name, email, subject, message, fields, status
+        case pageURL = "page_url"
+        case userAgent = "user_agent"
+        case createdAt = "created_at"
+        case processedAt = "processed_at"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+}
+
+/// A validated contact form submission, ready to store.
+public struct NewContactSubmission: Sendable, Equatable {
+    public var name: String
+    public var email: String
+    public var subject: String?
+    public var message: String
+    public var fields: [String: String]
+    public var pageURL: String?
+
+    /// Limits, documented in the OpenAPI document and enforced here.
+    public enum Limits {
+        public static let name = 200
+        public static let subject = 200
+        public static let message = 10_000
+        public static let extraFields = 20
+        public static let extraFieldValue = 2_000
+        public static let pageURL = 2_048
+    }
+
+    /// The JSON field names the endpoint accepts.
+    public static let fieldNames: Set<String> = ["name", "email", "subject", "message", "fields", "pageUrl"]
+
+    /// Validates a JSON object, reporting every bad field together.
+    public init(json: [String: JSONValue]) throws {
+        var reader = FieldReader(json, allowed: Self.fieldNames)
+        let name = reader.text("name", required: true, maxLength: Limits.name)
+        let email = reader.email("email", required: true)
+        let subject = reader.text("subject", required: false, maxLength: Limits.subject)
+        let message = reader.text("message", required: true, maxLength: Limits.message, multiline: true)
+        let fields = reader.stringMap("fields", maxEntries: Limits.extraFields, maxValueLength: Limits.extraFieldValue)
+        let pageURL = reader.text("pageUrl", required: false, maxLength: Limits.pageURL)
+        try reader.validate()
+        self.name = name!
+        self.email = email!
+        self.subject = subject
+        self.message = message!
+        self.fields = fields ?? [:]
+        self.pageURL = pageURL
+    }
+}
+
+/// Stores and reads contact submissions; the only place that knows their SQL.
+public struct ContactStore: Sendable {
+    let database: AppDatabase
+
+    public init(database: AppDatabase) {
+        self.database = database
+    }
+
+    /// Stores a submission; returns once the transaction committed.
+    public func submit(_ input: NewContactSubmission, userAgent: String?, now: Date) async throws -> ContactSubmission {
+        let fieldsJSON = String(decoding: try JSONEncoder.sorted.encode(input.fields), as: UTF8.self)
+        let record = ContactSubmission(
+            id: nil, form: "default", name: input.name, email: input.email, subject: input.subject,
+            message: input.message, fields: fieldsJSON, status: "new", pageURL: input.pageURL,
+            userAgent: userAgent.map { String($0.prefix(512)) }, createdAt: Timestamps.iso8601Milliseconds(now), processedAt: nil)
+        return try await database.writer.write { db in
+            var inserted = record
+            try inserted.insert(db)
+            return inserted
+        }
+    }
+
+    /// How many submissions are stored.
+    public func count() async throws -> Int {
+        try await database.pool.read { db in try ContactSubmission.fetchCount(db) }
+    }
+
+    /// One submission by id.
+    public func find(id: Int64) async throws -> ContactSubmission? {
+        try await database.pool.read { db in try ContactSubmission.fetchOne(db, key: id) }
+    }
+}
+
+extension JSONEncoder {
+    /// Stable key order, so stored JSON compares and diffs cleanly.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import GRDB
+import Logging
+import Metrics
+
+/// The main SQLite database: one WAL-mode `DatabasePool` (one writer, a pool of readers)
+/// plus the group-commit writer every feature's store writes through.
+///
+/// Analytics and tracking will live in a second file (`analytics.sqlite`) with its own
+/// `AppDatabase`, so high-volume beacons never contend with what people wrote.
+public final class AppDatabase: Sendable {
+    /// Readers (and, for migrations and maintenance, the writer).
+    public let pool: DatabasePool
+    /// The path of the database file.
+    public let path: String
+    /// Every feature write goes through here: concurrent writes share one transaction.
+    public let writer: GroupCommitWriter
+
+    /// Opens (creating if needed) the database at `path` with Frontdesk's pragmas.
+    ///
+    /// - `journal_mode=WAL` (GRDB's `DatabasePool` sets it): readers never block the writer.
+    /// - `synchronous`: see `SynchronousMode`; in WAL mode NORMAL is corruption-safe.
+    /// - `busy_timeout` 5 s: a second process (`frontdesk backup`, `sqlite3`) waits rather than fails.
+    /// - `foreign_keys=ON`.
+    public init(path: String, synchronous: SynchronousMode = .normal, logger: Logger = Logger(label: "frontdesk.db"),
+                metrics: any MetricsFactory = NOOPMetricsHandler.instance) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(5)
+        configuration.maximumReaderCount = 4
+        configuration.label = "frontdesk"
+        let syncPragma = synchronous == .full ? "FULL" : "NORMAL"
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(syncPragma)")
+        }
+        self.path = path
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        self.writer = GroupCommitWriter(pool: pool, logger: logger, metrics: metrics)
+    }
+
+    /// Applies every migration not yet applied. Safe to run on every start.
+    public func migrate() throws {
+        try Migrations.migrator.migrate(pool)
+    }
+
+    /// Whether every known migration has been applied.
+    public func migrationsComplete() async throws -> Bool {
+        try await pool.read { db in try Migrations.migrator.hasCompletedMigrations(db) }
+    }
+
+    /// True when the writer lock can be taken: the file is writable and not wedged.
+    public func isWritable() async -> Bool {
+        do {
+            try await pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) { .rollback }
+            }
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// The journal mode in force, e.g. "wal".
+    public func journalMode() async throws -> String {
+        try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// Flushes the WAL into the main file and closes every connection.
+    public func close() throws {
+        try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+        try pool.close()
+    }
+}

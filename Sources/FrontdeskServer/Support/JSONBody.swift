@@ -1,0 +1,87 @@
+import FrontdeskCore
+import Foundation
+import Hummingbird
+import NIOCore
+
+extension Request {
+    /// Reads the body as one JSON object, enforcing the size limit (413), the content type (415)
+    /// and JSON syntax (400 naming the place), and returning the object for field-level validation.
+    func jsonObject(context: AppRequestContext) async throws -> [String: JSONValue] {
+        let contentType = headers[.contentType]?.lowercased() ?? ""
+        let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
+            throw FrontdeskError(.unsupportedMediaType, code: "unsupported_media_type",
+                                 message: "Send the body as application/json" + (mediaType.isEmpty ? " (the Content-Type header is missing)." : ", not \(mediaType)."))
+        }
+        if let declared = headers[.contentLength].flatMap(Int.init), declared > context.maxUploadSize {
+            throw Self.tooLarge(limit: context.maxUploadSize)
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: context.maxUploadSize)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw Self.tooLarge(limit: context.maxUploadSize)
+        }
+        let data = Data(buffer: buffer)
+        guard !data.isEmpty else {
+            throw FrontdeskError(.badRequest, code: "malformed_json", message: "The request body is empty; send a JSON object.")
+        }
+        let value: JSONValue
+        do {
+            value = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw FrontdeskError(.badRequest, code: "malformed_json", message: "The request body is not valid JSON: \(Self.describe(error, in: data))",
+                                 details: Self.location(of: error, in: data))
+        }
+        guard case .object(let object) = value else {
+            throw FrontdeskError(.badRequest, code: "malformed_json", message: "The request body must be a JSON object, not \(value.typeName).")
+        }
+        return object
+    }
+
+    static func tooLarge(limit: Int) -> FrontdeskError {
+        FrontdeskError(.payloadTooLarge, code: "payload_too_large",
+                       message: "The request body is larger than the \(limit / 1024) KiB this endpoint accepts.",
+                       details: ["limitBytes": String(limit)])
+    }
+
+    /// The parser's complaint, e.g. "invalid value at line 2, column 11".
+    static func describe(_ error: any Error, in data: Data) -> String {
+        let location = location(of: error, in: data)
+        if let line = location["line"], let column = location["column"] {
+            return "invalid value at line \(line), column \(column)."
+        }
+        return "it could not be parsed."
+    }
+
+    /// `{"line": "2", "column": "11", "offset": "24"}`: where the JSON parser gave up.
+    /// JSONDecoder on Linux does not say; JSONSerialization reports a character offset.
+    static func location(of error: any Error, in data: Data) -> [String: String] {
+        var offset: Int?
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        } catch {
+            let text = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
+            if let range = text.range(of: "character ") {
+                offset = Int(text[range.upperBound...].prefix { $0.isNumber })
+            }
+        }
+        guard let offset else { return [:] }
+        var line = 1, column = 1
+        for (index, byte) in data.enumerated() {
+            if index >= offset { break }
+            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else if byte & 0xC0 != 0x80 { column += 1 }
+        }
+        return ["line": String(line), "column": String(column), "offset": String(offset)]
+    }
+}
+
+extension Response {
+    /// A JSON response with the API encoder.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
+        let data = try JSONEncoder.api.encode(value)
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}

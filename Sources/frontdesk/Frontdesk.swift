@@ -1,0 +1,38 @@
+import ArgumentParser
+import FrontdeskCore
+
+/// The `frontdesk` command: one binary for the whole front desk.
+@main
+struct Frontdesk: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "frontdesk",
+        abstract: "Live chat, forms, newsletter, tickets and visitor analytics for a small website, in one binary.",
+        discussion: """
+        Start with `frontdesk serve`: it needs no configuration, keeps its data in ./frontdesk-data
+        and listens on http://127.0.0.1:8080/.
+        """,
+        version: FrontdeskVersion.current,
+        subcommands: [Serve.self, Migrate.self, CheckConfig.self, Version.self]
+    )
+}
+
+/// Options every command that opens the data directory shares.
+struct DataOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("TOML configuration file.", valueName: "file"))
+    var config: String?
+
+    @Option(name: .long, help: ArgumentHelp("Data directory (database, snapshots, mail spool, backups). Default: ./frontdesk-data", valueName: "dir"))
+    var dataDir: String?
+
+    /// Setting keys given as flags, for `FrontdeskConfig.load`.
+    var flagValues: [String: String] {
+        var values: [String: String] = [:]
+        if let dataDir { values["storage.data_dir"] = dataDir }
+        return values
+    }
+
+    /// The configuration file: `--config`, else `FRONTDESK_CONFIG`.
+    func configFile(environment: [String: String]) -> String? {
+        config ?? environment["FRONTDESK_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import FrontdeskCore
+
+/// `frontdesk migrate`: applies pending database migrations and exits.
+struct Migrate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or upgrade the database, then exit.",
+        discussion: """
+        `serve` migrates on start too; run this to upgrade ahead of a restart or to check a data directory.
+
+        Examples:
+          frontdesk migrate
+          frontdesk migrate --data-dir /var/lib/frontdesk
+        """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: data.flagValues)
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous)
+        try database.migrate()
+        let mode = try await database.journalMode()
+        try database.close()
+        print("Database \(config.databasePath) is up to date (journal mode \(mode)).")
+    }
+}
+
+/// `frontdesk check-config`: reports every problem in a configuration file.
+struct CheckConfig: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check-config",
+        abstract: "Check a configuration file and report every problem in it.",
+        discussion: """
+        Exits 0 when the file (with the environment's FRONTDESK_… variables) is valid, 2 otherwise.
+
+        Examples:
+          frontdesk check-config --config /etc/frontdesk/frontdesk.toml
+          frontdesk check-config --print-defaults > frontdesk.toml
+        """
+    )
+
+    @Option(help: ArgumentHelp("TOML configuration file to check.", valueName: "file"))
+    var config: String?
+
+    @Flag(help: "Print a configuration file that documents every setting with its default, and exit.")
+    var printDefaults = false
+
+    func validate() throws {
+        if config == nil && !printDefaults {
+            throw ValidationError("Name the file to check with --config FILE (or use --print-defaults).")
+        }
+    }
+
+    func run() async throws {
+        if printDefaults {
+            print(FrontdeskConfig.defaultsDocument(), terminator: "")
+            return
+        }
+        let environment = ProcessInfo.processInfo.environment
+        let resolved = try loadConfigOrExit(file: config, environment: environment, flags: [:])
+        print("\(config ?? "configuration") is valid: listening on \(resolved.host):\(resolved.port), data in \(resolved.dataDirectory).")
+    }
+}
+
+/// `frontdesk version`.
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the version.", discussion: "Example:\n  frontdesk version")
+
+    func run() {
+        print("frontdesk \(FrontdeskVersion.current)")
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import FrontdeskCore
+import FrontdeskServer
+
+/// `frontdesk serve`: runs the server until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run Frontdesk.",
+        discussion: """
+        With no flags and no file, Frontdesk creates ./frontdesk-data, migrates the database and
+        listens on http://127.0.0.1:8080/. Precedence: flags > environment (FRONTDESK_…) > TOML file > defaults.
+
+        Examples:
+          frontdesk serve
+          frontdesk serve --demo                      # an offline demo with a sample site at /demo
+          frontdesk serve --port 9000 --data-dir /srv/frontdesk
+          frontdesk serve --config /etc/frontdesk/frontdesk.toml
+          FRONTDESK_PORT=9000 frontdesk serve
+        """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: ArgumentHelp("Address to listen on. Default: 127.0.0.1", valueName: "host"))
+    var host: String?
+
+    @Option(help: ArgumentHelp("Port to listen on (0 picks a free one). Default: 8080", valueName: "port"))
+    var port: String?
+
+    @Flag(help: "Seed demo content and serve a demo site at /demo.")
+    var demo = false
+
+    @Option(help: ArgumentHelp("Serve Resources/ from this folder instead of the copy in the binary (development).", valueName: "dir"))
+    var assetsDir: String?
+
+    @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
+    var logLevel: String?
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var flags = data.flagValues
+        if let host { flags["server.host"] = host }
+        if let port { flags["server.port"] = port }
+        if demo { flags["demo.enabled"] = "true" }
+        if let assetsDir { flags["assets.dir"] = assetsDir }
+        if let logLevel { flags["log.level"] = logLevel }
+        let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: flags)
+
+        let runtime: FrontdeskRuntime
+        do {
+            runtime = try FrontdeskRuntime.open(config, echoLogsToStderr: isatty(STDERR_FILENO) == 1)
+            try await runtime.prepare()
+        } catch {
+            printError("frontdesk: cannot start: \(error)\n  data directory: \(config.dataDirectory)")
+            throw ExitCode(1)
+        }
+        runtime.logger.info("starting", metadata: ["version": "\(FrontdeskVersion.current)", "data_dir": "\(config.dataDirectory)",
+                                                   "synchronous": "\(config.synchronous.rawValue)"])
+        try await runFrontdesk(runtime) { host, port in
+            let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+            var lines = [
+                "Frontdesk \(FrontdeskVersion.current) is ready at \(base)",
+                "  health:   \(base)healthz",
+                "  API docs: \(base)api/openapi.json",
+            ]
+            if config.demo { lines.append("  demo:     \(base)demo") }
+            lines.append("  data:     \(config.dataDirectory)   logs: \(config.logDirectory)/frontdesk.log")
+            lines.append("Next: embed <script src=\"\(config.publicURL.isEmpty ? base : config.publicURL + "/")widget.js\" defer></script> in your site. Stop with Ctrl-C.")
+            FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
+        }
+        runtime.logger.info("stopped")
+        runtime.logFile?.flush()
+    }
+}
+
+/// Loads the configuration, or prints every problem and exits with status 2.
+func loadConfigOrExit(file: String?, environment: [String: String], flags: [String: String]) throws -> FrontdeskConfig {
+    do {
+        return try FrontdeskConfig.load(file: file, environment: environment, flags: flags)
+    } catch let errors as ConfigErrors {
+        printError("frontdesk: \(errors)")
+        throw ExitCode(2)
+    }
+}
+
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
