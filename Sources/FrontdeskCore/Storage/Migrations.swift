@@ -34,6 +34,20 @@ enum Migrations {
                 CREATE INDEX contact_submissions_status_created ON contact_submissions(status, created_at);
                 """)
         }
+        migrator.registerMigration("0003-accounts") { db in
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    name TEXT NOT NULL DEFAULT '',
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'agent')),
+                    password_hash TEXT NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL
+                ) STRICT
+                """)
+        }
         return migrator
     }
 }

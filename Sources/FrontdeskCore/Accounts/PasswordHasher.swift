@@ -1,0 +1,65 @@
+import Crypto
+import _CryptoExtras
+import Dispatch
+import Foundation
+
+/// Password hashing with PBKDF2-HMAC-SHA256 at OWASP's current cost (600,000 iterations,
+/// https://cheatsheetseries.owasp.org/cheatsheets/Password_Storage_Cheat_Sheet.html#pbkdf2).
+///
+/// Stored as `pbkdf2-sha256$<iterations>$<salt b64>$<hash b64>` so the cost can rise later:
+/// old hashes still verify, and `needsRehash` tells when to upgrade one at the next login.
+/// Hashing takes a few hundred milliseconds of CPU, so it runs on a dispatch queue, never on
+/// the cooperative thread pool that serves every other request.
+public struct PasswordHasher: Sendable {
+    public let iterations: Int
+    public static let owaspIterations = 600_000
+
+    /// Fewer iterations are for tests only.
+    public init(iterations: Int = PasswordHasher.owaspIterations) {
+        self.iterations = iterations
+    }
+
+    /// The shortest and longest passwords accepted.
+    public static let minimumLength = 10
+    public static let maximumLength = 256
+
+    public func hash(_ password: String) async throws -> String {
+        var salt = [UInt8](repeating: 0, count: 16)
+        var generator = SystemRandomNumberGenerator()
+        for i in salt.indices { salt[i] = generator.next() }
+        let derived = try await Self.derive(password, salt: salt, iterations: iterations)
+        return "pbkdf2-sha256$\(iterations)$\(Data(salt).base64EncodedString())$\(derived.base64EncodedString())"
+    }
+
+    /// Constant-time comparison of `password` against a stored hash; false for malformed hashes.
+    public func verify(_ password: String, against stored: String) async -> Bool {
+        let parts = stored.split(separator: "$")
+        guard parts.count == 4, parts[0] == "pbkdf2-sha256", let rounds = Int(parts[1]), rounds >= 1,
+              let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])),
+              let derived = try? await Self.derive(password, salt: Array(salt), iterations: rounds) else { return false }
+        guard derived.count == expected.count else { return false }
+        var difference: UInt8 = 0
+        for (a, b) in zip(derived, expected) { difference |= a ^ b }
+        return difference == 0
+    }
+
+    /// True when the stored hash was made with fewer iterations than the current setting.
+    public func needsRehash(_ stored: String) -> Bool {
+        let parts = stored.split(separator: "$")
+        return parts.count != 4 || (Int(parts[1]) ?? 0) < iterations
+    }
+
+    static func derive(_ password: String, salt: [UInt8], iterations: Int) async throws -> Data {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global(qos: .userInitiated).async {
+                do {
+                    let key = try KDF.Insecure.PBKDF2.deriveKey(from: Array(password.utf8), salt: salt, using: .sha256,
+                                                               outputByteCount: 32, unsafeUncheckedRounds: iterations)
+                    continuation.resume(returning: key.withUnsafeBytes { Data($0) })
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+}
