@@ -10,22 +10,34 @@ import Testing
 
 @Suite("HTTP contract: envelope, headers, limits")
 struct HTTPContractTests {
-    @Test("every response has a request id and the security headers")
+    @Test("every response has a request id and the security headers; documents get the full policy")
     func securityHeaders() async throws {
-        let env = try TestEnvironment()
+        let env = try TestEnvironment(flags: ["demo.enabled": "true"])
         try await env.application().test(.router) { client in
-            for path in ["/healthz", "/nope", "/api/openapi.json"] {
+            for path in ["/healthz", "/nope", "/api/openapi.json", "/demo"] {
                 try await client.execute(uri: path, method: .get) { response in
                     #expect(response.headers[HTTPField.Name("X-Request-Id")!]?.count == 32)
                     let csp = try #require(response.headers[.contentSecurityPolicy])
                     #expect(csp.contains("frame-ancestors 'none'"))
-                    #expect(csp.contains("script-src 'self'"))
                     #expect(!csp.contains("unsafe"))
+                    if path == "/demo" {
+                        #expect(csp.contains("script-src 'self'"))
+                        #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
+                    } else {
+                        #expect(csp.hasPrefix("default-src 'none'"))
+                    }
                     #expect(response.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff")
                     #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "strict-origin-when-cross-origin")
                 }
             }
         }
+    }
+
+    @Test("request ids are unique")
+    func uniqueRequestIDs() {
+        let ids = (0..<10_000).map { _ in RequestIDs.next() }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.count == 32 && $0.allSatisfy(\.isHexDigit) })
     }
 
     @Test("a well-formed incoming request id is kept, a malformed one replaced")

@@ -13,6 +13,7 @@ public final class FrontdeskRuntime: Sendable {
     public let database: AppDatabase
     public let logger: Logger
     public let logFile: LogFile?
+    let accessLog: AccessLog
     public let registry: PrometheusCollectorRegistry
     let metricsFactory: PrometheusMetricsFactory
     let assets: AssetStore
@@ -31,16 +32,18 @@ public final class FrontdeskRuntime: Sendable {
         let factory = PrometheusMetricsFactory(registry: registry)
         let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous, logger: logger, metrics: factory)
         try database.migrate()
-        return FrontdeskRuntime(config: config, database: database, logger: logger, logFile: logFile, registry: registry,
-                                metricsFactory: factory, now: now)
+        let accessLog = AccessLog(file: logFile, enabled: level <= .info, echoToStderr: echoLogsToStderr)
+        return FrontdeskRuntime(config: config, database: database, logger: logger, logFile: logFile, accessLog: accessLog,
+                                registry: registry, metricsFactory: factory, now: now)
     }
 
-    init(config: FrontdeskConfig, database: AppDatabase, logger: Logger, logFile: LogFile?, registry: PrometheusCollectorRegistry,
+    init(config: FrontdeskConfig, database: AppDatabase, logger: Logger, logFile: LogFile?, accessLog: AccessLog, registry: PrometheusCollectorRegistry,
          metricsFactory: PrometheusMetricsFactory, now: @escaping @Sendable () -> Date) {
         self.config = config
         self.database = database
         self.logger = logger
         self.logFile = logFile
+        self.accessLog = accessLog
         self.registry = registry
         self.metricsFactory = metricsFactory
         self.assets = AssetStore(source: config.assetsDirectory.map { .directory($0) } ?? .embedded)
@@ -59,7 +62,8 @@ public final class FrontdeskRuntime: Sendable {
 /// Builds the router: middleware first, then each feature's controller.
 public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
-    router.add(middleware: RequestEdgeMiddleware(logger: runtime.logger, metrics: HTTPMetrics(factory: runtime.metricsFactory),
+    router.add(middleware: RequestEdgeMiddleware(logger: runtime.logger, accessLog: runtime.accessLog,
+                                                 metrics: HTTPMetrics(factory: runtime.metricsFactory),
                                                  maxBodyBytes: runtime.config.maxBodyBytes))
     router.add(middleware: ErrorMiddleware(logger: runtime.logger, contract: runtime.contract))
     router.add(middleware: CORSMiddleware(siteOrigins: Set(runtime.config.siteOrigins)))

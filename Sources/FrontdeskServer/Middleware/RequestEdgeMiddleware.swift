@@ -15,13 +15,14 @@ struct RequestEdgeMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let logger: Logger
+    let accessLog: AccessLog
     let metrics: HTTPMetrics
     let maxBodyBytes: Int
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         var context = context
-        context.requestID = Self.acceptedRequestID(request.headers[.xRequestID]) ?? Self.newRequestID()
+        context.requestID = Self.acceptedRequestID(request.headers[.xRequestID]) ?? RequestIDs.next()
         context.maxUploadSize = maxBodyBytes
         var response: Response
         do {
@@ -32,22 +33,15 @@ struct RequestEdgeMiddleware: RouterMiddleware {
             response = ErrorEnvelope.response(for: FrontdeskError(.internal, code: "internal_error",
                                                                   message: "Something went wrong on our side. Quote request id \(context.requestID) when reporting it."))
         }
-        response.headers[.xRequestID] = context.requestID
-        SecurityHeaders.apply(to: &response.headers, path: request.uri.path)
+        response.headers.append(HTTPField(name: .xRequestID, value: context.requestID))
+        SecurityHeaders.apply(to: &response.headers)
         let elapsed = ContinuousClock.now - start
         let route = context.endpointPath ?? "NotFound"
-        metrics.record(route: route, method: request.method.rawValue, status: response.status.code, duration: elapsed)
-        if logger.logLevel <= .info {
-            logger.info("request", metadata: [
-                "request_id": "\(context.requestID)",
-                "method": "\(request.method.rawValue)",
-                "path": "\(request.uri.path)",
-                "route": "\(route)",
-                "status": "\(response.status.code)",
-                "duration_ms": "\(String(format: "%.2f", Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000))",
-                "client": "\(ClientAddress.truncated(context.peerAddress?.ipAddress))",
-            ])
-        }
+        metrics.record(route: route, method: request.method, status: response.status.code, duration: elapsed)
+        let (seconds, attoseconds) = elapsed.components
+        accessLog.record(requestID: context.requestID, method: request.method.rawValue, path: request.uri.path, route: route,
+                         status: response.status.code, durationMicros: seconds * 1_000_000 + attoseconds / 1_000_000_000_000,
+                         client: ClientAddress.truncated(context.peerAddress?.ipAddress))
         return response
     }
 
@@ -58,15 +52,29 @@ struct RequestEdgeMiddleware: RouterMiddleware {
         else { return nil }
         return value
     }
+}
 
-    /// 16 random bytes as 32 hex digits.
-    static func newRequestID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        func hex16(_ value: UInt64) -> String {
-            let digits = String(value, radix: 16)
-            return String(repeating: "0", count: 16 - digits.count) + digits
+/// Request ids: a random per-process prefix and a counter, 32 hex digits. Unique without a
+/// `getrandom` syscall per request; they identify requests, they are not secrets.
+enum RequestIDs {
+    static let prefix: String = hex(UInt64.random(in: .min ... .max))
+    static let counter = Atomic<UInt64>(UInt64.random(in: 0...UInt64(UInt32.max)))
+
+    static func next() -> String {
+        let value = counter.wrappingAdd(1, ordering: .relaxed).newValue
+        return prefix + hex(value)
+    }
+
+    static func hex(_ value: UInt64) -> String {
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            let digits: StaticString = "0123456789abcdef"
+            digits.withUTF8Buffer { table in
+                for i in 0..<16 {
+                    buffer[i] = table[Int((value >> UInt64((15 - i) * 4)) & 0xF)]
+                }
+            }
+            return 16
         }
-        return hex16(generator.next()) + hex16(generator.next())
     }
 }
 
@@ -75,17 +83,33 @@ extension HTTPField.Name {
 }
 
 /// Security headers on every response.
+///
+/// Documents (HTML) get the full policy: no inline script or style, everything from our own
+/// origin, no framing, no powerful features. Everything else (JSON, scripts, files) gets the
+/// minimal policy OWASP recommends for APIs, `default-src 'none'; frame-ancestors 'none'`:
+/// a response that is not a document cannot run anything, and the shorter header set keeps the
+/// per-request cost down.
 enum SecurityHeaders {
-    /// No inline script or style anywhere Frontdesk serves HTML; everything from our own origin.
-    static let contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    static let documentPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    static let resourcePolicy = "default-src 'none'; frame-ancestors 'none'"
 
-    static func apply(to headers: inout HTTPFields, path: String) {
-        headers[.contentSecurityPolicy] = contentSecurityPolicy
-        headers[.xContentTypeOptions] = "nosniff"
-        headers[.referrerPolicy] = "strict-origin-when-cross-origin"
-        headers[.xFrameOptions] = "DENY"
-        headers[.crossOriginOpenerPolicy] = "same-origin"
-        headers[.permissionsPolicy] = "camera=(), microphone=(), geolocation=(), payment=()"
+    static let documentFields: [HTTPField] = [
+        HTTPField(name: .contentSecurityPolicy, value: documentPolicy),
+        HTTPField(name: .xContentTypeOptions, value: "nosniff"),
+        HTTPField(name: .referrerPolicy, value: "strict-origin-when-cross-origin"),
+        HTTPField(name: .xFrameOptions, value: "DENY"),
+        HTTPField(name: .crossOriginOpenerPolicy, value: "same-origin"),
+        HTTPField(name: .permissionsPolicy, value: "camera=(), microphone=(), geolocation=(), payment=()"),
+    ]
+    static let resourceFields: [HTTPField] = [
+        HTTPField(name: .contentSecurityPolicy, value: resourcePolicy),
+        HTTPField(name: .xContentTypeOptions, value: "nosniff"),
+        HTTPField(name: .referrerPolicy, value: "strict-origin-when-cross-origin"),
+    ]
+
+    static func apply(to headers: inout HTTPFields) {
+        let isDocument = headers[.contentType]?.hasPrefix("text/html") ?? false
+        headers.append(contentsOf: isDocument ? documentFields : resourceFields)
     }
 }
 
@@ -102,17 +126,22 @@ extension HTTPField.Name {
 /// registry's lock on every request.
 final class HTTPMetrics: Sendable {
     private let factory: any MetricsFactory
-    private let handles = Mutex<[String: (Counter, Metrics.Timer)]>([:])
+    private struct Key: Hashable {
+        let route: String
+        let method: HTTPRequest.Method
+        let status: Int
+    }
+    private let handles = Mutex<[Key: (Counter, Metrics.Timer)]>([:])
 
     init(factory: any MetricsFactory) {
         self.factory = factory
     }
 
-    func record(route: String, method: String, status: Int, duration: Duration) {
-        let key = "\(method) \(status) \(route)"
+    func record(route: String, method: HTTPRequest.Method, status: Int, duration: Duration) {
+        let key = Key(route: route, method: method, status: status)
         let (counter, timer) = handles.withLock { handles in
             if let existing = handles[key] { return existing }
-            let dimensions = [("route", route), ("method", method), ("status", String(status))]
+            let dimensions = [("route", route), ("method", method.rawValue), ("status", String(status))]
             let created = (Counter(label: "frontdesk_http_requests_total", dimensions: dimensions, factory: factory),
                            Metrics.Timer(label: "frontdesk_http_request_duration_seconds", dimensions: dimensions, factory: factory))
             handles[key] = created
