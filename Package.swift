@@ -37,7 +37,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .target(
             name: "FrontdeskState",
-            dependencies: [],
+            dependencies: ["CZlib"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -86,6 +86,16 @@ let package = Package(
             name: "BareRoute",
             dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             path: "Benchmarks/BareRoute"
+        ),
+        .executableTarget(
+            name: "StateBench",
+            dependencies: ["FrontdeskState"],
+            path: "Benchmarks/StateBench"
+        ),
+        .testTarget(
+            name: "FrontdeskStateTests",
+            dependencies: ["FrontdeskState"],
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FrontdeskCoreTests",

@@ -1,0 +1,287 @@
+import Foundation
+
+/// One entry slot of a cache shard; slots are recycled through a free list so that a full cache
+/// allocates nothing per `set`.
+struct CacheNode<Value> {
+    var key: String
+    var hash: Int
+    /// `nil` marks a free slot.
+    var value: Value?
+    /// Seconds since the reference date (`Date.timeIntervalSinceReferenceDate`); `.infinity` = no TTL.
+    var expiresAt: Double
+    var cost: Int
+    var namespace: Int32
+    /// Doubly linked recency list through slot indices, most recent at `head`. Indices rather than
+    /// object references: no allocation, no reference counting, and the nodes stay contiguous.
+    var prev: Int32
+    var next: Int32
+}
+
+/// A `getOrSet` computation in progress; `id` tells whether a finishing flight is still the
+/// current one for its key (a `set`, `delete` or invalidation in the meantime retires it).
+struct CacheFlight<Value: Sendable>: Sendable {
+    let id: UInt64
+    let task: Task<Value, any Error>
+}
+
+/// The state behind one shard's lock: an LRU list, an open-addressing index, and per-namespace
+/// counters.
+///
+/// The index is our own linear-probing table of slot numbers keyed by the key's precomputed hash,
+/// rather than a `Dictionary`: the key is hashed once (for the shard and the slot) instead of
+/// twice, and a lookup touches one small array. Deletion shifts followers back, so there are no
+/// tombstones to clean up.
+struct CacheShardState<Value: Sendable> {
+    var nodes: [CacheNode<Value>] = []
+    /// Slot number + 1 per bucket, 0 = empty. Kept at most half full.
+    var table: [Int32] = Array(repeating: 0, count: 16)
+    var count = 0
+    var bytes = 0
+    var head: Int32 = -1
+    var tail: Int32 = -1
+    var freeList: Int32 = -1
+    let maxEntries: Int
+    let maxBytes: Int
+
+    var namespaceIDs: [String: Int32] = [:]
+    var namespaceNames: [String] = []
+    var stats: [CacheStats] = []
+
+    var flights: [String: CacheFlight<Value>] = [:]
+    var nextFlightID: UInt64 = 0
+
+    init(maxEntries: Int, maxBytes: Int) {
+        self.maxEntries = maxEntries
+        self.maxBytes = maxBytes
+    }
+
+    // MARK: Index
+
+    @inline(__always)
+    private var tableMask: Int { table.count - 1 }
+
+    /// The slot holding `key`, if any.
+    @inline(__always)
+    func find(_ key: String, hash: Int) -> Int32? {
+        let mask = tableMask
+        var i = hash & mask
+        while true {
+            let entry = table[i]
+            if entry == 0 { return nil }
+            let n = Int(entry - 1)
+            if nodes[n].hash == hash && nodes[n].key == key { return Int32(n) }
+            i = (i + 1) & mask
+        }
+    }
+
+    private mutating func indexInsert(_ n: Int32, hash: Int) {
+        if (count + 1) * 2 > table.count { growTable() }
+        let mask = tableMask
+        var i = hash & mask
+        while table[i] != 0 { i = (i + 1) & mask }
+        table[i] = n + 1
+    }
+
+    private mutating func growTable() {
+        var bigger = [Int32](repeating: 0, count: table.count * 2)
+        let mask = bigger.count - 1
+        for entry in table where entry != 0 {
+            var i = nodes[Int(entry - 1)].hash & mask
+            while bigger[i] != 0 { i = (i + 1) & mask }
+            bigger[i] = entry
+        }
+        table = bigger
+    }
+
+    /// Removes slot `n` from the index with backward-shift deletion (Knuth 6.4 algorithm R).
+    private mutating func indexRemove(_ n: Int32, hash: Int) {
+        let mask = tableMask
+        var i = hash & mask
+        while table[i] != n + 1 { i = (i + 1) & mask }
+        var j = i
+        while true {
+            j = (j + 1) & mask
+            let entry = table[j]
+            if entry == 0 { break }
+            let ideal = nodes[Int(entry - 1)].hash & mask
+            // The entry at j may move into the hole at i only if its ideal bucket is not
+            // cyclically inside (i, j].
+            let stays = i <= j ? (i < ideal && ideal <= j) : (i < ideal || ideal <= j)
+            if stays { continue }
+            table[i] = entry
+            i = j
+        }
+        table[i] = 0
+    }
+
+    // MARK: Recency list
+
+    @inline(__always)
+    private mutating func unlink(_ n: Int32) {
+        let p = nodes[Int(n)].prev, x = nodes[Int(n)].next
+        if p >= 0 { nodes[Int(p)].next = x } else { head = x }
+        if x >= 0 { nodes[Int(x)].prev = p } else { tail = p }
+    }
+
+    @inline(__always)
+    private mutating func pushFront(_ n: Int32) {
+        nodes[Int(n)].prev = -1
+        nodes[Int(n)].next = head
+        if head >= 0 { nodes[Int(head)].prev = n } else { tail = n }
+        head = n
+    }
+
+    @inline(__always)
+    private mutating func touch(_ n: Int32) {
+        guard head != n else { return }
+        unlink(n)
+        pushFront(n)
+    }
+
+    // MARK: Namespaces
+
+    /// The counter index of the key's namespace: the prefix before the first `:`, "" when none.
+    mutating func namespaceID(of key: String) -> Int32 {
+        let name: String
+        if let colon = key.utf8.firstIndex(of: UInt8(ascii: ":")) {
+            name = String(key[..<colon])
+        } else {
+            name = ""
+        }
+        if let id = namespaceIDs[name] { return id }
+        let id = Int32(namespaceNames.count)
+        namespaceIDs[name] = id
+        namespaceNames.append(name)
+        stats.append(CacheStats())
+        return id
+    }
+
+    // MARK: Operations
+
+    /// Looks `key` up, counting a hit or a miss and dropping the entry if its TTL has passed.
+    @inline(__always)
+    mutating func get(_ key: String, hash: Int, now: () -> Date) -> Value? {
+        guard let n = find(key, hash: hash) else {
+            stats[Int(namespaceID(of: key))].misses += 1
+            return nil
+        }
+        let ns = Int(nodes[Int(n)].namespace)
+        // Only entries with a TTL read the clock, so TTL-free hot paths never pay for it.
+        if nodes[Int(n)].expiresAt != .infinity, nodes[Int(n)].expiresAt <= now().timeIntervalSinceReferenceDate {
+            remove(n)
+            stats[ns].expirations += 1
+            stats[ns].misses += 1
+            return nil
+        }
+        touch(n)
+        stats[ns].hits += 1
+        return nodes[Int(n)].value
+    }
+
+    /// Inserts or replaces `key`, then evicts from the cold end until both budgets hold.
+    mutating func set(_ key: String, hash: Int, value: Value, expiresAt: Double, cost: Int, nowSeconds: () -> Double) {
+        flights[key] = nil
+        if let n = find(key, hash: hash) {
+            let ns = Int(nodes[Int(n)].namespace)
+            if cost > maxBytes {
+                remove(n)
+                stats[ns].evictions += 1
+                return
+            }
+            bytes += cost - nodes[Int(n)].cost
+            stats[ns].bytes += cost - nodes[Int(n)].cost
+            nodes[Int(n)].value = value
+            nodes[Int(n)].cost = cost
+            nodes[Int(n)].expiresAt = expiresAt
+            touch(n)
+        } else {
+            let ns = namespaceID(of: key)
+            if cost > maxBytes {
+                // Larger than this shard's whole budget: storing it would flush everything else.
+                stats[Int(ns)].evictions += 1
+                return
+            }
+            let node = CacheNode(key: key, hash: hash, value: value, expiresAt: expiresAt, cost: cost,
+                                 namespace: ns, prev: -1, next: -1)
+            let n: Int32
+            if freeList >= 0 {
+                n = freeList
+                freeList = nodes[Int(n)].next
+                nodes[Int(n)] = node
+            } else {
+                n = Int32(nodes.count)
+                nodes.append(node)
+            }
+            indexInsert(n, hash: hash)
+            pushFront(n)
+            count += 1
+            bytes += cost
+            stats[Int(ns)].entries += 1
+            stats[Int(ns)].bytes += cost
+        }
+        if count > maxEntries || bytes > maxBytes {
+            let now = nowSeconds()
+            while count > maxEntries || bytes > maxBytes, tail >= 0 {
+                let victim = tail
+                let ns = Int(nodes[Int(victim)].namespace)
+                if nodes[Int(victim)].expiresAt <= now {
+                    stats[ns].expirations += 1
+                } else {
+                    stats[ns].evictions += 1
+                }
+                remove(victim)
+            }
+        }
+    }
+
+    /// Unlinks slot `n` everywhere and returns it to the free list.
+    mutating func remove(_ n: Int32) {
+        let i = Int(n)
+        indexRemove(n, hash: nodes[i].hash)
+        unlink(n)
+        let ns = Int(nodes[i].namespace)
+        stats[ns].entries -= 1
+        stats[ns].bytes -= nodes[i].cost
+        count -= 1
+        bytes -= nodes[i].cost
+        // Release the key and value now rather than when the slot is reused.
+        nodes[i].key = ""
+        nodes[i].value = nil
+        nodes[i].cost = 0
+        nodes[i].next = freeList
+        nodes[i].prev = -1
+        freeList = n
+    }
+
+    mutating func delete(_ key: String, hash: Int) -> Bool {
+        flights[key] = nil
+        guard let n = find(key, hash: hash) else { return false }
+        remove(n)
+        return true
+    }
+
+    /// Removes every entry (and retires every flight) whose key matches `glob`.
+    mutating func removeMatching(_ glob: Glob) -> Int {
+        var removed = 0
+        for i in nodes.indices where nodes[i].value != nil {
+            let matches = nodes[i].key.utf8.withContiguousStorageIfAvailable { glob.matches($0) }
+                ?? glob.matches(nodes[i].key)
+            if matches {
+                remove(Int32(i))
+                removed += 1
+            }
+        }
+        for key in flights.keys where glob.matches(key) { flights[key] = nil }
+        return removed
+    }
+
+    mutating func removeExpired(now: Double) -> Int {
+        var removed = 0
+        for i in nodes.indices where nodes[i].value != nil && nodes[i].expiresAt <= now {
+            stats[Int(nodes[i].namespace)].expirations += 1
+            remove(Int32(i))
+            removed += 1
+        }
+        return removed
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Synchronization
+
+/// Server-side sessions held in memory: sliding idle expiry capped by an absolute lifetime,
+/// sharded by session id, with an index by user so `destroyAll(forUser:)` costs only that user's
+/// sessions.
+///
+/// Locking: sessions live in id-sharded maps, the user index in user-sharded maps. `create` and
+/// `destroyAll(forUser:)` hold the user's index lock while they touch session shards, so a
+/// session created concurrently with `destroyAll` is either destroyed by it or created after it —
+/// never left alive from before (what "changing a password ends every session" needs). Locks are
+/// only ever nested user-then-session; everything else takes one lock at a time, so there is no
+/// deadlock. Other paths drop index entries after the fact; a stale index entry only costs a
+/// lookup.
+///
+/// All times are truncated to whole milliseconds, the precision snapshots keep.
+public final class SessionStore: Sendable {
+    final class SessionShard: Sendable {
+        let sessions = Mutex<[String: Session]>([:])
+    }
+
+    final class UserShard: Sendable {
+        let index = Mutex<[String: Set<String>]>([:])
+    }
+
+    public let idleTimeout: Duration
+    public let absoluteLifetime: Duration
+    private let layout: ShardLayout
+    private let sessionShards: [SessionShard]
+    private let userShards: [UserShard]
+    private let now: @Sendable () -> Date
+
+    public init(idleTimeout: Duration, absoluteLifetime: Duration, shards: Int = 16,
+                now: @escaping @Sendable () -> Date = { Date() }) {
+        precondition(idleTimeout > .zero && absoluteLifetime > .zero, "session timeouts must be positive")
+        self.idleTimeout = idleTimeout
+        self.absoluteLifetime = absoluteLifetime
+        self.now = now
+        layout = ShardLayout(requested: shards)
+        sessionShards = (0..<layout.count).map { _ in SessionShard() }
+        userShards = (0..<layout.count).map { _ in UserShard() }
+    }
+
+    private func currentTime() -> Date { now().wholeMilliseconds }
+
+    private func sessionShard(_ id: String) -> SessionShard {
+        sessionShards[layout.shard(forHash: id.hashValue)]
+    }
+
+    private func userShard(_ userId: String) -> UserShard {
+        userShards[layout.shard(forHash: userId.hashValue)]
+    }
+
+    private func slidExpiry(at time: Date, absolute: Date) -> Date {
+        min(time.addingTimeInterval(idleTimeout.seconds).wholeMilliseconds, absolute)
+    }
+
+    /// Starts a session for `userId` with a fresh 256-bit random id.
+    public func create(userId: String, data: [String: String] = [:]) -> Session {
+        let time = currentTime()
+        let absolute = time.addingTimeInterval(absoluteLifetime.seconds).wholeMilliseconds
+        let session = Session(id: SessionID.random(), userId: userId, data: data,
+                              expiresAt: slidExpiry(at: time, absolute: absolute), createdAt: time,
+                              lastAccessedAt: time, absoluteExpiresAt: absolute)
+        let shard = sessionShard(session.id)
+        userShard(userId).index.withLock { index in
+            shard.sessions.withLock { $0[session.id] = session }
+            index[userId, default: []].insert(session.id)
+        }
+        return session
+    }
+
+    /// The live session with this id, its idle expiry slid forward (never past the absolute
+    /// lifetime); nil when unknown or expired (an expired one is dropped here).
+    public func get(_ id: String) -> Session? {
+        access(id, newData: nil)
+    }
+
+    /// Replaces the session's data (and counts as an access); nil when unknown or expired.
+    @discardableResult
+    public func update(_ id: String, data: [String: String]) -> Session? {
+        access(id, newData: data)
+    }
+
+    private func access(_ id: String, newData: [String: String]?) -> Session? {
+        let time = currentTime()
+        let (session, expiredUser): (Session?, String?) = sessionShard(id).sessions.withLock { sessions in
+            guard var session = sessions[id] else { return (nil, nil) }
+            if session.isExpired(at: time) {
+                sessions[id] = nil
+                return (nil, session.userId)
+            }
+            session.lastAccessedAt = time
+            session.expiresAt = slidExpiry(at: time, absolute: session.absoluteExpiresAt)
+            if let newData { session.data = newData }
+            sessions[id] = session
+            return (session, nil)
+        }
+        if let expiredUser { unindex([(expiredUser, id)]) }
+        return session
+    }
+
+    /// Ends one session; true when it existed.
+    @discardableResult
+    public func destroy(_ id: String) -> Bool {
+        guard let removed = sessionShard(id).sessions.withLock({ $0.removeValue(forKey: id) }) else {
+            return false
+        }
+        unindex([(removed.userId, id)])
+        return true
+    }
+
+    /// Ends every session of `userId` (log out everywhere, password change, disabled account) and
+    /// returns how many there were.
+    @discardableResult
+    public func destroyAll(forUser userId: String) -> Int {
+        userShard(userId).index.withLock { index in
+            guard let ids = index.removeValue(forKey: userId) else { return 0 }
+            var removed = 0
+            for id in ids {
+                let gone = sessionShard(id).sessions.withLock { sessions -> Bool in
+                    guard sessions[id]?.userId == userId else { return false }
+                    sessions[id] = nil
+                    return true
+                }
+                if gone { removed += 1 }
+            }
+            return removed
+        }
+    }
+
+    /// The live sessions of `userId`, oldest first (for a "where am I signed in" list).
+    public func sessions(forUser userId: String) -> [Session] {
+        let time = currentTime()
+        let ids = userShard(userId).index.withLock { $0[userId] ?? [] }
+        return ids.compactMap { id in
+            sessionShard(id).sessions.withLock { sessions in
+                sessions[id].flatMap { $0.userId == userId && !$0.isExpired(at: time) ? $0 : nil }
+            }
+        }.sorted { $0.createdAt < $1.createdAt }
+    }
+
+    /// Drops every expired session and returns how many went; the sweeper service calls this.
+    @discardableResult
+    public func cleanup() -> Int {
+        let time = currentTime()
+        var removed: [(String, String)] = []
+        for shard in sessionShards {
+            let expired = shard.sessions.withLock { sessions -> [(String, String)] in
+                let expired = sessions.values.filter { $0.isExpired(at: time) }.map { ($0.userId, $0.id) }
+                for (_, id) in expired { sessions[id] = nil }
+                return expired
+            }
+            removed.append(contentsOf: expired)
+        }
+        unindex(removed)
+        return removed.count
+    }
+
+    /// Removes `(userId, sessionId)` pairs from the user index, one user shard lock at a time.
+    private func unindex(_ pairs: [(String, String)]) {
+        guard !pairs.isEmpty else { return }
+        var byShard = [[(String, String)]](repeating: [], count: userShards.count)
+        for pair in pairs { byShard[layout.shard(forHash: pair.0.hashValue)].append(pair) }
+        for (i, pairs) in byShard.enumerated() where !pairs.isEmpty {
+            userShards[i].index.withLock { index in
+                for (userId, id) in pairs {
+                    index[userId]?.remove(id)
+                    if index[userId]?.isEmpty == true { index[userId] = nil }
+                }
+            }
+        }
+    }
+
+    /// Sessions held, counting expired ones that no read or `cleanup()` has dropped yet.
+    public var count: Int {
+        sessionShards.reduce(0) { sum, shard in sum + shard.sessions.withLock { $0.count } }
+    }
+
+    /// Every live session, for a snapshot.
+    public func allSessions() -> [Session] {
+        let time = currentTime()
+        var all: [Session] = []
+        all.reserveCapacity(count)
+        for shard in sessionShards {
+            shard.sessions.withLock { sessions in
+                for session in sessions.values where !session.isExpired(at: time) { all.append(session) }
+            }
+        }
+        return all
+    }
+
+    /// Loads sessions (from a snapshot), replacing any with the same id and dropping those already
+    /// expired. Meant for start-up, before requests arrive.
+    public func restore(_ sessions: [Session]) {
+        let time = currentTime()
+        var bySessionShard = [[Session]](repeating: [], count: sessionShards.count)
+        var byUserShard = [[(String, String)]](repeating: [], count: userShards.count)
+        for session in sessions where !session.isExpired(at: time) {
+            bySessionShard[layout.shard(forHash: session.id.hashValue)].append(session)
+            byUserShard[layout.shard(forHash: session.userId.hashValue)].append((session.userId, session.id))
+        }
+        for (i, batch) in bySessionShard.enumerated() where !batch.isEmpty {
+            sessionShards[i].sessions.withLock { map in
+                map.reserveCapacity(map.count + batch.count)
+                for session in batch { map[session.id] = session }
+            }
+        }
+        for (i, batch) in byUserShard.enumerated() where !batch.isEmpty {
+            userShards[i].index.withLock { index in
+                for (userId, id) in batch { index[userId, default: []].insert(id) }
+            }
+        }
+    }
+}

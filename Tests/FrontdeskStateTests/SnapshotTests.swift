@@ -1,0 +1,169 @@
+import Foundation
+import Testing
+@testable import FrontdeskState
+
+@Suite("Session snapshots")
+struct SnapshotTests {
+    static func sampleSessions(_ n: Int, seed: UInt64 = 1) -> [Session] {
+        let clock = ManualClock()
+        let store = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), now: clock.closure)
+        var rng = SplitMix(seed: seed)
+        var sessions: [Session] = []
+        for i in 0..<n {
+            var data: [String: String] = ["csrf": SessionID.random()]
+            if i % 3 == 0 { data["locale"] = "de-CH" }
+            if i % 7 == 0 { data["note"] = "ünïcödé ✓ \(i)" }
+            if i % 11 == 0 { data = [:] }
+            sessions.append(store.create(userId: "user-\(rng.next() % 100)", data: data))
+            clock.advance(by: .milliseconds(Int64(rng.next() % 5_000)))
+        }
+        // Odd ids (not canonical base64url) take the string path of the format.
+        sessions.append(Session(id: "legacy-id", userId: "", data: ["": ""], expiresAt: clock.now.wholeMilliseconds,
+                                createdAt: clock.now.wholeMilliseconds, lastAccessedAt: clock.now.wholeMilliseconds,
+                                absoluteExpiresAt: clock.now.addingTimeInterval(1).wholeMilliseconds))
+        return sessions
+    }
+
+    @Test("1,000 sessions round-trip exactly")
+    func roundTrip() throws {
+        let dir = TempDirectory()
+        let path = dir.file("sessions.snapshot")
+        let sessions = Self.sampleSessions(1_000)
+        let bytes = try SessionSnapshot.write(sessions, to: path)
+        #expect(bytes == (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int))
+        #expect(!FileManager.default.fileExists(atPath: path + ".tmp"))
+        let read = try SessionSnapshot.read(from: path)
+        #expect(read == sessions)
+        // Writing again replaces the file whole.
+        try SessionSnapshot.write(Array(sessions.prefix(10)), to: path)
+        #expect(try SessionSnapshot.read(from: path) == Array(sessions.prefix(10)))
+        try SessionSnapshot.write([], to: path)
+        #expect(try SessionSnapshot.read(from: path) == [])
+    }
+
+    @Test("the file is private to its owner")
+    func permissions() throws {
+        let dir = TempDirectory()
+        let path = dir.file("s")
+        try SessionSnapshot.write(Self.sampleSessions(3), to: path)
+        let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+    }
+
+    @Test("every truncation is reported as truncated")
+    func truncated() throws {
+        let dir = TempDirectory()
+        let path = dir.file("s")
+        try SessionSnapshot.write(Self.sampleSessions(50), to: path)
+        let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+        for length in [0, 1, 3, 4, 7, 8, 20, 43, 44, 45, whole.count / 2, whole.count - 1] {
+            try whole.prefix(length).write(to: URL(fileURLWithPath: path))
+            #expect(throws: SnapshotError.truncated, "length \(length)") { try SessionSnapshot.read(from: path) }
+        }
+        try (whole + Data([0])).write(to: URL(fileURLWithPath: path))
+        #expect(throws: SnapshotError.checksumMismatch) { try SessionSnapshot.read(from: path) }
+    }
+
+    @Test("a single flipped bit anywhere in a small snapshot is always a SnapshotError")
+    func everyBitFlip() throws {
+        let sessions = Self.sampleSessions(8)
+        let dir = TempDirectory()
+        let path = dir.file("s")
+        try SessionSnapshot.write(sessions, to: path)
+        let whole = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var kinds: [String: Int] = [:]
+        for bit in 0..<(whole.count * 8) {
+            var damaged = whole
+            damaged[bit / 8] ^= 1 << UInt8(bit % 8)
+            do {
+                let read = try damaged.withUnsafeBufferPointer { try SessionSnapshot.decode(file: $0) }
+                Issue.record("bit \(bit) went unnoticed: \(read.count) sessions")
+            } catch {
+                kinds["\(error)".components(separatedBy: "(").first!, default: 0] += 1
+            }
+        }
+        #expect(kinds["checksumMismatch"] ?? 0 > 0)
+        #expect(kinds["notASnapshot"] == 32)
+    }
+
+    @Test("random bit flips in a 1,000-session snapshot file are always detected")
+    func randomBitFlips() throws {
+        let dir = TempDirectory()
+        let path = dir.file("s")
+        try SessionSnapshot.write(Self.sampleSessions(1_000), to: path)
+        let whole = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        var rng = SplitMix(seed: 7)
+        for _ in 0..<300 {
+            let bit = Int(rng.next() % UInt64(whole.count * 8))
+            var damaged = whole
+            damaged[bit / 8] ^= 1 << UInt8(bit % 8)
+            try Data(damaged).write(to: URL(fileURLWithPath: path))
+            #expect(throws: SnapshotError.self, "bit \(bit)") { try SessionSnapshot.read(from: path) }
+        }
+    }
+
+    @Test("foreign files are not snapshots; a newer version is refused by number")
+    func foreign() throws {
+        let dir = TempDirectory()
+        let path = dir.file("s")
+        try Data("{\"sessions\":[]}".utf8).write(to: URL(fileURLWithPath: path))
+        #expect(throws: SnapshotError.notASnapshot) { try SessionSnapshot.read(from: path) }
+        try Data(repeating: 0, count: 4096).write(to: URL(fileURLWithPath: path))
+        #expect(throws: SnapshotError.notASnapshot) { try SessionSnapshot.read(from: path) }
+        try SessionSnapshot.write(Self.sampleSessions(2), to: path)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[4] = 2
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: SnapshotError.unsupportedVersion(2)) { try SessionSnapshot.read(from: path) }
+    }
+
+    @Test("a missing file throws POSIXError(.ENOENT); readIfPresent returns nil")
+    func missing() throws {
+        let dir = TempDirectory()
+        let path = dir.file("absent")
+        #expect(throws: POSIXError(.ENOENT)) { try SessionSnapshot.read(from: path) }
+        #expect(try SessionSnapshot.readIfPresent(from: path) == nil)
+        #expect(throws: POSIXError(.ENOENT)) { try SessionSnapshot.write([], to: dir.file("no/such/dir/s")) }
+    }
+
+    @Test("a forged payload that passes its checksum is still refused, not trusted")
+    func forgedPayload() throws {
+        // Valid header and CRC around a payload claiming one session but holding garbage.
+        let payload: [UInt8] = [1, 5, 5, 5]
+        for count in [1, 2] {
+            let file = try Self.forge(payload: payload, count: count)
+            #expect(throws: SnapshotError.malformedPayload) {
+                try file.withUnsafeBufferPointer { try SessionSnapshot.decode(file: $0) }
+            }
+        }
+    }
+
+    static func forge(payload: [UInt8], count: Int) throws -> [UInt8] {
+        let compressed = try payload.withUnsafeBufferPointer { try SessionSnapshot.compress($0, reservingHeader: 0) }
+        defer { compressed.deallocate() }
+        let header = ByteWriter(capacity: 44)
+        SnapshotFormat.magic.withUnsafeBufferPointer { header.raw($0) }
+        header.littleEndian(UInt16(1))
+        header.littleEndian(UInt16(1))
+        header.littleEndian(UInt64(count))
+        header.littleEndian(UInt64(payload.count))
+        header.littleEndian(UInt64(compressed.count))
+        header.littleEndian(payload.withUnsafeBufferPointer { SessionSnapshot.crc($0) })
+        header.littleEndian(SessionSnapshot.crc(UnsafeBufferPointer(compressed)))
+        header.littleEndian(SessionSnapshot.crc(header.bytes))
+        return Array(header.bytes) + Array(compressed)
+    }
+
+    @Test("a store restored from a snapshot finds the same sessions")
+    func storeRoundTrip() throws {
+        let clock = ManualClock()
+        let store = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), now: clock.closure)
+        let sessions = (0..<100).map { store.create(userId: "u\($0 % 7)", data: ["n": "\($0)"]) }
+        let dir = TempDirectory()
+        try SessionSnapshot.write(store.allSessions(), to: dir.file("s"))
+        let restored = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), now: clock.closure)
+        restored.restore(try SessionSnapshot.read(from: dir.file("s")))
+        for session in sessions { #expect(restored.get(session.id)?.data == session.data) }
+        #expect(restored.destroyAll(forUser: "u0") == 15)
+    }
+}
