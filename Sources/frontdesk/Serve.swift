@@ -37,6 +37,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Log level: trace, debug, info, notice, warning, error, critical.", valueName: "level"))
     var logLevel: String?
 
+    @Option(help: ArgumentHelp("Per-client request limits: on (default) or off — off is for load tests only.", valueName: "on|off"))
+    var rateLimit: String?
+
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         var flags = data.flagValues
@@ -45,6 +48,7 @@ struct Serve: AsyncParsableCommand {
         if demo { flags["demo.enabled"] = "true" }
         if let assetsDir { flags["assets.dir"] = assetsDir }
         if let logLevel { flags["log.level"] = logLevel }
+        if let rateLimit { flags["rate_limit.enabled"] = rateLimit }
         let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: flags)
 
         let runtime: FrontdeskRuntime
@@ -54,6 +58,10 @@ struct Serve: AsyncParsableCommand {
         } catch {
             printError("frontdesk: cannot start: \(error)\n  data directory: \(config.dataDirectory)")
             throw ExitCode(1)
+        }
+        if !config.rateLimits.enabled {
+            runtime.logger.warning("RATE LIMITS ARE OFF: every per-client request limit is disabled (sign-in throttling stays on). Use this for load tests only.")
+            printError("frontdesk: WARNING: per-client rate limits are OFF (--rate-limit off). Use this for load tests only.")
         }
         runtime.logger.info("starting", metadata: ["version": "\(FrontdeskVersion.current)", "data_dir": "\(config.dataDirectory)",
                                                    "synchronous": "\(config.synchronous.rawValue)"])
@@ -65,6 +73,10 @@ struct Serve: AsyncParsableCommand {
                 "  API docs: \(base)api/openapi.json",
             ]
             if config.demo { lines.append("  demo:     \(base)demo") }
+            if let setup = runtime.setupURL(base: config.publicURL.isEmpty ? base : config.publicURL + "/") {
+                lines.append("  setup:    no admin account yet — create the first one at \(setup)")
+                lines.append("            (or: frontdesk user add --email you@example.com --role admin --password-stdin)")
+            }
             lines.append("  data:     \(config.dataDirectory)   logs: \(config.logDirectory)/frontdesk.log")
             lines.append("Next: embed <script src=\"\(config.publicURL.isEmpty ? base : config.publicURL + "/")widget.js\" defer></script> in your site. Stop with Ctrl-C.")
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))

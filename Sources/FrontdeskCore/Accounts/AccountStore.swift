@@ -62,7 +62,7 @@ public struct AccountStore: Sendable {
             return value
         }
 
-        static func passwordProblems(_ password: String) -> [String: String] {
+        public static func passwordProblems(_ password: String) -> [String: String] {
             if password.count < PasswordHasher.minimumLength {
                 return ["password": "must be at least \(PasswordHasher.minimumLength) characters"]
             }
@@ -78,7 +78,7 @@ public struct AccountStore: Sendable {
         let hash = try await hasher.hash(input.password)
         let stamp = Timestamps.iso8601Milliseconds(now())
         let user = User(id: nil, email: input.email, name: input.name, role: input.role, passwordHash: hash, disabled: false,
-                        createdAt: stamp, updatedAt: stamp)
+                        sessionEpoch: 0, createdAt: stamp, updatedAt: stamp)
         do {
             return try await database.writer.write { db in
                 var inserted = user
@@ -121,8 +121,8 @@ public struct AccountStore: Sendable {
         let stored = user?.passwordHash ?? Self.dummyHash(iterations: hasher.iterations)
         let valid = await hasher.verify(password, against: stored)
         guard let user, valid, !user.disabled else { return nil }
-        if hasher.needsRehash(user.passwordHash) {
-            try? await setPassword(id: user.id!, password: password)
+        if hasher.needsRehash(user.passwordHash), (try? await setPassword(id: user.id!, password: password)) != nil {
+            return try await find(id: user.id!) ?? user
         }
         return user
     }
@@ -135,7 +135,7 @@ public struct AccountStore: Sendable {
         let hash = try await hasher.hash(password)
         let stamp = Timestamps.iso8601Milliseconds(now())
         let changed = try await database.writer.write { db in
-            try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?", arguments: [hash, stamp, id])
+            try db.execute(sql: "UPDATE users SET password_hash = ?, updated_at = ?, session_epoch = session_epoch + 1 WHERE id = ?", arguments: [hash, stamp, id])
             return db.changesCount
         }
         if changed == 0 { throw FrontdeskError.notFound("The user") }
@@ -147,7 +147,10 @@ public struct AccountStore: Sendable {
         return try await database.writer.write { db in
             guard var user = try User.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The user") }
             if let role { user.role = role }
-            if let disabled { user.disabled = disabled }
+            if let disabled {
+                if disabled && !user.disabled { user.sessionEpoch += 1 }
+                user.disabled = disabled
+            }
             user.updatedAt = stamp
             try user.update(db)
             let admins = try User.filter(User.Columns.role == Role.admin.rawValue && User.Columns.disabled == false).fetchCount(db)

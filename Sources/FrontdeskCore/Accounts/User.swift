@@ -17,6 +17,8 @@ public struct User: Codable, Sendable, Equatable, FetchableRecord, MutablePersis
     public var role: Role
     public var passwordHash: String
     public var disabled: Bool
+    /// Sessions remember the epoch they started in; a different epoch ends them.
+    public var sessionEpoch: Int
     public var createdAt: String
     public var updatedAt: String
 
@@ -30,6 +32,7 @@ public struct User: Codable, Sendable, Equatable, FetchableRecord, MutablePersis
     enum CodingKeys: String, CodingKey {
         case id, email, name, role, disabled
         case passwordHash = "password_hash"
+        case sessionEpoch = "session_epoch"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
     }

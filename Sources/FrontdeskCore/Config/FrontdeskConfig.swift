@@ -36,6 +36,26 @@ public struct FrontdeskConfig: Sendable {
     /// Serve `Resources/` from this folder instead of the embedded copy (development).
     public var assetsDirectory: String?
     public var demo: Bool
+    public var sessionIdleMinutes: Int
+    public var sessionAbsoluteHours: Int
+    public var sessionSnapshotSeconds: Int
+    public var cacheMaxEntries: Int
+    public var cacheMaxMiB: Int
+    public var rateLimits: RateLimitSettings
+
+    /// Per-client request limits by route class.
+    public struct RateLimitSettings: Sendable {
+        public var enabled: Bool
+        public var publicPerMinute: Int
+        public var publicBurst: Int
+        public var formsPerMinute: Int
+        public var formsBurst: Int
+        public var loginPerMinute: Int
+        public var loginBurst: Int
+    }
+
+    /// Where session snapshots live.
+    public var stateDirectory: String { (dataDirectory as NSString).appendingPathComponent("state") }
 
     /// The main database file.
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("frontdesk.sqlite") }
@@ -71,6 +91,30 @@ public struct FrontdeskConfig: Sendable {
                     doc: "How many rotated log files to keep."),
         SettingSpec(key: "assets.dir", env: "FRONTDESK_ASSETS_DIR", kind: .string, defaultValue: .string(""),
                     doc: "Serve the widget, console and documents from this Resources/ folder instead of the copy inside the binary (for development)."),
+        SettingSpec(key: "session.idle_minutes", env: "FRONTDESK_SESSION_IDLE_MINUTES", kind: .integer(1...10_080), defaultValue: .integer(120),
+                    doc: "A console session ends after this many minutes without a request."),
+        SettingSpec(key: "session.absolute_hours", env: "FRONTDESK_SESSION_ABSOLUTE_HOURS", kind: .integer(1...720), defaultValue: .integer(12),
+                    doc: "A console session ends this many hours after sign-in, however active."),
+        SettingSpec(key: "session.snapshot_seconds", env: "FRONTDESK_SESSION_SNAPSHOT_SECONDS", kind: .integer(1...3600), defaultValue: .integer(5),
+                    doc: "How often sessions are snapshotted to <data_dir>/state/sessions.snap; a kill -9 loses at most the sign-ins of this many seconds."),
+        SettingSpec(key: "cache.max_entries", env: "FRONTDESK_CACHE_MAX_ENTRIES", kind: .integer(100...10_000_000), defaultValue: .integer(100_000),
+                    doc: "Most entries the in-process cache holds before evicting the least recently used."),
+        SettingSpec(key: "cache.max_mib", env: "FRONTDESK_CACHE_MAX_MIB", kind: .integer(1...16_384), defaultValue: .integer(64),
+                    doc: "Memory budget of the in-process cache, in MiB."),
+        SettingSpec(key: "rate_limit.enabled", env: "FRONTDESK_RATE_LIMIT", kind: .boolean, defaultValue: .boolean(true),
+                    doc: "Per-client request limits (not sign-in throttling). Turn off only for load tests: `serve --rate-limit off`."),
+        SettingSpec(key: "rate_limit.public_per_minute", env: "FRONTDESK_RATE_LIMIT_PUBLIC_PER_MINUTE", kind: .integer(1...1_000_000), defaultValue: .integer(300),
+                    doc: "Requests per minute one client address may make to the API."),
+        SettingSpec(key: "rate_limit.public_burst", env: "FRONTDESK_RATE_LIMIT_PUBLIC_BURST", kind: .integer(1...1_000_000), defaultValue: .integer(100),
+                    doc: "Requests one client address may make at once before the per-minute rate applies."),
+        SettingSpec(key: "rate_limit.forms_per_minute", env: "FRONTDESK_RATE_LIMIT_FORMS_PER_MINUTE", kind: .integer(1...1_000_000), defaultValue: .integer(10),
+                    doc: "Form submissions (contact, newsletter, tickets) per minute from one client address."),
+        SettingSpec(key: "rate_limit.forms_burst", env: "FRONTDESK_RATE_LIMIT_FORMS_BURST", kind: .integer(1...1_000_000), defaultValue: .integer(5),
+                    doc: "Form submissions one client address may send at once."),
+        SettingSpec(key: "rate_limit.login_per_minute", env: "FRONTDESK_RATE_LIMIT_LOGIN_PER_MINUTE", kind: .integer(1...1_000_000), defaultValue: .integer(10),
+                    doc: "Sign-in requests per minute from one client address (failed sign-ins are also throttled per account)."),
+        SettingSpec(key: "rate_limit.login_burst", env: "FRONTDESK_RATE_LIMIT_LOGIN_BURST", kind: .integer(1...1_000_000), defaultValue: .integer(10),
+                    doc: "Sign-in requests one client address may send at once."),
         SettingSpec(key: "demo.enabled", env: "FRONTDESK_DEMO", kind: .boolean, defaultValue: .boolean(false),
                     doc: "Seed demo content and serve the demo site at /demo."),
     ]
@@ -139,6 +183,16 @@ public struct FrontdeskConfig: Sendable {
         let assets = string("assets.dir")
         assetsDirectory = assets.isEmpty ? nil : assets
         demo = bool("demo.enabled")
+        sessionIdleMinutes = int("session.idle_minutes")
+        sessionAbsoluteHours = int("session.absolute_hours")
+        sessionSnapshotSeconds = int("session.snapshot_seconds")
+        cacheMaxEntries = int("cache.max_entries")
+        cacheMaxMiB = int("cache.max_mib")
+        rateLimits = RateLimitSettings(
+            enabled: bool("rate_limit.enabled"),
+            publicPerMinute: int("rate_limit.public_per_minute"), publicBurst: int("rate_limit.public_burst"),
+            formsPerMinute: int("rate_limit.forms_per_minute"), formsBurst: int("rate_limit.forms_burst"),
+            loginPerMinute: int("rate_limit.login_per_minute"), loginBurst: int("rate_limit.login_burst"))
     }
 
     /// Checks that need more than a type: origins that are origins, a non-empty host.

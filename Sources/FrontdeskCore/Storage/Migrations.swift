@@ -48,6 +48,27 @@ enum Migrations {
                 ) STRICT
                 """)
         }
+        migrator.registerMigration("0004-accounts-session-epoch") { db in
+            // Bumped on password change or disable, so sessions end even when the change was
+            // made by `frontdesk user …` in another process.
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN session_epoch INTEGER NOT NULL DEFAULT 0")
+        }
+        migrator.registerMigration("0005-cache-stats") { db in
+            try db.execute(sql: """
+                CREATE TABLE cache_stats (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    recorded_at TEXT NOT NULL,
+                    namespace TEXT NOT NULL,
+                    hits INTEGER NOT NULL,
+                    misses INTEGER NOT NULL,
+                    evictions INTEGER NOT NULL,
+                    expirations INTEGER NOT NULL,
+                    entries INTEGER NOT NULL,
+                    bytes INTEGER NOT NULL
+                ) STRICT;
+                CREATE INDEX cache_stats_recorded_at ON cache_stats(recorded_at);
+                """)
+        }
         return migrator
     }
 }

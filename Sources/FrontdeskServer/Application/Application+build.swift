@@ -19,9 +19,16 @@ public final class FrontdeskRuntime: Sendable {
     let assets: AssetStore
     let contract: APIContract
     let now: @Sendable () -> Date
+    /// Cache, console sessions and rate limiter.
+    public let state: AppState
+    public let accounts: AccountStore
+    let throttle: LoginThrottle
+    /// Offered while no admin exists; printed by `serve` as the setup link.
+    public let setupToken = SetupToken()
 
     /// Creates the data directory, opens the log file and the database, and applies migrations.
-    public static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, now: @escaping @Sendable () -> Date = { Date() }) throws -> FrontdeskRuntime {
+    public static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
+                            now: @escaping @Sendable () -> Date = { Date() }) throws -> FrontdeskRuntime {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let logFile = try LogFile(directory: config.logDirectory, maxBytes: config.logMaxSizeMiB * 1024 * 1024, keep: config.logKeepFiles)
         let level = config.logLevel
@@ -34,11 +41,11 @@ public final class FrontdeskRuntime: Sendable {
         try database.migrate()
         let accessLog = AccessLog(file: logFile, enabled: level <= .info, echoToStderr: echoLogsToStderr)
         return FrontdeskRuntime(config: config, database: database, logger: logger, logFile: logFile, accessLog: accessLog,
-                                registry: registry, metricsFactory: factory, now: now)
+                                registry: registry, metricsFactory: factory, passwordHasher: passwordHasher, now: now)
     }
 
     init(config: FrontdeskConfig, database: AppDatabase, logger: Logger, logFile: LogFile?, accessLog: AccessLog, registry: PrometheusCollectorRegistry,
-         metricsFactory: PrometheusMetricsFactory, now: @escaping @Sendable () -> Date) {
+         metricsFactory: PrometheusMetricsFactory, passwordHasher: PasswordHasher, now: @escaping @Sendable () -> Date) {
         self.config = config
         self.database = database
         self.logger = logger
@@ -49,25 +56,58 @@ public final class FrontdeskRuntime: Sendable {
         self.assets = AssetStore(source: config.assetsDirectory.map { .directory($0) } ?? .embedded)
         self.contract = APIContract(openAPIDocument: assets.data("web/api/openapi.json"))
         self.now = now
+        self.state = AppState(config: config, logger: logger, now: now)
+        self.accounts = AccountStore(database: database, hasher: passwordHasher, now: now)
+        self.throttle = LoginThrottle(now: now)
     }
 
-    /// Seeds demo content when demo mode is on.
+    /// Restores sessions, seeds demo content in demo mode, and issues the setup token when no admin exists.
     public func prepare() async throws {
+        state.restoreSessions()
         if config.demo {
             try await DemoSeeder(database: database).seed(now: now())
         }
+        if !(try await accounts.adminExists()) {
+            _ = setupToken.issue()
+        }
+    }
+
+    /// The link that creates the first admin, while none exists.
+    public func setupURL(base: String) -> String? {
+        guard setupToken.isPending else { return nil }
+        return "\(base)admin/setup#token=\(setupToken.issue())"
+    }
+
+    /// The long-lived services besides the HTTP server.
+    public func services() -> [any Service] {
+        [StateMaintenanceService(state: state, database: database, interval: .seconds(config.sessionSnapshotSeconds),
+                                 clock: ContinuousClock(), now: now, logger: logger)]
     }
 }
 
 /// Builds the router: middleware first, then each feature's controller.
 public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
+    let config = runtime.config
+    let users = CachedUsers(store: runtime.accounts, cache: ReadThrough(cache: runtime.state.cache))
+    let publicOrigin = URL(string: config.publicURL).flatMap { url -> String? in
+        guard let scheme = url.scheme, let host = url.host else { return nil }
+        return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
+    }
     router.add(middleware: RequestEdgeMiddleware(logger: runtime.logger, accessLog: runtime.accessLog,
                                                  metrics: HTTPMetrics(factory: runtime.metricsFactory),
-                                                 maxBodyBytes: runtime.config.maxBodyBytes))
+                                                 maxBodyBytes: config.maxBodyBytes,
+                                                 addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies))))
+    router.add(middleware: RateLimitMiddleware(limiter: runtime.state.rateLimiter, settings: config.rateLimits))
     router.add(middleware: ErrorMiddleware(logger: runtime.logger, contract: runtime.contract))
-    router.add(middleware: CORSMiddleware(siteOrigins: Set(runtime.config.siteOrigins)))
-    HealthController(database: runtime.database, registry: runtime.registry).addRoutes(to: router)
+    router.add(middleware: CORSMiddleware(siteOrigins: Set(config.siteOrigins)))
+    router.add(middleware: AdminSessionMiddleware(sessions: runtime.state.sessions, users: users, publicOrigin: publicOrigin))
+    HealthController(database: runtime.database, registry: runtime.registry,
+                     stateMetrics: StateMetrics(state: runtime.state, factory: runtime.metricsFactory)).addRoutes(to: router)
+    SessionController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions, throttle: runtime.throttle,
+                      setupToken: runtime.setupToken, absoluteLifetimeSeconds: config.sessionAbsoluteHours * 3600,
+                      alwaysSecure: config.publicURL.hasPrefix("https://")).addRoutes(to: router)
+    UsersController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions).addRoutes(to: router)
     AssetController(assets: runtime.assets, demo: runtime.config.demo).addRoutes(to: router)
     ContactController(store: ContactStore(database: runtime.database), now: runtime.now).addRoutes(to: router)
     return router
@@ -117,10 +157,9 @@ public func runFrontdesk(_ runtime: FrontdeskRuntime, onServerRunning: @escaping
     let app = buildApplication(runtime, onServerRunning: onServerRunning)
     // Services shut down in reverse order: the HTTP server drains first, the database closes last.
     let group = ServiceGroup(configuration: .init(
-        services: [
-            .init(service: DatabaseShutdownService(runtime: runtime)),
-            .init(service: app),
-        ],
+        services: [.init(service: DatabaseShutdownService(runtime: runtime))]
+            + runtime.services().map { .init(service: $0) }
+            + [.init(service: app)],
         gracefulShutdownSignals: [.sigterm, .sigint],
         cancellationSignals: [],
         logger: runtime.logger

@@ -18,12 +18,17 @@ struct RequestEdgeMiddleware: RouterMiddleware {
     let accessLog: AccessLog
     let metrics: HTTPMetrics
     let maxBodyBytes: Int
+    let addresses: ClientAddressResolver
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
         var context = context
         context.requestID = Self.acceptedRequestID(request.headers[.xRequestID]) ?? RequestIDs.next()
         context.maxUploadSize = maxBodyBytes
+        let client = addresses.resolve(peer: context.peerAddress?.ipAddress, forwardedFor: request.headers[values: .xForwardedFor],
+                                       forwardedProto: request.headers[.xForwardedProto])
+        context.clientAddress = client.address
+        context.isSecure = client.secure
         var response: Response
         do {
             response = try await next(request, context)
@@ -41,7 +46,7 @@ struct RequestEdgeMiddleware: RouterMiddleware {
         let (seconds, attoseconds) = elapsed.components
         accessLog.record(requestID: context.requestID, method: request.method.rawValue, path: request.uri.path, route: route,
                          status: response.status.code, durationMicros: seconds * 1_000_000 + attoseconds / 1_000_000_000_000,
-                         client: ClientAddress.truncated(context.peerAddress?.ipAddress))
+                         client: ClientAddress.truncated(context.clientAddress))
         return response
     }
 
@@ -80,6 +85,9 @@ enum RequestIDs {
 
 extension HTTPField.Name {
     static let xRequestID = HTTPField.Name("X-Request-Id")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let xCSRFToken = HTTPField.Name("X-CSRF-Token")!
 }
 
 /// Security headers on every response.

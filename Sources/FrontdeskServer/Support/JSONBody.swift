@@ -6,7 +6,7 @@ import NIOCore
 extension Request {
     /// Reads the body as one JSON object, enforcing the size limit (413), the content type (415)
     /// and JSON syntax (400 naming the place), and returning the object for field-level validation.
-    func jsonObject(context: AppRequestContext) async throws -> [String: JSONValue] {
+    func jsonObject(context: some RequestContext) async throws -> [String: JSONValue] {
         let contentType = headers[.contentType]?.lowercased() ?? ""
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {

@@ -2,26 +2,50 @@ import Foundation
 
 /// One entry slot of a cache shard; slots are recycled through a free list so that a full cache
 /// allocates nothing per `set`.
+///
+/// The cache's storage types are `@usableFromInline` and their hot methods `@inlinable` so that
+/// the compiler specializes them for the client's concrete `Value`; unspecialized generic code
+/// copies every node through value witnesses and runs ten times slower.
+@usableFromInline
 struct CacheNode<Value> {
-    var key: String
-    var hash: Int
+    @usableFromInline var key: String
+    @usableFromInline var hash: Int
     /// `nil` marks a free slot.
-    var value: Value?
+    @usableFromInline var value: Value?
     /// Seconds since the reference date (`Date.timeIntervalSinceReferenceDate`); `.infinity` = no TTL.
-    var expiresAt: Double
-    var cost: Int
-    var namespace: Int32
+    @usableFromInline var expiresAt: Double
+    @usableFromInline var cost: Int
+    @usableFromInline var namespace: Int32
     /// Doubly linked recency list through slot indices, most recent at `head`. Indices rather than
     /// object references: no allocation, no reference counting, and the nodes stay contiguous.
-    var prev: Int32
-    var next: Int32
+    @usableFromInline var prev: Int32
+    @usableFromInline var next: Int32
+
+    @inlinable
+    init(key: String, hash: Int, value: Value?, expiresAt: Double, cost: Int, namespace: Int32, prev: Int32, next: Int32) {
+        self.key = key
+        self.hash = hash
+        self.value = value
+        self.expiresAt = expiresAt
+        self.cost = cost
+        self.namespace = namespace
+        self.prev = prev
+        self.next = next
+    }
 }
 
 /// A `getOrSet` computation in progress; `id` tells whether a finishing flight is still the
 /// current one for its key (a `set`, `delete` or invalidation in the meantime retires it).
+@usableFromInline
 struct CacheFlight<Value: Sendable>: Sendable {
-    let id: UInt64
-    let task: Task<Value, any Error>
+    @usableFromInline let id: UInt64
+    @usableFromInline let task: Task<Value, any Error>
+
+    @usableFromInline
+    init(id: UInt64, task: Task<Value, any Error>) {
+        self.id = id
+        self.task = task
+    }
 }
 
 /// The state behind one shard's lock: an LRU list, an open-addressing index, and per-namespace
@@ -31,25 +55,27 @@ struct CacheFlight<Value: Sendable>: Sendable {
 /// rather than a `Dictionary`: the key is hashed once (for the shard and the slot) instead of
 /// twice, and a lookup touches one small array. Deletion shifts followers back, so there are no
 /// tombstones to clean up.
+@usableFromInline
 struct CacheShardState<Value: Sendable> {
-    var nodes: [CacheNode<Value>] = []
+    @usableFromInline var nodes: [CacheNode<Value>] = []
     /// Slot number + 1 per bucket, 0 = empty. Kept at most half full.
-    var table: [Int32] = Array(repeating: 0, count: 16)
-    var count = 0
-    var bytes = 0
-    var head: Int32 = -1
-    var tail: Int32 = -1
-    var freeList: Int32 = -1
-    let maxEntries: Int
-    let maxBytes: Int
+    @usableFromInline var table: [Int32] = Array(repeating: 0, count: 16)
+    @usableFromInline var count = 0
+    @usableFromInline var bytes = 0
+    @usableFromInline var head: Int32 = -1
+    @usableFromInline var tail: Int32 = -1
+    @usableFromInline var freeList: Int32 = -1
+    @usableFromInline let maxEntries: Int
+    @usableFromInline let maxBytes: Int
 
-    var namespaceIDs: [String: Int32] = [:]
-    var namespaceNames: [String] = []
-    var stats: [CacheStats] = []
+    @usableFromInline var namespaceIDs: [String: Int32] = [:]
+    @usableFromInline var namespaceNames: [String] = []
+    @usableFromInline var stats: [CacheStats] = []
 
-    var flights: [String: CacheFlight<Value>] = [:]
-    var nextFlightID: UInt64 = 0
+    @usableFromInline var flights: [String: CacheFlight<Value>] = [:]
+    @usableFromInline var nextFlightID: UInt64 = 0
 
+    @inlinable
     init(maxEntries: Int, maxBytes: Int) {
         self.maxEntries = maxEntries
         self.maxBytes = maxBytes
@@ -57,11 +83,11 @@ struct CacheShardState<Value: Sendable> {
 
     // MARK: Index
 
-    @inline(__always)
-    private var tableMask: Int { table.count - 1 }
+    @inlinable
+    var tableMask: Int { table.count - 1 }
 
     /// The slot holding `key`, if any.
-    @inline(__always)
+    @inlinable
     func find(_ key: String, hash: Int) -> Int32? {
         let mask = tableMask
         var i = hash & mask
@@ -74,7 +100,8 @@ struct CacheShardState<Value: Sendable> {
         }
     }
 
-    private mutating func indexInsert(_ n: Int32, hash: Int) {
+    @inlinable
+    mutating func indexInsert(_ n: Int32, hash: Int) {
         if (count + 1) * 2 > table.count { growTable() }
         let mask = tableMask
         var i = hash & mask
@@ -82,7 +109,8 @@ struct CacheShardState<Value: Sendable> {
         table[i] = n + 1
     }
 
-    private mutating func growTable() {
+    @inlinable
+    mutating func growTable() {
         var bigger = [Int32](repeating: 0, count: table.count * 2)
         let mask = bigger.count - 1
         for entry in table where entry != 0 {
@@ -94,7 +122,8 @@ struct CacheShardState<Value: Sendable> {
     }
 
     /// Removes slot `n` from the index with backward-shift deletion (Knuth 6.4 algorithm R).
-    private mutating func indexRemove(_ n: Int32, hash: Int) {
+    @inlinable
+    mutating func indexRemove(_ n: Int32, hash: Int) {
         let mask = tableMask
         var i = hash & mask
         while table[i] != n + 1 { i = (i + 1) & mask }
@@ -116,23 +145,23 @@ struct CacheShardState<Value: Sendable> {
 
     // MARK: Recency list
 
-    @inline(__always)
-    private mutating func unlink(_ n: Int32) {
+    @inlinable
+    mutating func unlink(_ n: Int32) {
         let p = nodes[Int(n)].prev, x = nodes[Int(n)].next
         if p >= 0 { nodes[Int(p)].next = x } else { head = x }
         if x >= 0 { nodes[Int(x)].prev = p } else { tail = p }
     }
 
-    @inline(__always)
-    private mutating func pushFront(_ n: Int32) {
+    @inlinable
+    mutating func pushFront(_ n: Int32) {
         nodes[Int(n)].prev = -1
         nodes[Int(n)].next = head
         if head >= 0 { nodes[Int(head)].prev = n } else { tail = n }
         head = n
     }
 
-    @inline(__always)
-    private mutating func touch(_ n: Int32) {
+    @inlinable
+    mutating func touch(_ n: Int32) {
         guard head != n else { return }
         unlink(n)
         pushFront(n)
@@ -141,6 +170,7 @@ struct CacheShardState<Value: Sendable> {
     // MARK: Namespaces
 
     /// The counter index of the key's namespace: the prefix before the first `:`, "" when none.
+    @inlinable
     mutating func namespaceID(of key: String) -> Int32 {
         let name: String
         if let colon = key.utf8.firstIndex(of: UInt8(ascii: ":")) {
@@ -159,7 +189,7 @@ struct CacheShardState<Value: Sendable> {
     // MARK: Operations
 
     /// Looks `key` up, counting a hit or a miss and dropping the entry if its TTL has passed.
-    @inline(__always)
+    @inlinable
     mutating func get(_ key: String, hash: Int, now: () -> Date) -> Value? {
         guard let n = find(key, hash: hash) else {
             stats[Int(namespaceID(of: key))].misses += 1
@@ -179,6 +209,7 @@ struct CacheShardState<Value: Sendable> {
     }
 
     /// Inserts or replaces `key`, then evicts from the cold end until both budgets hold.
+    @inlinable
     mutating func set(_ key: String, hash: Int, value: Value, expiresAt: Double, cost: Int, nowSeconds: () -> Double) {
         flights[key] = nil
         if let n = find(key, hash: hash) {
@@ -235,6 +266,7 @@ struct CacheShardState<Value: Sendable> {
     }
 
     /// Unlinks slot `n` everywhere and returns it to the free list.
+    @inlinable
     mutating func remove(_ n: Int32) {
         let i = Int(n)
         indexRemove(n, hash: nodes[i].hash)
@@ -253,6 +285,7 @@ struct CacheShardState<Value: Sendable> {
         freeList = n
     }
 
+    @inlinable
     mutating func delete(_ key: String, hash: Int) -> Bool {
         flights[key] = nil
         guard let n = find(key, hash: hash) else { return false }
@@ -275,6 +308,7 @@ struct CacheShardState<Value: Sendable> {
         return removed
     }
 
+    @inlinable
     mutating func removeExpired(now: Double) -> Int {
         var removed = 0
         for i in nodes.indices where nodes[i].value != nil && nodes[i].expiresAt <= now {

@@ -14,8 +14,9 @@ import Synchronization
 /// it must not call back into the cache.
 public final class ShardedCache<Value: Sendable>: Sendable {
     /// One shard's lock and state, in its own heap object so shards do not share cache lines.
+    @usableFromInline
     final class Shard: Sendable {
-        let state: Mutex<CacheShardState<Value>>
+        @usableFromInline let state: Mutex<CacheShardState<Value>>
         init(maxEntries: Int, maxBytes: Int) {
             state = Mutex(CacheShardState(maxEntries: maxEntries, maxBytes: maxBytes))
         }
@@ -23,9 +24,9 @@ public final class ShardedCache<Value: Sendable>: Sendable {
 
     public let maxEntries: Int
     public let maxBytes: Int
-    private let layout: ShardLayout
-    private let shards: [Shard]
-    private let now: @Sendable () -> Date
+    @usableFromInline let layout: ShardLayout
+    @usableFromInline let shards: [Shard]
+    @usableFromInline let now: @Sendable () -> Date
 
     public init(shards: Int = 16, maxEntries: Int, maxBytes: Int, now: @escaping @Sendable () -> Date = { Date() }) {
         precondition(maxEntries > 0 && maxBytes > 0, "a cache needs room for at least one entry")
@@ -46,12 +47,13 @@ public final class ShardedCache<Value: Sendable>: Sendable {
     /// The number of shards actually used (a power of two, at most the requested count).
     public var shardCount: Int { shards.count }
 
-    @inline(__always)
-    private func shard(for hash: Int) -> Shard {
+    @inlinable
+    func shard(for hash: Int) -> Shard {
         shards[layout.shard(forHash: hash)]
     }
 
     /// The value for `key`, or nil when absent or expired (an expired entry is dropped here).
+    @inlinable
     public func get(_ key: String) -> Value? {
         let hash = key.hashValue
         return shard(for: hash).state.withLock { state in
@@ -61,6 +63,7 @@ public final class ShardedCache<Value: Sendable>: Sendable {
 
     /// Stores `value` under `key`, replacing any entry. `cost` counts against `maxBytes` (use the
     /// value's approximate size in bytes); a `ttl` of zero or less removes the key instead.
+    @inlinable
     public func set(_ key: String, _ value: Value, ttl: Duration? = nil, cost: Int = 1) {
         let hash = key.hashValue
         var expiresAt = Double.infinity
@@ -80,7 +83,7 @@ public final class ShardedCache<Value: Sendable>: Sendable {
 
     /// Removes `key`; true when an entry was there. A `getOrSet` computing this key keeps its
     /// result for its own callers but no longer stores it.
-    @discardableResult
+    @inlinable @discardableResult
     public func delete(_ key: String) -> Bool {
         let hash = key.hashValue
         return shard(for: hash).state.withLock { $0.delete(key, hash: hash) }

@@ -39,6 +39,7 @@ struct ShardLayout: Sendable {
 
 extension Duration {
     /// The duration as seconds in a `Double`, the unit `Date` arithmetic uses.
+    @inlinable
     var seconds: Double {
         let (s, atto) = components
         return Double(s) + Double(atto) * 1e-18

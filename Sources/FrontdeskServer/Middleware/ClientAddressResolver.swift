@@ -1,0 +1,20 @@
+import FrontdeskCore
+import Hummingbird
+import NIOCore
+
+/// Who the client is, for rate limits: the TCP peer, unless the peer is a configured trusted
+/// proxy, in which case the right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
+/// Taking the right-most untrusted entry means a client cannot choose its own address by
+/// sending a forged `X-Forwarded-For`: only what our proxies appended counts.
+struct ClientAddressResolver: Sendable {
+    let trustedProxies: Set<String>
+
+    func resolve(peer: String?, forwardedFor: [String], forwardedProto: String?) -> (address: String, secure: Bool) {
+        let peer = peer ?? ""
+        guard trustedProxies.contains(peer) else { return (peer, false) }
+        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let client = hops.reversed().first { !trustedProxies.contains($0) } ?? peer
+        let secure = forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
+        return (client, secure)
+    }
+}
