@@ -37,7 +37,7 @@ BIN=$(swift build -c release --show-bin-path)
 
 wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
 
-"$BIN/frontdesk" serve --data-dir "$WORK/data" --port $FD_PORT --log-level warning >"$WORK/fd.log" 2>&1 &
+"$BIN/frontdesk" serve --data-dir "$WORK/data" --port $FD_PORT >"$WORK/fd.log" 2>&1 &
 pids+=($!)
 "$BIN/BareRoute" $BARE_PORT >"$WORK/bare.log" 2>&1 &
 pids+=($!)

@@ -1,4 +1,5 @@
 import Foundation
+import FrontdeskState
 import FrontdeskCore
 import HTTPTypes
 import Hummingbird
@@ -11,13 +12,14 @@ final class TestEnvironment: @unchecked Sendable {
     let directory: String
     let runtime: FrontdeskRuntime
 
-    init(_ environment: [String: String] = [:], flags: [String: String] = [:]) throws {
+    init(_ environment: [String: String] = [:], flags: [String: String] = [:], now: @escaping @Sendable () -> Date = { Date() }) throws {
         directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("frontdesk-server-test-\(UUID().uuidString)")
         var flags = flags
         flags["storage.data_dir"] = directory
         flags["server.port"] = flags["server.port"] ?? "0"
         let config = try FrontdeskConfig.load(file: nil, environment: environment, flags: flags)
-        runtime = try FrontdeskRuntime.open(config)
+        // Cheap hashing keeps tests fast; production uses OWASP's 600,000 iterations.
+        runtime = try FrontdeskRuntime.open(config, passwordHasher: PasswordHasher(iterations: 1_000), now: now)
     }
 
     /// The application for `app.test(.router)` or `.live`.
@@ -65,3 +67,55 @@ extension TestResponse {
 }
 
 let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+/// A manually advanced wall clock for expiry tests.
+final class ManualClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Date
+
+    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = start }
+
+    var now: Date { lock.withLock { current } }
+    func advance(seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
+}
+
+extension TestEnvironment {
+    /// Creates a user directly in the store.
+    @discardableResult
+    func addUser(_ email: String, role: Role = .agent, password: String = "correct horse battery") async throws -> User {
+        try await runtime.accounts.create(AccountStore.NewUser(email: email, password: password, role: role))
+    }
+}
+
+/// A browser-like console client: keeps the session cookie and CSRF token, sends a same-site Origin.
+struct ConsoleClient {
+    let client: any TestClientProtocol
+    var cookie: String = ""
+    var csrf: String = ""
+    static let origin = "http://localhost"
+
+    var headers: HTTPFields {
+        var fields: HTTPFields = [.contentType: "application/json", .origin: Self.origin]
+        if !cookie.isEmpty { fields[.cookie] = cookie }
+        if !csrf.isEmpty { fields[HTTPField.Name("X-CSRF-Token")!] = csrf }
+        return fields
+    }
+
+    /// Signs in; returns the response status.
+    mutating func signIn(_ email: String, _ password: String = "correct horse battery") async throws -> HTTPResponse.Status {
+        let body = ByteBuffer(string: #"{"email":"\#(email)","password":"\#(password)"}"#)
+        let response = try await client.executeRequest(uri: "/api/v1/admin/session", method: .post, headers: headers, body: body)
+        if response.status == .ok {
+            let setCookie = response.headers[.setCookie] ?? ""
+            cookie = String(setCookie.split(separator: ";").first ?? "")
+            csrf = (response.json?["csrfToken"] as? String) ?? ""
+        }
+        return response.status
+    }
+
+    func send(_ method: HTTPRequest.Method, _ uri: String, json: String? = nil, headers extra: HTTPFields = [:]) async throws -> TestResponse {
+        var fields = headers
+        for field in extra { fields[field.name] = field.value }
+        return try await client.executeRequest(uri: uri, method: method, headers: fields, body: json.map { ByteBuffer(string: $0) })
+    }
+}
