@@ -56,7 +56,7 @@ struct SnapshotTests {
         let path = dir.file("s")
         try SessionSnapshot.write(Self.sampleSessions(50), to: path)
         let whole = try Data(contentsOf: URL(fileURLWithPath: path))
-        for length in [0, 1, 3, 4, 7, 8, 20, 43, 44, 45, whole.count / 2, whole.count - 1] {
+        for length in [0, 1, 3, 4, 7, 8, 20, 31, 32, 33, 55, 56, 57, whole.count / 2, whole.count - 1] {
             try whole.prefix(length).write(to: URL(fileURLWithPath: path))
             #expect(throws: SnapshotError.truncated, "length \(length)") { try SessionSnapshot.read(from: path) }
         }
@@ -126,32 +126,45 @@ struct SnapshotTests {
         #expect(throws: POSIXError(.ENOENT)) { try SessionSnapshot.write([], to: dir.file("no/such/dir/s")) }
     }
 
-    @Test("a forged payload that passes its checksum is still refused, not trusted")
+    @Test("a forged payload that passes every checksum is still refused, not trusted")
     func forgedPayload() throws {
-        // Valid header and CRC around a payload claiming one session but holding garbage.
-        let payload: [UInt8] = [1, 5, 5, 5]
-        for count in [1, 2] {
-            let file = try Self.forge(payload: payload, count: count)
-            #expect(throws: SnapshotError.malformedPayload) {
+        // Valid header, directory and checksums around structured bytes that do not decode.
+        let cases: [([UInt8], [UInt8], Int)] = [
+            ([0, 1, 5, 5, 5], [], 1),  // empty string table, then a session cut short
+            ([0, 1, 7], [], 1),  // a user id index outside the (empty) table
+            ([0, 9], [], 1),  // an unknown id flag
+            ([0], [], 1),  // a session that is not there
+            ([0], [1, 2, 3], 0),  // raw bytes that no session uses
+        ]
+        for (structured, raw, count) in cases {
+            let file = Self.forge(structured: structured, raw: raw, count: count)
+            #expect(throws: SnapshotError.malformedPayload, "\(structured)") {
                 try file.withUnsafeBufferPointer { try SessionSnapshot.decode(file: $0) }
             }
         }
     }
 
-    static func forge(payload: [UInt8], count: Int) throws -> [UInt8] {
-        let compressed = try payload.withUnsafeBufferPointer { try SessionSnapshot.compress($0, reservingHeader: 0) }
-        defer { compressed.deallocate() }
-        let header = ByteWriter(capacity: 44)
-        SnapshotFormat.magic.withUnsafeBufferPointer { header.raw($0) }
-        header.littleEndian(UInt16(1))
-        header.littleEndian(UInt16(1))
-        header.littleEndian(UInt64(count))
-        header.littleEndian(UInt64(payload.count))
-        header.littleEndian(UInt64(compressed.count))
-        header.littleEndian(payload.withUnsafeBufferPointer { SessionSnapshot.crc($0) })
-        header.littleEndian(SessionSnapshot.crc(UnsafeBufferPointer(compressed)))
-        header.littleEndian(SessionSnapshot.crc(header.bytes))
-        return Array(header.bytes) + Array(compressed)
+    /// A file whose framing and checksums are all right around the given chunk contents.
+    static func forge(structured: [UInt8], raw: [UInt8], count: Int) -> [UInt8] {
+        let s = ByteWriter(capacity: 16), r = ByteWriter(capacity: 16)
+        structured.withUnsafeBufferPointer { s.raw($0) }
+        raw.withUnsafeBufferPointer { r.raw($0) }
+        let chunk = SessionSnapshot.EncodedChunk(structured: s, raw: r, sessionCount: count)
+        let (header, directory) = SessionSnapshot.headerAndDirectory([chunk], sessionCount: count)
+        return Array(header.bytes) + Array(directory.bytes) + Array(chunk.compressed) + Array(chunk.raw.bytes)
+    }
+
+    @Test("snapshots of more than one chunk round-trip in order")
+    func multipleChunks() throws {
+        let clock = ManualClock()
+        let sessions = (0..<(SnapshotFormat.chunkSize * 2 + 17)).map { i in
+            Session(id: SessionID.random(), userId: "u\(i % 50)", data: i % 2 == 0 ? ["csrf": SessionID.random()] : [:],
+                    expiresAt: clock.now.wholeMilliseconds, createdAt: clock.now.wholeMilliseconds,
+                    lastAccessedAt: clock.now.wholeMilliseconds, absoluteExpiresAt: clock.now.wholeMilliseconds)
+        }
+        let dir = TempDirectory()
+        try SessionSnapshot.write(sessions, to: dir.file("s"))
+        #expect(try SessionSnapshot.read(from: dir.file("s")) == sessions)
     }
 
     @Test("a store restored from a snapshot finds the same sessions")

@@ -26,6 +26,10 @@ public final class ShardedCache<Value: Sendable>: Sendable {
     public let maxBytes: Int
     @usableFromInline let layout: ShardLayout
     @usableFromInline let shards: [Shard]
+    /// The same shards without reference counting: taking a strong reference per operation is an
+    /// atomic increment and decrement on a cache line that every thread using the shard shares.
+    /// `shards` keeps them alive for as long as the cache lives.
+    @usableFromInline let unretainedShards: [Unmanaged<Shard>]
     @usableFromInline let now: @Sendable () -> Date
 
     public init(shards: Int = 16, maxEntries: Int, maxBytes: Int, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -42,6 +46,7 @@ public final class ShardedCache<Value: Sendable>: Sendable {
             Shard(maxEntries: maxEntries / count + (i < maxEntries % count ? 1 : 0),
                   maxBytes: maxBytes / count + (i < maxBytes % count ? 1 : 0))
         }
+        unretainedShards = self.shards.map { Unmanaged.passUnretained($0) }
     }
 
     /// The number of shards actually used (a power of two, at most the requested count).
@@ -56,8 +61,8 @@ public final class ShardedCache<Value: Sendable>: Sendable {
     @inlinable
     public func get(_ key: String) -> Value? {
         let hash = key.hashValue
-        return shard(for: hash).state.withLock { state in
-            state.get(key, hash: hash, now: now)
+        return unretainedShards[layout.shard(forHash: hash)]._withUnsafeGuaranteedRef { shard in
+            shard.state.withLock { state in state.get(key, hash: hash, now: now) }
         }
     }
 
@@ -75,9 +80,11 @@ public final class ShardedCache<Value: Sendable>: Sendable {
             expiresAt = now().timeIntervalSinceReferenceDate + ttl.seconds
         }
         let cost = max(0, cost)
-        shard(for: hash).state.withLock { state in
-            state.set(key, hash: hash, value: value, expiresAt: expiresAt, cost: cost,
-                      nowSeconds: { now().timeIntervalSinceReferenceDate })
+        unretainedShards[layout.shard(forHash: hash)]._withUnsafeGuaranteedRef { shard in
+            shard.state.withLock { state in
+                state.set(key, hash: hash, value: value, expiresAt: expiresAt, cost: cost,
+                          nowSeconds: { now().timeIntervalSinceReferenceDate })
+            }
         }
     }
 

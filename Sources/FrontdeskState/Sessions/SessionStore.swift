@@ -196,19 +196,29 @@ public final class SessionStore: Sendable {
         let time = currentTime()
         var bySessionShard = [[Session]](repeating: [], count: sessionShards.count)
         var byUserShard = [[(String, String)]](repeating: [], count: userShards.count)
+        let expected = sessions.count / sessionShards.count + 16
+        for i in bySessionShard.indices { bySessionShard[i].reserveCapacity(expected) }
+        for i in byUserShard.indices { byUserShard[i].reserveCapacity(expected) }
         for session in sessions where !session.isExpired(at: time) {
             bySessionShard[layout.shard(forHash: session.id.hashValue)].append(session)
             byUserShard[layout.shard(forHash: session.userId.hashValue)].append((session.userId, session.id))
         }
-        for (i, batch) in bySessionShard.enumerated() where !batch.isEmpty {
-            sessionShards[i].sessions.withLock { map in
-                map.reserveCapacity(map.count + batch.count)
-                for session in batch { map[session.id] = session }
-            }
-        }
-        for (i, batch) in byUserShard.enumerated() where !batch.isEmpty {
-            userShards[i].index.withLock { index in
-                for (userId, id) in batch { index[userId, default: []].insert(id) }
+        // Shards are independent, so a large restore (a million sessions at start-up) uses every
+        // core; each shard is still filled under its own lock.
+        parallelFor(sessionShards.count + userShards.count) { i in
+            if i < sessionShards.count {
+                let batch = bySessionShard[i]
+                guard !batch.isEmpty else { return }
+                sessionShards[i].sessions.withLock { map in
+                    map.reserveCapacity(map.count + batch.count)
+                    for session in batch { map[session.id] = session }
+                }
+            } else {
+                let batch = byUserShard[i - sessionShards.count]
+                guard !batch.isEmpty else { return }
+                userShards[i - sessionShards.count].index.withLock { index in
+                    for (userId, id) in batch { index[userId, default: []].insert(id) }
+                }
             }
         }
     }

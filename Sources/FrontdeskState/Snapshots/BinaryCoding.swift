@@ -65,6 +65,16 @@ final class ByteWriter {
         count += bytes.count
     }
 
+    /// Appends the 32 bytes behind `utf8` if it is a canonical 43-character base64url token
+    /// (session ids, CSRF tokens); false, appending nothing, for anything else.
+    func token(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard utf8.count == SessionID.length else { return false }
+        reserve(SessionID.byteCount)
+        guard SessionID.decode(utf8, into: base + count) else { return false }
+        count += SessionID.byteCount
+        return true
+    }
+
     /// A length-prefixed UTF-8 string.
     func string(_ s: String) {
         var s = s
