@@ -20,6 +20,7 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: data.flagValues)
+        Privileges.dropToDataDirectoryOwner(config.dataDirectory)
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous)
         try database.migrate()

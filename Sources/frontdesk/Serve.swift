@@ -50,7 +50,15 @@ struct Serve: AsyncParsableCommand {
         if let logLevel { flags["log.level"] = logLevel }
         if let rateLimit { flags["rate_limit.enabled"] = rateLimit }
         let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: flags)
+        Privileges.dropToDataDirectoryOwner(config.dataDirectory)
 
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        let lock = try DataDirectoryLock(dataDirectory: config.dataDirectory)
+        guard lock.tryLock() else {
+            printError("frontdesk: another Frontdesk is already running on \(config.dataDirectory)\(lock.holderDescription).")
+            throw ExitCode(1)
+        }
+        defer { lock.unlock() }
         let runtime: FrontdeskRuntime
         do {
             runtime = try FrontdeskRuntime.open(config, echoLogsToStderr: isatty(STDERR_FILENO) == 1)

@@ -40,5 +40,7 @@ struct ValidationTests {
         #expect(ClientAddress.truncated("203.0.113.77") == "203.0.113.0")
         #expect(ClientAddress.truncated("2001:db8:85a3:8d3:1319:8a2e:370:7348") == "2001:db8:85a3::")
         #expect(ClientAddress.truncated(nil) == "-")
+        #expect(ClientAddress.truncated("::1") == "::")
+        #expect(ClientAddress.truncated("10.0.0") == "-")
     }
 }

@@ -156,6 +156,10 @@ public struct JSONLogHandler: LogHandler {
 /// JSON string quoting for hand-built lines (faster than JSONEncoder on the logging hot path).
 enum JSONText {
     static func quote(_ s: String) -> String {
+        // Fast path: most values (paths, routes, ids) need no escaping.
+        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) {
+            return "\"" + s + "\""
+        }
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for scalar in s.unicodeScalars {

@@ -30,7 +30,8 @@ public struct StateMaintenanceService<C: Clock>: Service where C.Duration == Dur
         var sinceStats: Duration = .zero
         while !Task.isShuttingDownGracefully {
             do {
-                try await clock.sleep(for: interval)
+                // A graceful shutdown does not cancel sleeps by itself; this makes it end the wait at once.
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
             } catch {
                 break  // cancelled or shutting down
             }

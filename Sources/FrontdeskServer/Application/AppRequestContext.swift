@@ -27,10 +27,16 @@ public struct AppRequestContext: RequestContext {
     }
 }
 
-/// A console user with a live session.
-public struct AuthenticatedAdmin: Sendable {
+/// A console user with a live session. A class so that the request context, copied through
+/// every middleware, carries one reference instead of two records' worth of fields.
+public final class AuthenticatedAdmin: Sendable {
     public let user: User
     public let session: Session
+
+    init(user: User, session: Session) {
+        self.user = user
+        self.session = session
+    }
 
     public var id: Int64 { user.id ?? 0 }
     public var csrfToken: String { session.data["csrf"] ?? "" }

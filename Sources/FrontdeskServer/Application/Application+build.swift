@@ -80,8 +80,16 @@ public final class FrontdeskRuntime: Sendable {
 
     /// The long-lived services besides the HTTP server.
     public func services() -> [any Service] {
-        [StateMaintenanceService(state: state, database: database, interval: .seconds(config.sessionSnapshotSeconds),
-                                 clock: ContinuousClock(), now: now, logger: logger)]
+        var services: [any Service] = [
+            StateMaintenanceService(state: state, database: database, interval: .seconds(config.sessionSnapshotSeconds),
+                                    clock: ContinuousClock(), now: now, logger: logger),
+        ]
+        if config.backupIntervalHours > 0 {
+            services.append(BackupService(database: database, sessionsPath: state.snapshotPath, directory: config.backupDirectory,
+                                          interval: .seconds(config.backupIntervalHours * 3600), keep: config.backupKeep,
+                                          clock: ContinuousClock(), now: now, logger: logger))
+        }
+        return services
     }
 }
 

@@ -139,7 +139,17 @@ final class HTTPMetrics: Sendable {
         let method: HTTPRequest.Method
         let status: Int
     }
-    private let handles = Mutex<[Key: (Counter, Metrics.Timer)]>([:])
+    /// A class rather than a tuple: a tuple value type in a generic container costs a runtime
+    /// metadata lookup on every access.
+    private final class Handles: Sendable {
+        let counter: Counter
+        let timer: Metrics.Timer
+        init(counter: Counter, timer: Metrics.Timer) {
+            self.counter = counter
+            self.timer = timer
+        }
+    }
+    private let handles = Mutex<[Key: Handles]>([:])
 
     init(factory: any MetricsFactory) {
         self.factory = factory
@@ -147,16 +157,16 @@ final class HTTPMetrics: Sendable {
 
     func record(route: String, method: HTTPRequest.Method, status: Int, duration: Duration) {
         let key = Key(route: route, method: method, status: status)
-        let (counter, timer) = handles.withLock { handles in
+        let entry = handles.withLock { handles in
             if let existing = handles[key] { return existing }
             let dimensions = [("route", route), ("method", method.rawValue), ("status", String(status))]
-            let created = (Counter(label: "frontdesk_http_requests_total", dimensions: dimensions, factory: factory),
-                           Metrics.Timer(label: "frontdesk_http_request_duration_seconds", dimensions: dimensions, factory: factory))
+            let created = Handles(counter: Counter(label: "frontdesk_http_requests_total", dimensions: dimensions, factory: factory),
+                                  timer: Metrics.Timer(label: "frontdesk_http_request_duration_seconds", dimensions: dimensions, factory: factory))
             handles[key] = created
             return created
         }
-        counter.increment()
+        entry.counter.increment()
         let (seconds, attoseconds) = duration.components
-        timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        entry.timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
