@@ -92,10 +92,7 @@ public final class SetupToken: Sendable {
     public func issue() -> String {
         token.withLock { current in
             if let current { return current }
-            var generator = SystemRandomNumberGenerator()
-            let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let value = Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            let value = Secrets.urlSafeToken(byteCount: 24)
             current = value
             return value
         }
@@ -104,10 +101,7 @@ public final class SetupToken: Sendable {
     /// True exactly once for the issued token; compares in constant time.
     public func consume(_ candidate: String) -> Bool {
         token.withLock { current in
-            guard let expected = current, expected.utf8.count == candidate.utf8.count else { return false }
-            var difference: UInt8 = 0
-            for (a, b) in zip(expected.utf8, candidate.utf8) { difference |= a ^ b }
-            guard difference == 0 else { return false }
+            guard let expected = current, Secrets.constantTimeEquals(expected.utf8, candidate.utf8) else { return false }
             current = nil
             return true
         }

@@ -37,10 +37,7 @@ public struct PasswordHasher: Sendable {
         guard parts.count == 4, parts[0] == "pbkdf2-sha256", let rounds = Int(parts[1]), rounds >= 1,
               let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])),
               let derived = try? await Self.derive(password, salt: Array(salt), iterations: rounds) else { return false }
-        guard derived.count == expected.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(derived, expected) { difference |= a ^ b }
-        return difference == 0
+        return Secrets.constantTimeEquals(derived, expected)
     }
 
     /// True when the stored hash was made with fewer iterations than the current setting.

@@ -37,7 +37,7 @@ struct AdminSessionMiddleware: RouterMiddleware {
             }
         }
         if unsafe, let admin = context.admin, !RouteNeedsNoCSRF.paths.contains(request.uri.path) {
-            guard let token = request.headers[.xCSRFToken], Self.constantTimeEquals(token, admin.csrfToken) else {
+            guard let token = request.headers[.xCSRFToken], Secrets.constantTimeEquals(token.utf8, admin.csrfToken.utf8) else {
                 throw FrontdeskError(.forbidden, code: "csrf_failed",
                                      message: "The X-CSRF-Token header is missing or does not match this session. Reload the console.")
             }
@@ -59,13 +59,6 @@ struct AdminSessionMiddleware: RouterMiddleware {
 
     static func sessionID(in request: Request) -> String? {
         (request.cookies[secureCookieName] ?? request.cookies[cookieName])?.value
-    }
-
-    static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        guard a.utf8.count == b.utf8.count, !b.isEmpty else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a.utf8, b.utf8) { difference |= x ^ y }
-        return difference == 0
     }
 }
 

@@ -84,7 +84,7 @@ struct SessionController: Sendable {
 
     /// Starts a session for `user` and answers with the session cookie and the CSRF token.
     func signIn(_ user: User, context: AppRequestContext, status: HTTPResponse.Status) throws -> Response {
-        let csrf = Self.randomToken()
+        let csrf = Secrets.urlSafeToken()
         let session = sessions.create(userId: String(user.id ?? 0), data: ["csrf": csrf, "epoch": String(user.sessionEpoch)])
         let secure = alwaysSecure || context.isSecure
         var response = try Response.json(SessionBody(user: PublicUser(user), csrfToken: csrf, expiresAt: Timestamps.iso8601(session.expiresAt)),
@@ -97,13 +97,6 @@ struct SessionController: Sendable {
     static func cookie(value: String, maxAge: Int, secure: Bool) -> Cookie {
         Cookie(name: secure ? AdminSessionMiddleware.secureCookieName : AdminSessionMiddleware.cookieName, value: value,
                maxAge: maxAge, path: "/", secure: secure, httpOnly: true, sameSite: .strict)
-    }
-
-    static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
     }
 
     /// A password as typed: not trimmed, only type- and length-checked.
