@@ -224,6 +224,14 @@ for threads in [1, 2] {
         row([name, rate(r), String(format: "%.0f ns", p50), String(format: "%.0f ns", p99)], widths)
     }
 }
+// redis-benchmark without -r reads one key over and over ("key:__rand_int__"); this row does the
+// same, so the two figures differ only in the transport, not in cache misses.
+let hotOrders = (0..<2).map { _ in [String](repeating: keys[0], count: 1 << 20) }
+_ = throughput(cache, .get, threads: 1, orders: hotOrders, sink: sink)
+let hot = throughput(cache, .get, threads: 1, orders: hotOrders, sink: sink)
+let (hotP50, hotP99) = latency(cache, .get, threads: 1, orders: hotOrders, sink: sink)
+results["GET 1 thread, one key"] = hot
+row(["GET 1 thread, one key", rate(hot), String(format: "%.0f ns", hotP50), String(format: "%.0f ns", hotP99)], widths)
 print("")
 }
 
@@ -253,9 +261,11 @@ let path = directory + "/statebench-sessions.snapshot"
 let store = SessionStore(idleTimeout: .seconds(1800), absoluteLifetime: .seconds(43_200))
 var userRNG = SplitMix(state: 5)
 for _ in 0..<sessionCount {
-    _ = store.create(userId: "user-\(userRNG.next() % 10_000)", data: ["csrf": store.create(userId: "x").id])
+    // A CSRF token shaped like the lead's: 32 random bytes, base64url (an id serves).
+    let csrf = store.create(userId: "token-source").id
+    _ = store.create(userId: "user-\(userRNG.next() % 10_000)", data: ["csrf": csrf])
 }
-for session in store.sessions(forUser: "x") { store.destroy(session.id) }
+store.destroyAll(forUser: "token-source")
 let (all, collectSeconds, collectCPU) = measure { store.allSessions() }
 let (bytes, writeSeconds, writeCPU) = try measure { try SessionSnapshot.write(all, to: path) }
 let (read, readSeconds, readCPU) = try measure { try SessionSnapshot.read(from: path) }
@@ -293,6 +303,9 @@ if let redisGet = env("REDIS_GET_RPS"), let redisGetP16 = env("REDIS_GET_P16_RPS
     if let p50 = env("REDIS_GET_P50_MS") {
         row(["GET p50, unpipelined", String(format: "%.0f ns", p50 * 1e6), "", ""], w)
     }
+    if let hot = results["GET 1 thread, one key"] {
+        row(["GET ops/s, one key", "", rate(hot), ""], w)
+    }
     print("")
     let best = max(get1, get2)
     let unpipelined = best / redisGet, pipelined = best / redisGetP16
@@ -300,6 +313,10 @@ if let redisGet = env("REDIS_GET_RPS"), let redisGetP16 = env("REDIS_GET_P16_RPS
                  unpipelined, get1 / redisGet, get2 / redisGet) + (unpipelined >= 100 ? "MET" : "NOT MET"))
     print(String(format: "RATIO GET in-process ÷ Redis -P 16:       %.1f× (1 thread %.1f×, 2 threads %.1f×) — goal ≥ 5× ",
                  pipelined, get1 / redisGetP16, get2 / redisGetP16) + (pipelined >= 5 ? "MET" : "NOT MET"))
+    if let hot = results["GET 1 thread, one key"] {
+        print(String(format: "(one key, as redis-benchmark reads it: %.0f× unpipelined, %.1f× -P 16; the goals are judged on the 100k-key figures above)",
+                     hot / redisGet, hot / redisGetP16))
+    }
 } else {
     print("(no Redis figures in the environment; run Benchmarks/state.sh for the ratios)")
 }

@@ -232,7 +232,7 @@ struct CacheShardState<Value: Sendable> {
     /// Inserts or replaces `key`, then evicts from the cold end until both budgets hold.
     @inlinable
     mutating func set(_ key: String, hash: Int, value: Value, expiresAt: Double, cost: Int, nowSeconds: () -> Double) {
-        flights[key] = nil
+        if !flights.isEmpty { flights[key] = nil }  // skip hashing the key again in the common case
         if let n = find(key, hash: hash) {
             let ns = Int(nodes[Int(n)].namespace)
             if cost > maxBytes {
@@ -307,7 +307,7 @@ struct CacheShardState<Value: Sendable> {
 
     @inlinable
     mutating func delete(_ key: String, hash: Int) -> Bool {
-        flights[key] = nil
+        if !flights.isEmpty { flights[key] = nil }  // skip hashing the key again in the common case
         guard let n = find(key, hash: hash) else { return false }
         remove(n)
         return true

@@ -4,14 +4,31 @@ enum SessionID {
     static let byteCount = 32
     static let length = 43
 
-    static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+    /// The base64url character for a 6-bit value. Arithmetic rather than a lookup table, so the
+    /// parallel snapshot encoders share no global array (and its reference count) per call.
+    @inline(__always)
+    static func character(_ v: UInt32) -> UInt8 {
+        switch v {
+        case 0..<26: UInt8(truncatingIfNeeded: v) &+ UInt8(ascii: "A")
+        case 26..<52: UInt8(truncatingIfNeeded: v - 26) &+ UInt8(ascii: "a")
+        case 52..<62: UInt8(truncatingIfNeeded: v - 52) &+ UInt8(ascii: "0")
+        case 62: UInt8(ascii: "-")
+        default: UInt8(ascii: "_")
+        }
+    }
 
-    /// The reverse of `alphabet`; 0xFF for bytes outside it.
-    static let decodeTable: [UInt8] = {
-        var table = [UInt8](repeating: 0xFF, count: 256)
-        for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
-        return table
-    }()
+    /// The 6-bit value of a base64url character, or 0xFF for anything else.
+    @inline(__always)
+    static func value(_ c: UInt8) -> UInt8 {
+        switch c {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): c &- UInt8(ascii: "A")
+        case UInt8(ascii: "a")...UInt8(ascii: "z"): c &- UInt8(ascii: "a") &+ 26
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c &- UInt8(ascii: "0") &+ 52
+        case UInt8(ascii: "-"): 62
+        case UInt8(ascii: "_"): 63
+        default: 0xFF
+        }
+    }
 
     static func random() -> String {
         var rng = SystemRandomNumberGenerator()
@@ -31,19 +48,16 @@ enum SessionID {
         precondition(bytes.count == byteCount)
         return String(unsafeUninitializedCapacity: length) { out in
             var o = 0, i = 0
-            alphabet.withUnsafeBufferPointer { a in
-                while i + 3 <= byteCount {
-                    let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                    out[o] = a[Int(v >> 18 & 63)]; out[o + 1] = a[Int(v >> 12 & 63)]
-                    out[o + 2] = a[Int(v >> 6 & 63)]; out[o + 3] = a[Int(v & 63)]
-                    o += 4; i += 3
-                }
-                // 32 = 10·3 + 2: two bytes left, three characters.
-                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-                out[o] = a[Int(v >> 18 & 63)]; out[o + 1] = a[Int(v >> 12 & 63)]; out[o + 2] = a[Int(v >> 6 & 63)]
-                o += 3
+            while i + 3 <= byteCount {
+                let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                out[o] = character(v >> 18 & 63); out[o + 1] = character(v >> 12 & 63)
+                out[o + 2] = character(v >> 6 & 63); out[o + 3] = character(v & 63)
+                o += 4; i += 3
             }
-            return o
+            // 32 = 10·3 + 2: two bytes left, three characters.
+            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
+            out[o] = character(v >> 18 & 63); out[o + 1] = character(v >> 12 & 63); out[o + 2] = character(v >> 6 & 63)
+            return o + 3
         }
     }
 
@@ -52,20 +66,18 @@ enum SessionID {
     /// as a plain string.
     static func decode(_ id: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Bool {
         guard id.count == length else { return false }
-        return decodeTable.withUnsafeBufferPointer { t -> Bool in
-            var o = 0, i = 0
-            while i + 4 <= 40 {
-                let a = t[Int(id[i])], b = t[Int(id[i + 1])], c = t[Int(id[i + 2])], d = t[Int(id[i + 3])]
-                if (a | b | c | d) & 0xC0 != 0 { return false }
-                let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
-                out[o] = UInt8(v >> 16 & 0xFF); out[o + 1] = UInt8(v >> 8 & 0xFF); out[o + 2] = UInt8(v & 0xFF)
-                o += 3; i += 4
-            }
-            let a = t[Int(id[40])], b = t[Int(id[41])], c = t[Int(id[42])]
-            if (a | b | c) & 0xC0 != 0 || c & 0x03 != 0 { return false }
-            let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
-            out[o] = UInt8(v >> 16 & 0xFF); out[o + 1] = UInt8(v >> 8 & 0xFF)
-            return true
+        var o = 0, i = 0
+        while i + 4 <= 40 {
+            let a = value(id[i]), b = value(id[i + 1]), c = value(id[i + 2]), d = value(id[i + 3])
+            if (a | b | c | d) & 0xC0 != 0 { return false }
+            let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6 | UInt32(d)
+            out[o] = UInt8(v >> 16 & 0xFF); out[o + 1] = UInt8(v >> 8 & 0xFF); out[o + 2] = UInt8(v & 0xFF)
+            o += 3; i += 4
         }
+        let a = value(id[40]), b = value(id[41]), c = value(id[42])
+        if (a | b | c) & 0xC0 != 0 || c & 0x03 != 0 { return false }
+        let v = UInt32(a) << 18 | UInt32(b) << 12 | UInt32(c) << 6
+        out[o] = UInt8(v >> 16 & 0xFF); out[o + 1] = UInt8(v >> 8 & 0xFF)
+        return true
     }
 }

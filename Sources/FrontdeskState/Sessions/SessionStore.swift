@@ -13,12 +13,14 @@ import Synchronization
 /// deadlock. Other paths drop index entries after the fact; a stale index entry only costs a
 /// lookup.
 ///
-/// All times are truncated to whole milliseconds, the precision snapshots keep.
+/// All times are rounded to whole milliseconds, the precision snapshots keep.
 public final class SessionStore: Sendable {
     final class SessionShard: Sendable {
-        let sessions = Mutex<[String: Session]>([:])
+        let sessions = Mutex<[HashedKey: Session]>([:])
     }
 
+    /// Session ids per user. A set, not an array: one account can hold very many sessions
+    /// (a script logging in in a loop), and removing one must not cost a scan of them all.
     final class UserShard: Sendable {
         let index = Mutex<[String: Set<String>]>([:])
     }
@@ -43,8 +45,8 @@ public final class SessionStore: Sendable {
 
     private func currentTime() -> Date { now().wholeMilliseconds }
 
-    private func sessionShard(_ id: String) -> SessionShard {
-        sessionShards[layout.shard(forHash: id.hashValue)]
+    private func sessionShard(_ key: HashedKey) -> SessionShard {
+        sessionShards[layout.shard(forHash: key.hash)]
     }
 
     private func userShard(_ userId: String) -> UserShard {
@@ -62,9 +64,10 @@ public final class SessionStore: Sendable {
         let session = Session(id: SessionID.random(), userId: userId, data: data,
                               expiresAt: slidExpiry(at: time, absolute: absolute), createdAt: time,
                               lastAccessedAt: time, absoluteExpiresAt: absolute)
-        let shard = sessionShard(session.id)
+        let key = HashedKey(session.id)
+        let shard = sessionShard(key)
         userShard(userId).index.withLock { index in
-            shard.sessions.withLock { $0[session.id] = session }
+            shard.sessions.withLock { $0[key] = session }
             index[userId, default: []].insert(session.id)
         }
         return session
@@ -84,16 +87,17 @@ public final class SessionStore: Sendable {
 
     private func access(_ id: String, newData: [String: String]?) -> Session? {
         let time = currentTime()
-        let (session, expiredUser): (Session?, String?) = sessionShard(id).sessions.withLock { sessions in
-            guard var session = sessions[id] else { return (nil, nil) }
+        let key = HashedKey(id)
+        let (session, expiredUser): (Session?, String?) = sessionShard(key).sessions.withLock { sessions in
+            guard var session = sessions[key] else { return (nil, nil) }
             if session.isExpired(at: time) {
-                sessions[id] = nil
+                sessions[key] = nil
                 return (nil, session.userId)
             }
             session.lastAccessedAt = time
             session.expiresAt = slidExpiry(at: time, absolute: session.absoluteExpiresAt)
             if let newData { session.data = newData }
-            sessions[id] = session
+            sessions[key] = session
             return (session, nil)
         }
         if let expiredUser { unindex([(expiredUser, id)]) }
@@ -103,7 +107,8 @@ public final class SessionStore: Sendable {
     /// Ends one session; true when it existed.
     @discardableResult
     public func destroy(_ id: String) -> Bool {
-        guard let removed = sessionShard(id).sessions.withLock({ $0.removeValue(forKey: id) }) else {
+        let key = HashedKey(id)
+        guard let removed = sessionShard(key).sessions.withLock({ $0.removeValue(forKey: key) }) else {
             return false
         }
         unindex([(removed.userId, id)])
@@ -118,9 +123,10 @@ public final class SessionStore: Sendable {
             guard let ids = index.removeValue(forKey: userId) else { return 0 }
             var removed = 0
             for id in ids {
-                let gone = sessionShard(id).sessions.withLock { sessions -> Bool in
-                    guard sessions[id]?.userId == userId else { return false }
-                    sessions[id] = nil
+                let key = HashedKey(id)
+                let gone = sessionShard(key).sessions.withLock { sessions -> Bool in
+                    guard sessions[key]?.userId == userId else { return false }
+                    sessions[key] = nil
                     return true
                 }
                 if gone { removed += 1 }
@@ -134,8 +140,9 @@ public final class SessionStore: Sendable {
         let time = currentTime()
         let ids = userShard(userId).index.withLock { $0[userId] ?? [] }
         return ids.compactMap { id in
-            sessionShard(id).sessions.withLock { sessions in
-                sessions[id].flatMap { $0.userId == userId && !$0.isExpired(at: time) ? $0 : nil }
+            let key = HashedKey(id)
+            return sessionShard(key).sessions.withLock { sessions in
+                sessions[key].flatMap { $0.userId == userId && !$0.isExpired(at: time) ? $0 : nil }
             }
         }.sorted { $0.createdAt < $1.createdAt }
     }
@@ -148,7 +155,7 @@ public final class SessionStore: Sendable {
         for shard in sessionShards {
             let expired = shard.sessions.withLock { sessions -> [(String, String)] in
                 let expired = sessions.values.filter { $0.isExpired(at: time) }.map { ($0.userId, $0.id) }
-                for (_, id) in expired { sessions[id] = nil }
+                for (_, id) in expired { sessions[HashedKey(id)] = nil }
                 return expired
             }
             removed.append(contentsOf: expired)
@@ -200,7 +207,7 @@ public final class SessionStore: Sendable {
         for i in bySessionShard.indices { bySessionShard[i].reserveCapacity(expected) }
         for i in byUserShard.indices { byUserShard[i].reserveCapacity(expected) }
         for session in sessions where !session.isExpired(at: time) {
-            bySessionShard[layout.shard(forHash: session.id.hashValue)].append(session)
+            bySessionShard[layout.shard(forHash: HashedKey(session.id).hash)].append(session)
             byUserShard[layout.shard(forHash: session.userId.hashValue)].append((session.userId, session.id))
         }
         // Shards are independent, so a large restore (a million sessions at start-up) uses every
@@ -211,7 +218,7 @@ public final class SessionStore: Sendable {
                 guard !batch.isEmpty else { return }
                 sessionShards[i].sessions.withLock { map in
                     map.reserveCapacity(map.count + batch.count)
-                    for session in batch { map[session.id] = session }
+                    for session in batch { map[HashedKey(session.id)] = session }
                 }
             } else {
                 let batch = byUserShard[i - sessionShards.count]
@@ -222,4 +229,20 @@ public final class SessionStore: Sendable {
             }
         }
     }
+}
+
+/// A string key with its hash computed once: the shard choice and the dictionary both use it, so
+/// a 43-character session id is hashed once per operation instead of twice.
+struct HashedKey: Hashable, Sendable {
+    let string: String
+    let hash: Int
+
+    init(_ string: String) {
+        self.string = string
+        hash = string.hashValue
+    }
+
+    static func == (a: HashedKey, b: HashedKey) -> Bool { a.hash == b.hash && a.string == b.string }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
