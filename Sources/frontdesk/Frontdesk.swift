@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FrontdeskCore
 
 /// The `frontdesk` command: one binary for the whole front desk.
@@ -31,8 +32,14 @@ struct DataOptions: ParsableArguments {
         return values
     }
 
-    /// The configuration file: `--config`, else `FRONTDESK_CONFIG`.
+    /// The installed package's configuration file.
+    static let installedConfig = "/etc/frontdesk/frontdesk.toml"
+
+    /// The configuration file: `--config`, else `FRONTDESK_CONFIG`, else the installed package's
+    /// file when there is one, so `frontdesk user add` on a server finds /var/lib/frontdesk.
     func configFile(environment: [String: String]) -> String? {
-        config ?? environment["FRONTDESK_CONFIG"].flatMap { $0.isEmpty ? nil : $0 }
+        if let config { return config }
+        if let fromEnvironment = environment["FRONTDESK_CONFIG"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return FileManager.default.isReadableFile(atPath: Self.installedConfig) ? Self.installedConfig : nil
     }
 }

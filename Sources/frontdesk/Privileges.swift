@@ -23,6 +23,8 @@ enum Privileges {
             printError("frontdesk: running as root, and cannot switch to \(name), the owner of \(dataDirectory): \(String(cString: strerror(errno))).\n  Run the command as that user instead: sudo -u \(name) frontdesk …")
             Foundation.exit(1)
         }
+        // What the service's unit sets (UMask=0027): nothing the CLI writes is world-readable.
+        umask(0o027)
         if let home = getpwuid(uid).map({ String(cString: $0.pointee.pw_dir) }) { setenv("HOME", home, 1) }
         printError("frontdesk: running as \(name), the owner of \(dataDirectory), so the files it writes stay the service's.")
     }
