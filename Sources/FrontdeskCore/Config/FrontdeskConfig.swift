@@ -45,6 +45,8 @@ public struct FrontdeskConfig: Sendable {
     public var cacheMaxEntries: Int
     public var cacheMaxMiB: Int
     public var rateLimits: RateLimitSettings
+    /// Outgoing mail: transport, sender, the owner's address, SMTP relay, retries.
+    public var mail: MailSettings
 
     /// Per-client request limits by route class.
     public struct RateLimitSettings: Sendable {
@@ -126,6 +128,28 @@ public struct FrontdeskConfig: Sendable {
                     doc: "Folder for scheduled backups and `frontdesk backup` without --to; empty means <data_dir>/backups."),
         SettingSpec(key: "demo.enabled", env: "FRONTDESK_DEMO", kind: .boolean, defaultValue: .boolean(false),
                     doc: "Seed demo content and serve the demo site at /demo."),
+        SettingSpec(key: "mail.transport", env: "FRONTDESK_MAIL_TRANSPORT", kind: .choice(["file", "sendmail", "smtp"]), defaultValue: .string("file"),
+                    doc: "How mail leaves: \"file\" writes each message as an .eml file under <data_dir>/mail/ (nothing to set up); \"sendmail\" pipes it to mail.sendmail_path; \"smtp\" sends it to mail.smtp_host."),
+        SettingSpec(key: "mail.from_address", env: "FRONTDESK_MAIL_FROM_ADDRESS", kind: .string, defaultValue: .string("frontdesk@localhost"),
+                    doc: "Sender address of every mail (and where bounces go). Set it to an address of your domain before using sendmail or smtp."),
+        SettingSpec(key: "mail.from_name", env: "FRONTDESK_MAIL_FROM_NAME", kind: .string, defaultValue: .string("Frontdesk"),
+                    doc: "Sender name shown beside mail.from_address, e.g. your site's name."),
+        SettingSpec(key: "mail.owner_address", env: "FRONTDESK_MAIL_OWNER_ADDRESS", kind: .string, defaultValue: .string(""),
+                    doc: "Where contact-form notifications go; empty sends none."),
+        SettingSpec(key: "mail.sendmail_path", env: "FRONTDESK_MAIL_SENDMAIL_PATH", kind: .string, defaultValue: .string("/usr/sbin/sendmail"),
+                    doc: "A sendmail-compatible program (postfix, exim, msmtp, nullmailer), run as: <path> -i -f <from> -- <to>."),
+        SettingSpec(key: "mail.smtp_host", env: "FRONTDESK_MAIL_SMTP_HOST", kind: .string, defaultValue: .string(""),
+                    doc: "SMTP relay host name (used when mail.transport is \"smtp\")."),
+        SettingSpec(key: "mail.smtp_port", env: "FRONTDESK_MAIL_SMTP_PORT", kind: .integer(1...65535), defaultValue: .integer(587),
+                    doc: "SMTP relay port: 587 for starttls, 465 for tls, 25 for a local relay."),
+        SettingSpec(key: "mail.smtp_tls", env: "FRONTDESK_MAIL_SMTP_TLS", kind: .choice(["starttls", "tls", "none"]), defaultValue: .string("starttls"),
+                    doc: "\"starttls\": upgrade with STARTTLS and refuse a relay that does not offer it; \"tls\": TLS from the start (port 465); \"none\": clear text, only for a relay on this machine."),
+        SettingSpec(key: "mail.smtp_username", env: "FRONTDESK_MAIL_SMTP_USERNAME", kind: .string, defaultValue: .string(""),
+                    doc: "SMTP user name; when set, Frontdesk signs in with AUTH PLAIN or LOGIN (only over TLS or to a relay on this machine)."),
+        SettingSpec(key: "mail.smtp_password", env: "FRONTDESK_MAIL_SMTP_PASSWORD", kind: .string, defaultValue: .string(""),
+                    doc: "SMTP password. Prefer the environment variable FRONTDESK_MAIL_SMTP_PASSWORD (e.g. from a systemd credential or EnvironmentFile) to writing it in this file."),
+        SettingSpec(key: "mail.max_attempts", env: "FRONTDESK_MAIL_MAX_ATTEMPTS", kind: .integer(1...100), defaultValue: .integer(8),
+                    doc: "Delivery attempts before a mail is marked dead; waits double from 30 s up to 1 h between attempts. A permanent rejection (SMTP 5xx) is dead at once."),
     ]
 
     /// Resolves the configuration from its four sources and reports every problem at once.
@@ -206,6 +230,12 @@ public struct FrontdeskConfig: Sendable {
             publicPerMinute: int("rate_limit.public_per_minute"), publicBurst: int("rate_limit.public_burst"),
             formsPerMinute: int("rate_limit.forms_per_minute"), formsBurst: int("rate_limit.forms_burst"),
             loginPerMinute: int("rate_limit.login_per_minute"), loginBurst: int("rate_limit.login_burst"))
+        mail = MailSettings(
+            transport: MailSettings.TransportKind(rawValue: string("mail.transport")) ?? .file,
+            fromAddress: string("mail.from_address"), fromName: string("mail.from_name"), ownerAddress: string("mail.owner_address"),
+            sendmailPath: string("mail.sendmail_path"), smtpHost: string("mail.smtp_host"), smtpPort: int("mail.smtp_port"),
+            smtpTLS: SMTPTransport.Security(rawValue: string("mail.smtp_tls")) ?? .startTLS,
+            smtpUsername: string("mail.smtp_username"), smtpPassword: string("mail.smtp_password"), maxAttempts: int("mail.max_attempts"))
     }
 
     /// Checks that need more than a type: origins that are origins, a non-empty host.
@@ -220,6 +250,7 @@ public struct FrontdeskConfig: Sendable {
         if !publicURL.isEmpty, URL(string: publicURL)?.host == nil || !(publicURL.hasPrefix("http://") || publicURL.hasPrefix("https://")) {
             problems.append(ConfigProblem(key: "server.public_url", source: source, reason: .invalid("must be an http:// or https:// URL, found \"\(publicURL)\"")))
         }
+        problems += mail.problems(source: source)
         return problems
     }
 

@@ -69,6 +69,32 @@ enum Migrations {
                 CREATE INDEX cache_stats_recorded_at ON cache_stats(recorded_at);
                 """)
         }
+        migrator.registerMigration("0006-mail-outbox") { db in
+            // The durable outbox: features insert here in their own transaction; the delivery
+            // service sends, retries and dead-letters. headers_json holds display names,
+            // Reply-To and List-Unsubscribe in a fixed shape (never free-form headers).
+            try db.execute(sql: """
+                CREATE TABLE mail_outbox (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    to_address TEXT NOT NULL,
+                    from_address TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    text_body TEXT NOT NULL,
+                    html_body TEXT,
+                    headers_json TEXT NOT NULL DEFAULT '{}',
+                    status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'sending', 'sent', 'failed', 'dead')),
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at TEXT NOT NULL,
+                    last_attempt_at TEXT,
+                    last_error TEXT,
+                    created_at TEXT NOT NULL,
+                    sent_at TEXT,
+                    idempotency_key TEXT UNIQUE
+                ) STRICT;
+                CREATE INDEX mail_outbox_due ON mail_outbox(status, next_attempt_at);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+
+/// The `mail.*` settings, and the transport they choose.
+public struct MailSettings: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// How mail leaves the machine.
+    public enum TransportKind: String, Sendable, CaseIterable {
+        /// `.eml` files under `<data_dir>/mail/`: needs nothing, good for demos and development.
+        case file
+        /// Piped to a sendmail-compatible program.
+        case sendmail
+        /// Straight to an SMTP relay.
+        case smtp
+    }
+
+    public var transport: TransportKind
+    public var fromAddress: String
+    public var fromName: String
+    /// Where contact notifications go; empty: none are sent.
+    public var ownerAddress: String
+    public var sendmailPath: String
+    public var smtpHost: String
+    public var smtpPort: Int
+    public var smtpTLS: SMTPTransport.Security
+    public var smtpUsername: String
+    /// Kept out of `description`; prefer `FRONTDESK_MAIL_SMTP_PASSWORD` to the file.
+    public var smtpPassword: String
+    public var maxAttempts: Int
+
+    public init(transport: TransportKind = .file, fromAddress: String = "frontdesk@localhost", fromName: String = "Frontdesk",
+                ownerAddress: String = "", sendmailPath: String = "/usr/sbin/sendmail", smtpHost: String = "", smtpPort: Int = 587,
+                smtpTLS: SMTPTransport.Security = .startTLS, smtpUsername: String = "", smtpPassword: String = "", maxAttempts: Int = 8) {
+        self.transport = transport
+        self.fromAddress = fromAddress
+        self.fromName = fromName
+        self.ownerAddress = ownerAddress
+        self.sendmailPath = sendmailPath
+        self.smtpHost = smtpHost
+        self.smtpPort = smtpPort
+        self.smtpTLS = smtpTLS
+        self.smtpUsername = smtpUsername
+        self.smtpPassword = smtpPassword
+        self.maxAttempts = maxAttempts
+    }
+
+    /// The sender of every mail (`mail.from_address`, `mail.from_name`). `…@localhost` is
+    /// accepted so that the default works for the file transport out of the box.
+    public func sender() throws -> MailAddress {
+        try MailAddress(fromAddress, name: fromName, field: "mail.from_address", allowLocalhost: true)
+    }
+
+    /// The site owner's mailbox for contact notifications, or nil when none is set.
+    public func owner() throws -> MailAddress? {
+        ownerAddress.isEmpty ? nil : try MailAddress(ownerAddress, field: "mail.owner_address")
+    }
+
+    /// The retry policy with `mail.max_attempts`.
+    public var retryPolicy: MailRetryPolicy { MailRetryPolicy(maxAttempts: maxAttempts) }
+
+    /// The transport `mail.transport` names.
+    ///
+    /// - Parameter dataDirectory: the file transport writes to `<dataDirectory>/mail`.
+    public func makeTransport(dataDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) throws -> any MailTransport {
+        switch transport {
+        case .file:
+            return FileMailTransport(directory: (dataDirectory as NSString).appendingPathComponent("mail"), now: now)
+        case .sendmail:
+            return SendmailTransport(path: sendmailPath)
+        case .smtp:
+            return try SMTPTransport(configuration: SMTPTransport.Configuration(
+                host: smtpHost, port: smtpPort, security: smtpTLS,
+                username: smtpUsername.isEmpty ? nil : smtpUsername, password: smtpPassword))
+        }
+    }
+
+    /// Problems a type check cannot see: addresses that are not addresses, an SMTP transport
+    /// without a host, clear text to a remote relay.
+    package func problems(source: String) -> [ConfigProblem] {
+        var problems: [ConfigProblem] = []
+        if (try? sender()) == nil {
+            problems.append(ConfigProblem(key: "mail.from_address", source: source, reason: .invalid("must be an email address like \"desk@example.com\", found \"\(fromAddress)\"")))
+        }
+        if !ownerAddress.isEmpty, (try? owner()) == nil {
+            problems.append(ConfigProblem(key: "mail.owner_address", source: source, reason: .invalid("must be an email address or empty, found \"\(ownerAddress)\"")))
+        }
+        if transport == .smtp && smtpHost.isEmpty {
+            problems.append(ConfigProblem(key: "mail.smtp_host", source: source, reason: .invalid("must be set when mail.transport is \"smtp\"")))
+        }
+        if transport == .smtp && smtpTLS == .none && !smtpHost.isEmpty && !SMTPTransport.isLoopback(smtpHost) {
+            problems.append(ConfigProblem(key: "mail.smtp_tls", source: source,
+                                          reason: .invalid("may be \"none\" only for a relay on this machine (127.0.0.1, ::1, localhost), not \"\(smtpHost)\"")))
+        }
+        if transport == .sendmail && !sendmailPath.hasPrefix("/") {
+            problems.append(ConfigProblem(key: "mail.sendmail_path", source: source, reason: .invalid("must be an absolute path, found \"\(sendmailPath)\"")))
+        }
+        return problems
+    }
+
+    public var description: String {
+        "MailSettings(transport: \(transport.rawValue), from: \(fromAddress), owner: \(ownerAddress.isEmpty ? "none" : ownerAddress), "
+            + "smtp: \(smtpHost):\(smtpPort) \(smtpTLS.rawValue), user: \(smtpUsername.isEmpty ? "none" : smtpUsername), "
+            + "password: \(smtpPassword.isEmpty ? "none" : "<redacted>"), max_attempts: \(maxAttempts))"
+    }
+
+    public var debugDescription: String { description }
+}
