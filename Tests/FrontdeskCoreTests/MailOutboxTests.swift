@@ -1,0 +1,106 @@
+import Foundation
+import GRDB
+import Testing
+@testable import FrontdeskCore
+
+@Suite("Mail outbox")
+struct MailOutboxTests {
+    struct Rollback: Error {}
+
+    @Test("a mail enqueued inside a write that then fails is rolled back with it")
+    func rollbackLeavesNoMail() async throws {
+        let fixture = try MailFixture()
+        let mail = try fixture.mail()
+        await #expect(throws: Rollback.self) {
+            try await fixture.database.writer.write { db in
+                try db.execute(sql: "INSERT INTO app_settings(key, value, updated_at) VALUES ('k', 'v', 'now')")
+                try fixture.outbox.enqueue(mail, in: db)
+                throw Rollback()
+            }
+        }
+        #expect(try await fixture.outbox.list().isEmpty)
+        let settings = try await fixture.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_settings") }
+        #expect(settings == 0)
+
+        // The same thing committed: the row and its mail together.
+        let id = try await fixture.database.writer.write { db in
+            try db.execute(sql: "INSERT INTO app_settings(key, value, updated_at) VALUES ('k', 'v', 'now')")
+            return try fixture.outbox.enqueue(mail, in: db)
+        }
+        let stored = try #require(try await fixture.outbox.find(id: id))
+        #expect(stored.status == .queued)
+        #expect(stored.attempts == 0)
+        #expect(stored.toAddress == "visitor@example.org")
+        #expect(stored.fromAddress == "desk@example.com")
+        #expect(stored.headers.fromName == "Example Desk")
+        #expect(stored.kind == "contact_notification")
+    }
+
+    @Test("the same idempotency key stores one mail and returns its id")
+    func idempotency() async throws {
+        let fixture = try MailFixture()
+        let first = try await fixture.outbox.enqueue(try fixture.mail(key: "contact-42"))
+        let second = try await fixture.outbox.enqueue(try fixture.mail(subject: "Different", key: "contact-42"))
+        let other = try await fixture.outbox.enqueue(try fixture.mail(key: "contact-43"))
+        #expect(first == second)
+        #expect(other != first)
+        #expect(try await fixture.outbox.list().count == 2)
+    }
+
+    @Test("listing, counting by status and retrying a dead mail")
+    func adminOperations() async throws {
+        let fixture = try MailFixture()
+        for i in 0..<3 { try await fixture.outbox.enqueue(try fixture.mail(subject: "Mail \(i)")) }
+        let transport = ScriptedTransport(failures: [MailTransportError(step: "RCPT TO", code: 550, message: "no such user", permanent: true)])
+        let service = fixture.service(transport: transport, clock: MailManualClock())
+        #expect(await service.deliverDue() == 3)
+
+        let counts = try await fixture.outbox.countsByStatus()
+        #expect(counts[.sent] == 2)
+        #expect(counts[.dead] == 1)
+        #expect(counts[.queued] == 0)
+        #expect(Set(counts.keys) == Set(MailStatus.allCases))
+
+        let dead = try await fixture.outbox.list(status: .dead)
+        #expect(dead.count == 1)
+        #expect(dead[0].lastError == "RCPT TO failed with 550: no such user")
+        #expect(try await fixture.outbox.list(limit: 2).map(\.subject) == ["Mail 2", "Mail 1"])
+        #expect(try await fixture.outbox.list(limit: 2, offset: 2).map(\.subject) == ["Mail 0"])
+
+        await #expect(throws: FrontdeskError.self) { try await fixture.outbox.retry(id: 999) }
+        let sentID = try await fixture.outbox.list(status: .sent)[0].id
+        do {
+            try await fixture.outbox.retry(id: sentID)
+            Issue.record("retrying a sent mail should fail")
+        } catch let error as FrontdeskError {
+            #expect(error.code == "mail_not_retryable")
+            #expect(error.kind == .conflict)
+        }
+
+        let revived = try await fixture.outbox.retry(id: dead[0].id)
+        #expect(revived.status == .queued)
+        #expect(revived.attempts == 0)
+        #expect(await service.deliverDue() == 1)
+        #expect(try await fixture.outbox.find(id: dead[0].id)?.status == .sent)
+        #expect(transport.sent.count == 3)
+    }
+
+    @Test("sent mail older than a date can be deleted; the rest stays")
+    func deleteSent() async throws {
+        let fixture = try MailFixture()
+        try await fixture.outbox.enqueue(try fixture.mail(subject: "old"))
+        _ = await fixture.service(transport: ScriptedTransport(), clock: MailManualClock()).deliverDue()
+        fixture.time.advance(seconds: 86_400)
+        try await fixture.outbox.enqueue(try fixture.mail(subject: "new"))
+        #expect(try await fixture.outbox.deleteSent(before: fixture.time.now) == 1)
+        #expect(try await fixture.outbox.list().map(\.subject) == ["new"])
+    }
+
+    @Test("an unsafe unsubscribe URL is refused at enqueue")
+    func unsafeUnsubscribe() async throws {
+        let fixture = try MailFixture()
+        var mail = try fixture.mail()
+        mail.unsubscribeURL = "https://example.com/u\r\nBcc: x@example.com"
+        await #expect(throws: FrontdeskError.self) { try await fixture.outbox.enqueue(mail) }
+    }
+}
