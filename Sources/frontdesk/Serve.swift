@@ -91,6 +91,7 @@ struct Serve: AsyncParsableCommand {
         }
         runtime.logger.info("stopped")
         runtime.logFile?.flush()
+        runtime.logFile?.waitForCompression()
     }
 }
 

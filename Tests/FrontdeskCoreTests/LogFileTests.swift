@@ -34,6 +34,7 @@ struct LogFileTests {
             logger.warning("line \(i)")  // warnings are written at once, so each write may rotate
         }
         file.flush()
+        file.waitForCompression()
         let names = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
         #expect(names == ["frontdesk.log", "frontdesk.log.1.gz", "frontdesk.log.2.gz"])
         let rotated = try #require(Gzip.decompress(try Data(contentsOf: URL(fileURLWithPath: dir.file("frontdesk.log.1.gz")))))

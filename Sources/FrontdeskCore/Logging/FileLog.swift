@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Logging
 import Synchronization
@@ -13,6 +14,7 @@ public final class LogFile: Sendable {
         var descriptor: Int32
         var size: Int
         var buffer: [UInt8] = []
+        var rotations = 0
     }
 
     public let directory: String
@@ -20,6 +22,7 @@ public final class LogFile: Sendable {
     private let maxBytes: Int
     private let keep: Int
     private let state: Mutex<State>
+    private let compressor = DispatchQueue(label: "frontdesk-log-compress")
 
     /// Opens (creating) the log file in `directory`.
     public init(directory: String, maxBytes: Int, keep: Int) throws {
@@ -80,28 +83,41 @@ public final class LogFile: Sendable {
     }
 
     /// frontdesk.log → frontdesk.log.1.gz, shifting older ones up and dropping those beyond `keep`.
+    ///
+    /// Only a rename happens under the lock; compressing megabytes of log takes hundreds of
+    /// milliseconds, so it runs on a serial background queue (which also does the shifting, so
+    /// rotations that follow each other quickly stay in order). Requests never wait for gzip.
     private func rotate(_ state: inout State) {
         close(state.descriptor)
-        let fm = FileManager.default
-        func rotated(_ n: Int) -> String { "\(path).\(n).gz" }
-        if keep > 0 {
+        state.rotations += 1
+        let pending = "\(path).\(state.rotations).pending"
+        try? FileManager.default.moveItem(atPath: path, toPath: pending)
+        state.descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+        state.size = 0
+        let keep = keep, path = path
+        compressor.async {
+            let fm = FileManager.default
+            defer { try? fm.removeItem(atPath: pending) }
+            guard keep > 0 else { return }
+            func rotated(_ n: Int) -> String { "\(path).\(n).gz" }
             try? fm.removeItem(atPath: rotated(keep))
             if keep > 1 {
                 for n in stride(from: keep - 1, through: 1, by: -1) where fm.fileExists(atPath: rotated(n)) {
                     try? fm.moveItem(atPath: rotated(n), toPath: rotated(n + 1))
                 }
             }
-            if let data = fm.contents(atPath: path) {
-                let compressed = Gzip.compress(data, level: 6)
+            if let data = fm.contents(atPath: pending) {
                 let temp = rotated(1) + ".tmp"
-                if fm.createFile(atPath: temp, contents: compressed, attributes: [.posixPermissions: 0o640]) {
+                if fm.createFile(atPath: temp, contents: Gzip.compress(data, level: 6), attributes: [.posixPermissions: 0o640]) {
                     try? fm.moveItem(atPath: temp, toPath: rotated(1))
                 }
             }
         }
-        try? fm.removeItem(atPath: path)
-        state.descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        state.size = 0
+    }
+
+    /// Waits until rotated files are compressed (tests, shutdown).
+    public func waitForCompression() {
+        compressor.sync {}
     }
 }
 
