@@ -15,6 +15,15 @@ import requests
 from support.frontdesk_proc import FrontdeskServer, frontdesk_bin
 
 
+def _wait_for(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
 def _writer(url: str, acknowledged: list[tuple[float, int]], stop: threading.Event) -> None:
     session = requests.Session()
     n = 0
@@ -35,13 +44,12 @@ def test_backup_under_writes_then_restore(tmp_path: Path) -> None:
     try:
         for w in writers:
             w.start()
-        time.sleep(1.5)
+        assert _wait_for(lambda: len(acknowledged) >= 200, 30), "the writers did not get going"
         started = time.monotonic()
         result = subprocess.run([str(frontdesk_bin()), "backup", "--data-dir", str(data), "--to", str(backup)],
                                 capture_output=True, timeout=120)
         assert result.returncode == 0, result.stderr.decode()
         assert b"Backup written to" in result.stdout
-        time.sleep(0.5)
 
         # Restore refuses while the server holds the data directory.
         refused = subprocess.run([str(frontdesk_bin()), "restore", "--data-dir", str(data), str(backup)], capture_output=True, timeout=60)

@@ -15,6 +15,16 @@ from support.frontdesk_proc import FrontdeskServer, frontdesk_bin
 PASSWORD = "correct horse battery staple"
 
 
+def _wait_for(condition, timeout: float) -> bool:
+    """Polls `condition` until it holds or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
 def _add_admin(data_dir: Path) -> None:
     result = subprocess.run(
         [str(frontdesk_bin()), "user", "add", "--data-dir", str(data_dir), "--email", "owner@example.com",
@@ -49,14 +59,13 @@ def test_session_survives_kill_9_after_snapshot(tmp_path: Path, monkeypatch) -> 
         signed_in = requests.post(first.url("/api/v1/admin/session"), json={"email": "owner@example.com", "password": PASSWORD},
                                   headers={"Origin": origin}, timeout=30)
         assert signed_in.status_code == 200, signed_in.text
+        signed_in_at = time.time()
         cookie = signed_in.cookies.get("fd_session")
         assert cookie
         snapshot = data / "state" / "sessions.snap"
-        deadline = time.monotonic() + 10
-        while not snapshot.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert snapshot.exists(), "no session snapshot was written"
-        time.sleep(1.5)  # one more snapshot period, so the new session is in it
+        # Wait for the event itself: a snapshot written after the sign-in holds the session.
+        assert _wait_for(lambda: snapshot.exists() and snapshot.stat().st_mtime > signed_in_at, 10), \
+            "no session snapshot was written after the sign-in"
         first.proc.send_signal(signal.SIGKILL)
         first.proc.wait(timeout=10)
     finally:

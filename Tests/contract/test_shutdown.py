@@ -29,6 +29,17 @@ def _send_head_and_half_body(host: str, port: int, body: bytes) -> socket.socket
     return sock
 
 
+def _server_has_read(server_port: int, client_port: int) -> bool:
+    """True when the server side of the connection has an empty receive queue (/proc/net/tcp)."""
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        remote_port = int(fields[2].split(":")[1], 16)
+        if local_port == server_port and remote_port == client_port:
+            return int(fields[4].split(":")[1], 16) == 0
+    return False
+
+
 def _read_response(sock: socket.socket) -> tuple[int, bytes]:
     data = b""
     while True:
@@ -44,21 +55,30 @@ def test_sigterm_completes_requests_in_flight_and_exits_zero(tmp_path: Path) -> 
     body = json.dumps({"name": "Ann", "email": "ann@example.com", "message": "Sent while the server stops."}).encode()
     with frontdesk_server(tmp_path) as server:
         in_flight = _send_head_and_half_body(server.host, server.port, body)
-        time.sleep(0.3)
+        # Wait until the server has read what was sent (its receive queue is empty), so the
+        # request is in flight, not merely queued in the kernel, when SIGTERM arrives.
+        deadline = time.monotonic() + 5
+        while not _server_has_read(server.port, in_flight.getsockname()[1]):
+            assert time.monotonic() < deadline, "the server never read the request head"
+            time.sleep(0.01)
         started = time.monotonic()
         server.proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
 
-        # A new connection is no longer accepted once the drain began.
-        refused = False
-        try:
-            probe = socket.create_connection((server.host, server.port), timeout=2)
-            probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            refused = probe.recv(1024) == b""
-            probe.close()
-        except OSError:
-            refused = True
-        assert refused, "the server still accepted new connections after SIGTERM"
+        # A new connection is no longer accepted once the drain began (waited for, not slept on).
+        def refuses() -> bool:
+            try:
+                probe = socket.create_connection((server.host, server.port), timeout=2)
+                probe.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                answered = probe.recv(1024) != b""
+                probe.close()
+                return not answered
+            except OSError:
+                return True
+
+        deadline = time.monotonic() + 5
+        while not refuses():
+            assert time.monotonic() < deadline, "the server still accepted new connections 5 s after SIGTERM"
+            time.sleep(0.02)
 
         in_flight.sendall(body[len(body) // 2 :])
         status, response_body = _read_response(in_flight)

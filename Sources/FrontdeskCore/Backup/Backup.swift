@@ -16,9 +16,9 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 
 /// Online backups and offline restores of a data directory.
 ///
-/// A backup is a `.tar.gz` with `MANIFEST.json`, `frontdesk.sqlite` (a consistent copy made with
-/// `VACUUM INTO` inside one read transaction, so the server keeps writing meanwhile) and
-/// `state/sessions.snap`. A restore verifies the checksum and `PRAGMA integrity_check` before it
+/// A backup is a `.tar.gz` with `frontdesk.sqlite` (a consistent copy made with `VACUUM INTO`
+/// inside one read transaction, so the server keeps writing meanwhile), `state/sessions.snap`
+/// and `MANIFEST.json`. A restore verifies the checksum and `PRAGMA integrity_check` before it
 /// replaces anything, keeps the previous database beside the new one, and refuses while a server
 /// holds the data directory.
 public enum Backup {
@@ -50,22 +50,19 @@ public enum Backup {
         progress("copying database", 1)
         let databaseBytes = (try FileManager.default.attributesOfItem(atPath: copy)[.size] as? Int) ?? 0
         let sessions = sessionsPath.flatMap { FileManager.default.contents(atPath: $0) }
-        let digest = try sha256(ofFile: copy)
-        let manifest = BackupManifest(format: 1, frontdeskVersion: FrontdeskVersion.current, createdAt: Timestamps.iso8601(now),
-                                      databaseBytes: databaseBytes, databaseSHA256: digest, tables: tables, hasSessions: sessions != nil)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let manifestData = try encoder.encode(manifest)
 
+        // One pass over the copy: hash and compress together; the manifest, which needs the
+        // hash, goes last (restore reads the entries in any order).
         let temp = path + ".partial"
         let writer = try GzipFileWriter(path: temp)
-        try writer.write(Tar.header(name: "MANIFEST.json", size: manifestData.count, mtime: now) + manifestData + Tar.padding(for: manifestData.count))
+        var hasher = SHA256()
         try writer.write(Tar.header(name: "frontdesk.sqlite", size: databaseBytes, mtime: now))
         guard let input = FileHandle(forReadingAtPath: copy) else { throw FrontdeskError(.internal, code: "backup_failed", message: "The database copy vanished.") }
         var done = 0
         while true {
             let chunk = input.readData(ofLength: 1 << 20)
             if chunk.isEmpty { break }
+            hasher.update(data: chunk)
             try writer.write(chunk)
             done += chunk.count
             progress("compressing", databaseBytes == 0 ? 1 : Double(done) / Double(databaseBytes))
@@ -75,6 +72,13 @@ public enum Backup {
         if let sessions {
             try writer.write(Tar.header(name: "state/sessions.snap", size: sessions.count, mtime: now) + sessions + Tar.padding(for: sessions.count))
         }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let manifest = BackupManifest(format: 1, frontdeskVersion: FrontdeskVersion.current, createdAt: Timestamps.iso8601(now),
+                                      databaseBytes: databaseBytes, databaseSHA256: digest, tables: tables, hasSessions: sessions != nil)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let manifestData = try encoder.encode(manifest)
+        try writer.write(Tar.header(name: "MANIFEST.json", size: manifestData.count, mtime: now) + manifestData + Tar.padding(for: manifestData.count))
         try writer.write(Data(count: Tar.blockSize * 2))
         try writer.finish()
         try? FileManager.default.removeItem(atPath: path)

@@ -30,8 +30,4 @@ public struct DemoSeeder: Sendable {
         }
     }
 
-    /// The demo site's name, if seeded.
-    public func siteName() async throws -> String? {
-        try await database.pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM app_settings WHERE key = 'site.name'") }
-    }
 }

@@ -36,20 +36,6 @@ final class AssetStore: Sendable {
         }
     }
 
-    /// Paths (relative to `Resources/`) of every servable file, e.g. `web/demo/index.html`.
-    var paths: [String] {
-        switch source {
-        case .embedded:
-            return embedded.keys.sorted()
-        case .directory(let root):
-            let web = (root as NSString).appendingPathComponent("web")
-            let files = (FileManager.default.enumerator(atPath: web)?.allObjects as? [String]) ?? []
-            return files.filter { !$0.hasPrefix(".") && !$0.contains("/src/") && !$0.hasPrefix("src/") && !$0.hasSuffix(".ts") || $0.hasSuffix(".d.ts") }
-                .filter { var isDirectory: ObjCBool = false; return FileManager.default.fileExists(atPath: (web as NSString).appendingPathComponent($0), isDirectory: &isDirectory) && !isDirectory.boolValue }
-                .map { "web/" + $0 }.sorted()
-        }
-    }
-
     /// The file at `path` (relative to `Resources/`), or nil.
     func asset(_ path: String) -> Asset? {
         switch source {

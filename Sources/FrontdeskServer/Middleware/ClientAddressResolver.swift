@@ -1,4 +1,5 @@
 import FrontdeskCore
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -9,10 +10,11 @@ import NIOCore
 struct ClientAddressResolver: Sendable {
     let trustedProxies: Set<String>
 
-    func resolve(peer: String?, forwardedFor: [String], forwardedProto: String?) -> (address: String, secure: Bool) {
+    func resolve(peer: String?, headers: HTTPFields) -> (address: String, secure: Bool) {
         let peer = peer ?? ""
-        guard trustedProxies.contains(peer) else { return (peer, false) }
-        let hops = forwardedFor.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard !trustedProxies.isEmpty, trustedProxies.contains(peer) else { return (peer, false) }
+        let forwardedProto = headers[.xForwardedProto]
+        let hops = headers[values: .xForwardedFor].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let client = hops.reversed().first { !trustedProxies.contains($0) } ?? peer
         let secure = forwardedProto?.split(separator: ",").first?.trimmingCharacters(in: .whitespaces).lowercased() == "https"
         return (client, secure)

@@ -14,10 +14,17 @@ struct RateLimitMiddleware: RouterMiddleware {
 
     let limiter: RateLimiter
     let settings: FrontdeskConfig.RateLimitSettings
+    let api: RateLimitPolicy
+    let forms: RateLimitPolicy
+    let login: RateLimitPolicy
 
-    var api: RateLimitPolicy { RateLimitPolicy(name: "api", limit: settings.publicPerMinute, period: .seconds(60), burst: settings.publicBurst) }
-    var forms: RateLimitPolicy { RateLimitPolicy(name: "forms", limit: settings.formsPerMinute, period: .seconds(60), burst: settings.formsBurst) }
-    var login: RateLimitPolicy { RateLimitPolicy(name: "login", limit: settings.loginPerMinute, period: .seconds(60), burst: settings.loginBurst) }
+    init(limiter: RateLimiter, settings: FrontdeskConfig.RateLimitSettings) {
+        self.limiter = limiter
+        self.settings = settings
+        api = RateLimitPolicy(name: "api", limit: settings.publicPerMinute, period: .seconds(60), burst: settings.publicBurst)
+        forms = RateLimitPolicy(name: "forms", limit: settings.formsPerMinute, period: .seconds(60), burst: settings.formsBurst)
+        login = RateLimitPolicy(name: "login", limit: settings.loginPerMinute, period: .seconds(60), burst: settings.loginBurst)
+    }
 
     /// Form endpoints: POSTs a visitor makes that store what they wrote.
     static let formPaths: Set<String> = ["/api/v1/contact", "/api/v1/newsletter/subscriptions", "/api/v1/newsletter/unsubscribe", "/api/v1/tickets"]

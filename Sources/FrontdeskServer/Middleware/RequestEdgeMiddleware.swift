@@ -25,8 +25,7 @@ struct RequestEdgeMiddleware: RouterMiddleware {
         var context = context
         context.requestID = Self.acceptedRequestID(request.headers[.xRequestID]) ?? RequestIDs.next()
         context.maxUploadSize = maxBodyBytes
-        let client = addresses.resolve(peer: context.peerAddress?.ipAddress, forwardedFor: request.headers[values: .xForwardedFor],
-                                       forwardedProto: request.headers[.xForwardedProto])
+        let client = addresses.resolve(peer: context.peerAddress?.ipAddress, headers: request.headers)
         context.clientAddress = client.address
         context.isSecure = client.secure
         var response: Response

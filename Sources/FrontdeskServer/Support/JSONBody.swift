@@ -30,8 +30,9 @@ extension Request {
         do {
             value = try JSONDecoder().decode(JSONValue.self, from: data)
         } catch {
-            throw FrontdeskError(.badRequest, code: "malformed_json", message: "The request body is not valid JSON: \(Self.describe(error, in: data))",
-                                 details: Self.location(of: error, in: data))
+            let location = Self.location(in: data)
+            throw FrontdeskError(.badRequest, code: "malformed_json", message: "The request body is not valid JSON: \(Self.describe(location))",
+                                 details: location)
         }
         guard case .object(let object) = value else {
             throw FrontdeskError(.badRequest, code: "malformed_json", message: "The request body must be a JSON object, not \(value.typeName).")
@@ -46,8 +47,7 @@ extension Request {
     }
 
     /// The parser's complaint, e.g. "invalid value at line 2, column 11".
-    static func describe(_ error: any Error, in data: Data) -> String {
-        let location = location(of: error, in: data)
+    static func describe(_ location: [String: String]) -> String {
         if let line = location["line"], let column = location["column"] {
             return "invalid value at line \(line), column \(column)."
         }
@@ -56,7 +56,7 @@ extension Request {
 
     /// `{"line": "2", "column": "11", "offset": "24"}`: where the JSON parser gave up.
     /// JSONDecoder on Linux does not say; JSONSerialization reports a character offset.
-    static func location(of error: any Error, in data: Data) -> [String: String] {
+    static func location(in data: Data) -> [String: String] {
         var offset: Int?
         do {
             _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
