@@ -4,8 +4,10 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 
-/// Serves the embedded web files: `/demo` (demo mode), `/api/openapi.json`, `/robots.txt`
-/// and `/static/{file}`, with ETag revalidation and gzip when the client accepts it.
+/// Serves the embedded web files: `/demo` (demo mode), `/api/openapi.json`, `/robots.txt`,
+/// `/static/{file}`, the widget (`/widget.js` and its modules under `/widget/`), the admin console
+/// (`/admin/…`) and the ticket page customers reach from their magic link (`/ticket`), with ETag
+/// revalidation and gzip when the client accepts it.
 struct AssetController: Sendable {
     let assets: AssetStore
     let demo: Bool
@@ -20,13 +22,31 @@ struct AssetController: Sendable {
             return try self.serve("web/demo/index.html", request)
         }
         router.get("/static/:file") { request, context in
-            let file = context.parameters.get("file") ?? ""
-            var response = try self.serve("web/static/\(file)", request)
-            // Widget modules are fetched with import() from the sites that embed the widget.
-            response.headers[.accessControlAllowOrigin] = "*"
-            response.headers[.crossOriginResourcePolicy] = "cross-origin"
-            return response
+            try self.serveCrossOrigin("web/static/\(context.parameters.get("file") ?? "")", request)
         }
+        // The loader keeps its name (short cache + ETag); its modules are content-hashed (immutable).
+        router.get("/widget.js") { request, _ in try self.serveCrossOrigin("web/widget/widget.js", request) }
+        router.get("/widget/:file") { request, context in
+            try self.serveCrossOrigin("web/widget/\(context.parameters.get("file") ?? "")", request)
+        }
+        router.get("/ticket") { request, _ in try self.serve("web/ticket/index.html", request) }
+        // The console is one page: its files by name, every other path under /admin/ is a screen of it.
+        router.get("/admin") { request, _ in try self.serve("web/admin/index.html", request) }
+        router.get("/admin/**") { request, context in
+            let path = context.parameters.getCatchAll().joined(separator: "/")
+            if path.contains("."), !path.contains("..") {
+                return try self.serve("web/admin/\(path)", request)
+            }
+            return try self.serve("web/admin/index.html", request)
+        }
+    }
+
+    /// Widget files are loaded by `<script>` and `import()` from the sites that embed the widget.
+    func serveCrossOrigin(_ path: String, _ request: Request) throws -> Response {
+        var response = try self.serve(path, request)
+        response.headers[.accessControlAllowOrigin] = "*"
+        response.headers[.crossOriginResourcePolicy] = "cross-origin"
+        return response
     }
 
     /// The file's response, a 304 when the client's copy is current, or a 404 envelope.
