@@ -47,6 +47,8 @@ public struct FrontdeskConfig: Sendable {
     public var rateLimits: RateLimitSettings
     /// Outgoing mail: transport, sender, the owner's address, SMTP relay, retries.
     public var mail: MailSettings
+    /// Live chat: socket limits, business hours, the identity secret.
+    public var chat: ChatSettings
 
     /// Per-client request limits by route class.
     public struct RateLimitSettings: Sendable {
@@ -150,7 +152,7 @@ public struct FrontdeskConfig: Sendable {
                     doc: "SMTP password. Prefer the environment variable FRONTDESK_MAIL_SMTP_PASSWORD (e.g. from a systemd credential or EnvironmentFile) to writing it in this file."),
         SettingSpec(key: "mail.max_attempts", env: "FRONTDESK_MAIL_MAX_ATTEMPTS", kind: .integer(1...100), defaultValue: .integer(8),
                     doc: "Delivery attempts before a mail is marked dead; waits double from 30 s up to 1 h between attempts. A permanent rejection (SMTP 5xx) is dead at once."),
-    ]
+    ] + ChatSettings.specs
 
     /// Resolves the configuration from its four sources and reports every problem at once.
     ///
@@ -236,6 +238,7 @@ public struct FrontdeskConfig: Sendable {
             sendmailPath: string("mail.sendmail_path"), smtpHost: string("mail.smtp_host"), smtpPort: int("mail.smtp_port"),
             smtpTLS: SMTPTransport.Security(rawValue: string("mail.smtp_tls")) ?? .startTLS,
             smtpUsername: string("mail.smtp_username"), smtpPassword: string("mail.smtp_password"), maxAttempts: int("mail.max_attempts"))
+        chat = ChatSettings(values: values)
     }
 
     /// Checks that need more than a type: origins that are origins, a non-empty host.
@@ -251,6 +254,7 @@ public struct FrontdeskConfig: Sendable {
             problems.append(ConfigProblem(key: "server.public_url", source: source, reason: .invalid("must be an http:// or https:// URL, found \"\(publicURL)\"")))
         }
         problems += mail.problems(source: source)
+        problems += chat.problems(source: source)
         return problems
     }
 

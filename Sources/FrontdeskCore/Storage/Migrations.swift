@@ -95,6 +95,60 @@ enum Migrations {
                 CREATE INDEX mail_outbox_due ON mail_outbox(status, next_attempt_at);
                 """)
         }
+        migrator.registerMigration("0010-chat") { db in
+            // Live chat. Message ids increase in commit order, which is what resume and the
+            // cumulative receipts (the *_up_to columns) rely on. Per-message status times:
+            // created_at is when it was committed (sent), then delivered_at and read_at.
+            // (sender_key, client_message_id) makes a send idempotent across reconnects.
+            try db.execute(sql: """
+                CREATE TABLE chat_conversations (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    visitor_id TEXT NOT NULL,
+                    user_id TEXT,
+                    visitor_name TEXT,
+                    visitor_email TEXT,
+                    identified INTEGER NOT NULL DEFAULT 0,
+                    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'assigned', 'closed')),
+                    assignee_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+                    assignee_name TEXT,
+                    offline INTEGER NOT NULL DEFAULT 0,
+                    page_url TEXT,
+                    ticket_id INTEGER,
+                    closed_by TEXT CHECK (closed_by IN ('agent', 'visitor', 'inactivity', 'ticket')),
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    assigned_at TEXT,
+                    closed_at TEXT,
+                    last_message_at TEXT,
+                    last_message_id INTEGER,
+                    visitor_delivered_up_to INTEGER NOT NULL DEFAULT 0,
+                    visitor_read_up_to INTEGER NOT NULL DEFAULT 0,
+                    agent_delivered_up_to INTEGER NOT NULL DEFAULT 0,
+                    agent_read_up_to INTEGER NOT NULL DEFAULT 0
+                ) STRICT;
+                CREATE INDEX chat_conversations_visitor ON chat_conversations(visitor_id, status);
+                CREATE INDEX chat_conversations_user ON chat_conversations(user_id) WHERE user_id IS NOT NULL;
+                CREATE INDEX chat_conversations_status_updated ON chat_conversations(status, updated_at);
+                CREATE INDEX chat_conversations_assignee ON chat_conversations(assignee_id, status);
+                CREATE TABLE chat_messages (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    conversation_id INTEGER NOT NULL REFERENCES chat_conversations(id) ON DELETE CASCADE,
+                    sender TEXT NOT NULL CHECK (sender IN ('visitor', 'agent', 'system')),
+                    agent_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+                    sender_name TEXT,
+                    sender_key TEXT,
+                    client_message_id TEXT,
+                    text TEXT NOT NULL,
+                    system_event TEXT,
+                    created_at TEXT NOT NULL,
+                    delivered_at TEXT,
+                    read_at TEXT
+                ) STRICT;
+                CREATE INDEX chat_messages_conversation ON chat_messages(conversation_id, id);
+                CREATE UNIQUE INDEX chat_messages_client_id ON chat_messages(sender_key, client_message_id)
+                    WHERE client_message_id IS NOT NULL;
+                """)
+        }
         return migrator
     }
 }

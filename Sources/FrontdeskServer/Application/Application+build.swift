@@ -1,6 +1,7 @@
 import FrontdeskCore
 import Foundation
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import Metrics
 import Prometheus
@@ -25,6 +26,8 @@ public final class FrontdeskRuntime: Sendable {
     let throttle: LoginThrottle
     /// Offered while no admin exists; printed by `serve` as the setup link.
     public let setupToken = SetupToken()
+    /// Live chat: sockets, presence, fan-out.
+    public let chat: ChatHub
 
     /// Creates the data directory, opens the log file and the database, and applies migrations.
     public static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
@@ -59,6 +62,7 @@ public final class FrontdeskRuntime: Sendable {
         self.state = AppState(config: config, logger: logger, now: now)
         self.accounts = AccountStore(database: database, hasher: passwordHasher, now: now)
         self.throttle = LoginThrottle(now: now)
+        self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, tickets: nil, logger: logger, now: now)
     }
 
     /// Restores sessions, seeds demo content in demo mode, and issues the setup token when no admin exists.
@@ -89,6 +93,7 @@ public final class FrontdeskRuntime: Sendable {
                                           interval: .seconds(config.backupIntervalHours * 3600), keep: config.backupKeep,
                                           clock: ContinuousClock(), now: now, logger: logger))
         }
+        services.append(chat)
         return services
     }
 }
@@ -118,6 +123,7 @@ public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext
     UsersController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions).addRoutes(to: router)
     AssetController(assets: runtime.assets, demo: runtime.config.demo).addRoutes(to: router)
     ContactController(store: ContactStore(database: runtime.database), now: runtime.now).addRoutes(to: router)
+    ChatController(hub: runtime.chat, sockets: ChatSockets(runtime: runtime)).addRoutes(to: router)
     return router
 }
 
@@ -128,6 +134,8 @@ public func buildApplication(_ runtime: FrontdeskRuntime, onServerRunning: @esca
     let router = buildRouter(runtime)
     return Application(
         router: router,
+        server: .http1WebSocketUpgrade(webSocketRouter: ChatSockets(runtime: runtime).router(),
+                                       configuration: ChatSockets.serverConfiguration(runtime.config)),
         configuration: .init(address: .hostname(runtime.config.host, port: runtime.config.port), serverName: nil),
         onServerRunning: { channel in
             let address = channel.localAddress

@@ -1,0 +1,160 @@
+import FrontdeskCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The chat over HTTP: the admin history API, and what a plain GET on a socket URL answers
+/// (the envelope saying why there was no upgrade).
+struct ChatController: Sendable {
+    let hub: ChatHub
+    let sockets: ChatSockets
+
+    struct ConversationList: Encodable {
+        let items: [ChatConversationView]
+        let total: Int
+        let page: Int
+        let perPage: Int
+    }
+
+    struct ConversationDetail: Encodable {
+        let conversation: ChatConversationView
+        let messages: [ChatMessageView]
+
+        func encode(to encoder: any Encoder) throws {
+            try conversation.encode(to: encoder)
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(messages, forKey: .messages)
+        }
+
+        enum Keys: String, CodingKey { case messages }
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/api/v1/ws") { request, _ -> Response in
+            guard sockets.isAllowedVisitorOrigin(request) else {
+                throw FrontdeskError(.forbidden, code: "origin_not_allowed",
+                                     message: "Chat sockets from \(request.headers[.origin] ?? "this origin") are not allowed. The site owner can add it to server.site_origins.")
+            }
+            return Self.upgradeRequiredResponse()
+        }
+        let admin = router.group("/api/v1/admin", context: AdminRequestContext.self)
+        admin.get("/ws") { _, _ -> Response in
+            Self.upgradeRequiredResponse()
+        }
+        let group = admin.group("/chat/conversations")
+        group.get { request, context in
+            let query = request.uri.queryParameters
+            var problems: [String: String] = [:]
+            var filter = ChatConversationFilter()
+            if let raw = query["status"].map(String.init), !raw.isEmpty {
+                filter.status = ChatConversationStatus(rawValue: raw)
+                if filter.status == nil { problems["status"] = "must be open, assigned or closed" }
+            }
+            if let raw = query["assignee"].map(String.init), !raw.isEmpty {
+                switch raw {
+                case "me": filter.assigneeId = context.admin.id
+                case "none": filter.assigneeId = 0
+                default:
+                    if let id = Int64(raw), id > 0 { filter.assigneeId = id } else { problems["assignee"] = "must be an agent id, me or none" }
+                }
+            }
+            filter.visitorId = query["visitorId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            filter.userId = query["userId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
+            filter.query = query["q"].map(String.init).flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+            if let sort = query["sort"].map(String.init), !sort.isEmpty {
+                guard ["updatedAt", "-updatedAt", "createdAt", "-createdAt"].contains(sort) else {
+                    problems["sort"] = "must be updatedAt, -updatedAt, createdAt or -createdAt"
+                    throw FrontdeskError.validation(problems)
+                }
+                filter.sort = sort
+            }
+            let page = Self.positive(query["page"].map(String.init), default: 1, max: 100_000, field: "page", problems: &problems)
+            let perPage = Self.positive(query["perPage"].map(String.init), default: 25, max: 100, field: "perPage", problems: &problems)
+            if !problems.isEmpty { throw FrontdeskError.validation(problems) }
+            let (items, total) = try await hub.store.list(filter, page: page, perPage: perPage)
+            return try Response.json(ConversationList(items: items.map(hub.view), total: total, page: page, perPage: perPage))
+        }
+        group.get("/:id") { _, context in
+            let id = try Self.id(context)
+            guard let conversation = try await hub.store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
+            let messages = try await hub.store.messages(conversationId: id)
+            return try Response.json(ConversationDetail(conversation: hub.view(conversation), messages: messages.map(ChatMessageView.init)))
+        }
+        group.patch("/:id") { request, context in
+            let id = try Self.id(context)
+            var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["status", "assigneeId"])
+            var close = false
+            if let raw = reader.object["status"], raw != .null {
+                if raw == .string("closed") { close = true } else { reader.fail("status", "can only be set to \"closed\"") }
+            }
+            var assignee: Int64??
+            if let raw = reader.object["assigneeId"] {
+                switch raw {
+                case .null: assignee = .some(nil)
+                case .number(let n) where n.rounded() == n && n > 0 && n < 9e15: assignee = .some(Int64(n))
+                default: reader.fail("assigneeId", "must be a positive agent id or null")
+                }
+            }
+            if !close && assignee == nil && reader.problems.isEmpty { reader.fail("status", "give status or assigneeId") }
+            try reader.validate()
+            let me = ChatAgent(id: context.admin.id, name: context.admin.user.name.isEmpty ? context.admin.user.email : context.admin.user.name)
+            var conversation = try await hub.store.conversation(id: id)
+            guard conversation != nil else { throw FrontdeskError.notFound("Conversation \(id)") }
+            if let assignee {
+                conversation = try await hub.reassign(conversationId: id, to: assignee, by: me).conversation
+            }
+            if close {
+                conversation = try await hub.closeFromConsole(conversationId: id, by: me).conversation
+            }
+            context.logger.info("chat conversation changed", metadata: ["conversation_id": "\(id)", "by": "\(me.id)"])
+            return try Response.json(hub.view(conversation!))
+        }
+    }
+
+    /// 426 with the envelope: the socket URLs answer plain GETs this way.
+    static func upgradeRequiredResponse() -> Response {
+        var response = ErrorEnvelope.response(for: FrontdeskError(.badRequest, code: "upgrade_required",
+                                                                  message: "This URL is a WebSocket; connect with Upgrade: websocket."))
+        response.status = .init(code: 426, reasonPhrase: "Upgrade Required")
+        response.headers[.upgrade] = "websocket"
+        return response
+    }
+
+    static func id(_ context: AdminRequestContext) throws -> Int64 {
+        guard let id = context.parameters.get("id").flatMap(Int64.init), id > 0 else { throw FrontdeskError.notFound("The conversation") }
+        return id
+    }
+
+    static func positive(_ raw: String?, default value: Int, max: Int, field: String, problems: inout [String: String]) -> Int {
+        guard let raw, !raw.isEmpty else { return value }
+        guard let number = Int(raw), number >= 1, number <= max else {
+            problems[field] = "must be an integer from 1 to \(max)"
+            return value
+        }
+        return number
+    }
+}
+
+extension ChatHub {
+    /// Closes a conversation from the console and tells everyone concerned.
+    func closeFromConsole(conversationId: Int64, by agent: ChatAgent) async throws -> ChatLifecycleResult {
+        let result = try await store.close(conversationId: conversationId, by: .agent, agent: agent)
+        if result.changed { publishLifecycle(result, reason: "closed", ref: nil, requester: nil) }
+        return result
+    }
+
+    /// Assigns a conversation to an agent (or back to the queue with nil) from the console.
+    func reassign(conversationId: Int64, to agentId: Int64?, by agent: ChatAgent) async throws -> ChatLifecycleResult {
+        let result: ChatLifecycleResult
+        if let agentId {
+            guard let target = try await agentLookup(agentId) else {
+                throw FrontdeskError.validation(["assigneeId": "is not an active console user"])
+            }
+            result = try await store.assign(conversationId: conversationId, to: target, kind: .reassign(by: agent))
+        } else {
+            result = try await store.unassign(conversationId: conversationId, by: agent)
+        }
+        if result.changed { publishLifecycle(result, reason: agentId == nil ? "unassigned" : "transferred", ref: nil, requester: nil) }
+        return result
+    }
+}

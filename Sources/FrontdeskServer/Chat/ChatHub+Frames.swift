@@ -1,0 +1,510 @@
+import FrontdeskCore
+import Foundation
+import Logging
+import NIOCore
+
+/// What each client frame does. Every handler runs on the socket's reader task, one frame at a
+/// time; answers and fan-out are queued after the database committed.
+extension ChatHub {
+    struct Limits: Encodable, Sendable {
+        let maxTextBytes: Int
+        let maxFrameBytes: Int
+        let typingIntervalMs: Int
+        let ratePerMinute: Int
+        let burst: Int
+    }
+
+    static let typingInterval: TimeInterval = 2
+
+    func limits(for role: ChatConnection.Role) -> Limits {
+        let factor = role == .agent ? 10 : 1
+        return Limits(maxTextBytes: settings.maxTextBytes, maxFrameBytes: settings.maxFrameBytes, typingIntervalMs: Int(Self.typingInterval * 1000),
+                      ratePerMinute: settings.ratePerMinute * factor, burst: settings.rateBurst * factor)
+    }
+
+    /// Checks the per-socket frame rate. Returns nil when allowed, else the seconds to wait;
+    /// `close` is true once the client kept sending after being told (10 refused in a row).
+    func admitFrame(on socket: ChatConnection) -> (retryAfter: Int, close: Bool)? {
+        guard limitsEnabled else { return nil }
+        let decision = limiter.check(key: "conn:\(socket.id)", policy: socket.role == .agent ? agentPolicy : visitorPolicy)
+        return socket.state.withLock { s in
+            if decision.allowed {
+                s.refusedInARow = 0
+                return nil
+            }
+            s.refusedInARow += 1
+            let retry = max(1, Int((decision.retryAfter ?? .seconds(1)).components.seconds) + 1)
+            return (retry, s.refusedInARow >= 10)
+        }
+    }
+
+    func reply(_ socket: ChatConnection, _ type: String, ref: String?, _ payload: some Encodable & Sendable) {
+        send(ChatFrame.encode(type, ref: ref, payload), to: socket)
+    }
+
+    func replyError(_ socket: ChatConnection, _ error: FrontdeskError, ref: String?) {
+        send(ChatFrame.error(error, ref: ref, now: now()), to: socket)
+    }
+
+    // MARK: - Dispatch
+
+    /// Handles one frame from a visitor socket.
+    func handleVisitor(_ frame: ChatInboundFrame, on socket: ChatConnection) async throws {
+        guard let visitor = socket.visitor else {
+            guard frame.type == "hello" else { throw HelloRequired() }
+            return try await visitorHello(frame, socket)
+        }
+        switch frame.type {
+        case "hello": throw FrontdeskError(.badRequest, code: "bad_frame", message: "hello was already sent on this socket.")
+        case "identify": try await identify(frame, socket, visitor)
+        case "resume": try await resume(frame, socket, actor: .visitor(visitor))
+        case "chat.send": try await sendMessage(frame, socket, actor: .visitor(visitor))
+        case "chat.receipt": try await receipt(frame, socket, actor: .visitor(visitor))
+        case "chat.typing": try await typing(frame, socket, actor: .visitor(visitor))
+        case "conversation.close": try await close(frame, socket, actor: .visitor(visitor))
+        case "offline.leave_email": try await leaveEmail(frame, socket, visitor)
+        case "transcript.request": try await transcript(frame, socket, visitor)
+        case "ping": reply(socket, "pong", ref: frame.ref, Pong(time: Timestamps.iso8601Milliseconds(now())))
+        default: throw unknownType(frame.type)
+        }
+    }
+
+    /// Handles one frame from an agent socket.
+    func handleAgent(_ frame: ChatInboundFrame, on socket: ChatConnection) async throws {
+        guard let identity = socket.agentIdentity else { return }
+        let helloDone = socket.state.withLock { $0.helloDone }
+        guard helloDone else {
+            guard frame.type == "hello" else { throw HelloRequired() }
+            return try await agentHello(frame, socket, identity)
+        }
+        let actor = ChatActor.agent(identity.agent)
+        switch frame.type {
+        case "hello": throw FrontdeskError(.badRequest, code: "bad_frame", message: "hello was already sent on this socket.")
+        case "presence.set":
+            guard let status = frame.string("status"), status == "online" || status == "away" else {
+                throw FrontdeskError.validation(["status": "must be \"online\" or \"away\""])
+            }
+            if setAway(identity.agent.id, status == "away") { broadcastPresence(of: identity.agent) }
+        case "resume": try await resume(frame, socket, actor: actor)
+        case "chat.send": try await sendMessage(frame, socket, actor: actor)
+        case "chat.receipt": try await receipt(frame, socket, actor: actor)
+        case "chat.typing": try await typing(frame, socket, actor: actor)
+        case "conversation.close": try await close(frame, socket, actor: actor)
+        case "conversation.take": try await take(frame, socket, identity)
+        case "conversation.transfer": try await transfer(frame, socket, identity)
+        case "conversation.subscribe", "conversation.unsubscribe":
+            let id = try frame.requiredID("conversationId")
+            guard let conversation = try await store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
+            let subscribe = frame.type == "conversation.subscribe"
+            socket.state.withLock { s in
+                if subscribe { s.subscriptions.insert(id) } else { s.subscriptions.remove(id) }
+            }
+            reply(socket, "conversation.updated", ref: frame.ref, ConversationPayload(reason: subscribe ? "subscribed" : "unsubscribed", conversation: view(conversation)))
+        case "ping": reply(socket, "pong", ref: frame.ref, Pong(time: Timestamps.iso8601Milliseconds(now())))
+        default: throw unknownType(frame.type)
+        }
+    }
+
+    struct HelloRequired: Error {}
+
+    func unknownType(_ type: String) -> FrontdeskError {
+        FrontdeskError(.badRequest, code: "unknown_type", message: "This socket does not accept frames of type \(type.prefix(64)).")
+    }
+
+    struct Pong: Encodable, Sendable { let time: String }
+
+    // MARK: - Hello
+
+    struct VisitorWelcome: Encodable, Sendable {
+        let protocolVersion: Int
+        let visitorId: String
+        let conversation: ChatConversationView?
+        let availability: ChatAvailability
+        let limits: Limits
+
+        enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", visitorId, conversation, availability, limits }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(protocolVersion, forKey: .protocolVersion)
+            try c.encode(visitorId, forKey: .visitorId)
+            try c.encode(conversation, forKey: .conversation)
+            try c.encode(availability, forKey: .availability)
+            try c.encode(limits, forKey: .limits)
+        }
+    }
+
+    func visitorHello(_ frame: ChatInboundFrame, _ socket: ChatConnection) async throws {
+        var visitorId = frame.string("visitorId") ?? ""
+        if !ChatIdentity.isAnonymousVisitorId(visitorId) { visitorId = ChatIdentity.newVisitorId() }
+        let pageUrl = frame.string("pageUrl").flatMap { url in
+            (url.hasPrefix("https://") || url.hasPrefix("http://")) && url.utf8.count <= 2000 ? url : nil
+        }
+        let visitor = ChatVisitor(id: visitorId, pageUrl: pageUrl)
+        let conversation = try await store.currentConversation(visitorId: visitorId)
+        socket.state.withLock { s in
+            s.visitor = visitor
+            s.helloDone = true
+            s.conversationId = conversation?.id
+        }
+        let first = register(visitor: visitorId, socket)
+        reply(socket, "welcome", ref: frame.ref, VisitorWelcome(protocolVersion: ChatProtocol.version, visitorId: visitorId,
+                                                                conversation: conversation.map(view), availability: availability(),
+                                                                limits: limits(for: .visitor)))
+        if first, let conversation {
+            broadcastVisitorPresence(visitorId: visitorId, conversationId: conversation.id, online: true)
+        }
+    }
+
+    struct AgentWelcome: Encodable, Sendable {
+        struct Me: Encodable, Sendable {
+            let id: Int64
+            let name: String
+            let email: String
+            let role: String
+            let status: String
+        }
+        let protocolVersion: Int
+        let agent: Me
+        let agents: [AgentPresence]
+        let conversations: [ChatConversationView]
+        let availability: ChatAvailability
+        let limits: Limits
+
+        enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", agent, agents, conversations, availability, limits }
+    }
+
+    func agentHello(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ identity: ChatConnection.AgentIdentity) async throws {
+        let away = frame.string("status") == "away"
+        let conversations = try await store.activeConversations(limit: 200)
+        socket.state.withLock { $0.helloDone = true }
+        let changed = register(agent: socket, away: away)
+        let me = AgentWelcome.Me(id: identity.agent.id, name: identity.agent.name, email: identity.email,
+                                 role: identity.isAdmin ? "admin" : "agent", status: agentStatus(identity.agent.id))
+        reply(socket, "welcome", ref: frame.ref, AgentWelcome(protocolVersion: ChatProtocol.version, agent: me, agents: agentPresences(),
+                                                              conversations: conversations.map(view), availability: availability(),
+                                                              limits: limits(for: .agent)))
+        if changed { broadcastPresence(of: identity.agent) }
+    }
+
+    // MARK: - Identify
+
+    struct IdentifyOK: Encodable, Sendable {
+        let visitorId: String
+        let userId: String
+        let email: String?
+        let name: String?
+        let conversation: ChatConversationView?
+
+        enum CodingKeys: String, CodingKey { case visitorId, userId, email, name, conversation }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(visitorId, forKey: .visitorId)
+            try c.encode(userId, forKey: .userId)
+            try c.encode(email, forKey: .email)
+            try c.encode(name, forKey: .name)
+            try c.encode(conversation, forKey: .conversation)
+        }
+    }
+
+    func identify(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ visitor: ChatVisitor) async throws {
+        guard !settings.identitySecret.isEmpty else {
+            throw FrontdeskError(.badRequest, code: "identity_not_configured", message: "This site does not identify chat visitors (chat.identity_secret is empty).")
+        }
+        var reader = FieldReader(frame.data, allowed: ["userId", "email", "name", "hash"])
+        let userId = reader.text("userId", required: true, maxLength: 200)
+        let email = reader.email("email", required: false)
+        let name = reader.text("name", required: false, maxLength: 200)
+        let hash = reader.text("hash", required: true, maxLength: 128)
+        try reader.validate()
+        guard let userId, let hash, ChatIdentity.verify(userId: userId, hash: hash, secret: settings.identitySecret) else {
+            logger.notice("chat identify refused: hash does not match", metadata: ["connection": "\(socket.id)"])
+            throw FrontdeskError(.forbidden, code: "identity_invalid", message: "The identity hash does not match this user id.")
+        }
+        let identified = ChatVisitor(id: ChatIdentity.visitorId(forUser: userId, secret: settings.identitySecret), userId: userId,
+                                     name: name, email: email, identified: true, pageUrl: visitor.pageUrl)
+        let conversation = try await store.identify(from: visitor.id, to: identified)
+        if identified.id != visitor.id {
+            let wasLast = unregister(visitor: visitor.id, socket)
+            _ = register(visitor: identified.id, socket)
+            if wasLast, let old = socket.conversationId, old != conversation?.id {
+                broadcastVisitorPresence(visitorId: visitor.id, conversationId: old, online: false)
+            }
+        }
+        socket.state.withLock { s in
+            s.visitor = identified
+            s.conversationId = conversation?.id
+        }
+        reply(socket, "identify.ok", ref: frame.ref, IdentifyOK(visitorId: identified.id, userId: userId, email: email, name: name,
+                                                                conversation: conversation.map(view)))
+        if let conversation {
+            publishLifecycle(ChatLifecycleResult(conversation: conversation, systemMessage: nil, changed: true), reason: "identified",
+                             ref: nil, requester: socket)
+        }
+    }
+
+    // MARK: - Resume
+
+    struct ResumeDone: Encodable, Sendable {
+        let conversationId: Int64
+        let replayed: Int
+        let lastMessageId: Int64
+        let conversation: ChatConversationView
+        let receipts: ChatReceipts
+    }
+
+    func resume(_ frame: ChatInboundFrame, _ socket: ChatConnection, actor: ChatActor) async throws {
+        let id = try frame.requiredID("conversationId")
+        let last = max(0, frame.integer("lastMessageId") ?? 0)
+        guard let conversation = try await store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
+        if case .visitor(let visitor) = actor, conversation.visitorId != visitor.id { throw FrontdeskError.notFound("Conversation \(id)") }
+        if case .agent = actor { socket.state.withLock { _ = $0.subscriptions.insert(id) } }
+        // Hold live frames first, then read: whatever commits after the read is held, whatever
+        // committed before is in the read, and the hold drops what is in both.
+        socket.beginHold(id)
+        let messages: [ChatMessage]
+        let fresh: ChatConversation
+        do {
+            messages = try await store.messages(conversationId: id, after: last)
+            fresh = try await store.conversation(id: id) ?? conversation
+        } catch {
+            socket.endHold(id, replayedUpTo: last)
+            throw error
+        }
+        for message in messages {
+            send(ChatFrame.encode("chat.message", MessagePayload(message: ChatMessageView(message))), to: socket)
+        }
+        let upTo = max(last, messages.last?.id ?? 0)
+        let own: ChatSender = { if case .visitor = actor { return .visitor } else { return .agent } }()
+        if case .visitor = actor, fresh.status != .closed { socket.state.withLock { $0.conversationId = id } }
+        reply(socket, "resume.done", ref: frame.ref, ResumeDone(conversationId: id, replayed: messages.count, lastMessageId: upTo,
+                                                                conversation: view(fresh), receipts: fresh.receipts(forMessagesOf: own)))
+        socket.endHold(id, replayedUpTo: upTo)
+    }
+
+    // MARK: - Messages
+
+    struct Ack: Encodable, Sendable {
+        let clientMessageId: String
+        let duplicate: Bool
+        let message: ChatMessageView
+        let conversation: ChatConversationView
+    }
+
+    func sendMessage(_ frame: ChatInboundFrame, _ socket: ChatConnection, actor: ChatActor) async throws {
+        let (clientMessageId, text) = try ChatStore.validateSend(clientMessageId: frame.string("clientMessageId"), text: frame.string("text"),
+                                                                 maxTextBytes: settings.maxTextBytes)
+        let conversationId: Int64?
+        if case .agent = actor {
+            conversationId = try frame.requiredID("conversationId")
+        } else {
+            conversationId = frame.integer("conversationId")
+        }
+        let result = try await store.send(ChatSendRequest(actor: actor, conversationId: conversationId, clientMessageId: clientMessageId, text: text,
+                                                          availability: availability(), chooseAssignee: { [weak self] in self?.chooseAssignee() }))
+        let conversation = result.conversation
+        reply(socket, "chat.ack", ref: frame.ref, Ack(clientMessageId: clientMessageId, duplicate: result.duplicate,
+                                                      message: ChatMessageView(result.message), conversation: view(conversation)))
+        guard !result.duplicate else { return }
+        if case .visitor = actor { socket.state.withLock { $0.conversationId = conversation.id } }
+        if result.created {
+            let created = ChatFrame.encode("conversation.created", ConversationPayload(reason: "created", conversation: view(conversation)))
+            for agent in agents.withLock({ $0.sockets }) { send(created, to: agent) }
+        }
+        deliver(result.message, in: conversation, except: socket)
+        for system in result.systemMessages { deliver(system, in: conversation, except: nil) }
+        if result.assigned && !result.created {
+            publishLifecycle(ChatLifecycleResult(conversation: conversation, systemMessage: nil, changed: true), reason: "assigned",
+                             ref: nil, requester: nil)
+        }
+    }
+
+    struct StatusPayload: Encodable, Sendable {
+        let conversationId: Int64
+        let status: ChatMessageStatus
+        let messageIds: [Int64]
+        let upTo: Int64
+        let at: String
+    }
+
+    func receipt(_ frame: ChatInboundFrame, _ socket: ChatConnection, actor: ChatActor) async throws {
+        let id = try frame.requiredID("conversationId")
+        let upTo = try frame.requiredID("messageId")
+        guard let raw = frame.string("status"), let status = ChatMessageStatus(rawValue: raw), status != .sent else {
+            throw FrontdeskError.validation(["status": "must be \"delivered\" or \"read\""])
+        }
+        let result = try await store.receipt(conversationId: id, by: actor, upTo: upTo, status: status)
+        guard !result.messageIds.isEmpty else { return }
+        let statusFrame = ChatFrame.encode("chat.status", StatusPayload(conversationId: id, status: status, messageIds: result.messageIds,
+                                                                         upTo: result.upTo, at: result.at))
+        switch result.sender {
+        case .visitor:
+            for target in visitorSockets(result.conversation.visitorId) { send(statusFrame, to: target) }
+        case .agent, .system:
+            for target in agentSockets(seeing: result.conversation) { send(statusFrame, to: target) }
+        }
+    }
+
+    struct TypingPayload: Encodable, Sendable {
+        let conversationId: Int64
+        let sender: ChatSender
+        let agentId: Int64?
+        let name: String?
+        let typing: Bool
+
+        enum CodingKeys: String, CodingKey { case conversationId, sender, agentId, name, typing }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(conversationId, forKey: .conversationId)
+            try c.encode(sender, forKey: .sender)
+            try c.encode(agentId, forKey: .agentId)
+            try c.encode(name, forKey: .name)
+            try c.encode(typing, forKey: .typing)
+        }
+    }
+
+    func typing(_ frame: ChatInboundFrame, _ socket: ChatConnection, actor: ChatActor) async throws {
+        let id = try frame.requiredID("conversationId")
+        guard let typing = frame.bool("typing") else { throw FrontdeskError.validation(["typing": "must be true or false"]) }
+        let instant = now()
+        if typing {
+            let throttled = socket.state.withLock { s -> Bool in
+                if let last = s.lastTyping[id], instant.timeIntervalSince(last) < Self.typingInterval { return true }
+                s.lastTyping[id] = instant
+                return false
+            }
+            if throttled { return }
+        } else {
+            socket.state.withLock { _ = $0.lastTyping.removeValue(forKey: id) }
+        }
+        guard let conversation = try await store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
+        guard conversation.status != .closed else { return }
+        switch actor {
+        case .visitor(let visitor):
+            guard conversation.visitorId == visitor.id else { throw FrontdeskError.notFound("Conversation \(id)") }
+            let payload = TypingPayload(conversationId: id, sender: .visitor, agentId: nil, name: visitor.name, typing: typing)
+            let encoded = ChatFrame.encode("chat.typing", payload)
+            for target in agentSockets(seeing: conversation) { send(encoded, to: target) }
+        case .agent(let agent):
+            let payload = TypingPayload(conversationId: id, sender: .agent, agentId: agent.id, name: agent.name, typing: typing)
+            let encoded = ChatFrame.encode("chat.typing", payload)
+            for target in visitorSockets(conversation.visitorId) { send(encoded, to: target) }
+            for target in agentSockets(seeing: conversation) where target.agentIdentity?.agent.id != agent.id { send(encoded, to: target) }
+        }
+    }
+
+    // MARK: - Lifecycle
+
+    func close(_ frame: ChatInboundFrame, _ socket: ChatConnection, actor: ChatActor) async throws {
+        let id = try frame.requiredID("conversationId")
+        let result: ChatLifecycleResult
+        switch actor {
+        case .visitor(let visitor):
+            result = try await store.close(conversationId: id, by: .visitor, visitorId: visitor.id)
+            socket.state.withLock { s in if s.conversationId == id { s.conversationId = nil } }
+        case .agent(let agent):
+            result = try await store.close(conversationId: id, by: .agent, agent: agent)
+        }
+        publishLifecycle(result, reason: "closed", ref: frame.ref, requester: socket)
+    }
+
+    func take(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ identity: ChatConnection.AgentIdentity) async throws {
+        let id = try frame.requiredID("conversationId")
+        guard let conversation = try await store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
+        if conversation.status == .assigned, conversation.assigneeId != identity.agent.id, !(frame.bool("force") == true && identity.isAdmin) {
+            throw FrontdeskError(.forbidden, code: "forbidden",
+                                 message: "Conversation \(id) is assigned to \(conversation.assigneeName ?? "another agent"); only an admin may take it over (force).")
+        }
+        let result = try await store.assign(conversationId: id, to: identity.agent, kind: .take)
+        publishLifecycle(result, reason: "assigned", ref: frame.ref, requester: socket)
+    }
+
+    func transfer(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ identity: ChatConnection.AgentIdentity) async throws {
+        let id = try frame.requiredID("conversationId")
+        let targetId = try frame.requiredID("agentId")
+        guard let conversation = try await store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
+        guard conversation.status != .closed else {
+            throw FrontdeskError(.conflict, code: "conversation_closed", message: "Conversation \(id) is closed.")
+        }
+        guard identity.isAdmin || conversation.assigneeId == identity.agent.id else {
+            throw FrontdeskError(.forbidden, code: "forbidden", message: "Only the assigned agent or an admin may transfer conversation \(id).")
+        }
+        guard let target = try await agentLookup(targetId) else { throw FrontdeskError.notFound("Agent \(targetId)") }
+        let result = try await store.assign(conversationId: id, to: target, kind: .transfer(from: identity.agent))
+        publishLifecycle(result, reason: "transferred", ref: frame.ref, requester: socket)
+    }
+
+    // MARK: - Offline fallback and transcripts
+
+    struct OfflineTicket: Encodable, Sendable {
+        let conversationId: Int64
+        let ticketId: Int64
+        let email: String
+    }
+
+    func leaveEmail(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ visitor: ChatVisitor) async throws {
+        var reader = FieldReader(frame.data, allowed: ["conversationId", "email", "name", "message"])
+        let email = reader.email("email", required: true)
+        let name = reader.text("name", required: false, maxLength: 200)
+        var message: String?
+        if frame.data["message"] != nil {
+            message = reader.text("message", required: false, maxLength: settings.maxTextBytes, multiline: true)
+            if let m = message, m.utf8.count > settings.maxTextBytes { reader.fail("message", "must be at most \(settings.maxTextBytes) bytes") }
+        }
+        let conversationId = frame.integer("conversationId")
+        if frame.data["conversationId"] != nil, frame.data["conversationId"] != .null, (conversationId ?? 0) <= 0 {
+            reader.fail("conversationId", "must be a positive integer")
+        }
+        if conversationId == nil && message == nil { reader.fail("message", "is required when there is no conversation yet") }
+        try reader.validate()
+        guard let tickets else {
+            throw FrontdeskError(.unavailable, code: "tickets_unavailable", message: "Support tickets are not available on this server.")
+        }
+        let converted = try await store.convertToTicket(visitor: visitor, conversationId: conversationId, email: email!, name: name, message: message,
+                                                        availability: availability(), sink: tickets)
+        logger.info("chat converted to ticket", metadata: ["conversation_id": "\(converted.result.conversation.id)", "ticket_id": "\(converted.ticketId)"])
+        socket.state.withLock { s in if s.conversationId == converted.result.conversation.id { s.conversationId = nil } }
+        for message in converted.messages { deliver(message, in: converted.result.conversation, except: nil) }
+        if converted.result.changed {
+            publishLifecycle(converted.result, reason: "ticket", ref: nil, requester: nil)
+        }
+        reply(socket, "offline.ticket", ref: frame.ref, OfflineTicket(conversationId: converted.result.conversation.id, ticketId: converted.ticketId, email: email!))
+    }
+
+    struct TranscriptQueued: Encodable, Sendable {
+        let conversationId: Int64
+        let email: String
+    }
+
+    func transcript(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ visitor: ChatVisitor) async throws {
+        var reader = FieldReader(frame.data, allowed: ["conversationId", "email"])
+        let given = reader.email("email", required: false)
+        let id = frame.integer("conversationId") ?? 0
+        if id <= 0 { reader.fail("conversationId", frame.data["conversationId"] == nil ? "is required" : "must be a positive integer") }
+        let email = given ?? visitor.email
+        if email == nil && reader.problems["email"] == nil { reader.fail("email", "is required") }
+        try reader.validate()
+        guard let transcripts else {
+            throw FrontdeskError(.unavailable, code: "mail_unavailable", message: "This server cannot send mail.")
+        }
+        guard let conversation = try await store.conversation(id: id), conversation.visitorId == visitor.id else {
+            throw FrontdeskError.notFound("Conversation \(id)")
+        }
+        if limitsEnabled {
+            let decision = limiter.check(key: "conversation:\(id)", policy: transcriptPolicy)
+            if !decision.allowed {
+                let retry = max(1, Int((decision.retryAfter ?? .seconds(60)).components.seconds) + 1)
+                throw FrontdeskError(.rateLimited, code: "rate_limited", message: "Too many transcripts for this conversation. Try again later.",
+                                     details: ["retryAfterSeconds": String(retry)])
+            }
+        }
+        let messages = try await store.messages(conversationId: id)
+        let content = try ChatTranscript.mail(templates: transcripts.templates, siteName: transcripts.siteName, conversation: conversation, messages: messages)
+        let to = try MailAddress(email!, name: visitor.name ?? "", field: "email")
+        try await transcripts.outbox.enqueue(OutgoingMail(kind: MailKind(rawValue: "chat_transcript"), to: to, content: content))
+        logger.info("chat transcript queued", metadata: ["conversation_id": "\(id)"])
+        reply(socket, "transcript.queued", ref: frame.ref, TranscriptQueued(conversationId: id, email: email!))
+    }
+}

@@ -1,0 +1,373 @@
+import FrontdeskCore
+import FrontdeskState
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// The live-chat hub: which sockets belong to which visitor and agent, presence, assignment,
+/// and fan-out. A `Service`: it closes idle conversations on a clock and drops every socket
+/// (1001) on shutdown.
+///
+/// Fan-out encodes a frame once and appends the same buffer to each recipient's own queue.
+/// Visitors live in 16 lock-striped shards keyed by visitor id, so senders in different
+/// conversations never contend; agents (a handful) are read from a snapshot array that writers
+/// replace, so readers hold its lock only to take a reference.
+public final class ChatHub: Service, Sendable {
+    let store: ChatStore
+    let settings: ChatSettings
+    let limitsEnabled: Bool
+    let limiter: RateLimiter
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let sessions: SessionStore
+    let tickets: (any ChatTicketSink)?
+    /// An active console user by id (for transfers).
+    let agentLookup: @Sendable (Int64) async throws -> ChatAgent?
+    let transcripts: TranscriptMailer?
+    let visitorPolicy: RateLimitPolicy
+    let agentPolicy: RateLimitPolicy
+    let transcriptPolicy = RateLimitPolicy(name: "chat-transcript", limit: 3, period: .seconds(3600), burst: 3)
+    /// How often the service looks for idle conversations and ended console sessions.
+    let sweepInterval: Duration
+
+    static let shardCount = 16
+    let visitorShards: [Mutex<[String: [ChatConnection]]>]
+    let addressShards: [Mutex<[String: Int]>]
+    let agents = Mutex(AgentRegistry())
+    let connectionIds = Atomic<UInt64>(0)
+
+    /// Sends a transcript mail in the caller's transaction.
+    struct TranscriptMailer: Sendable {
+        let outbox: MailOutbox
+        let templates: MailTemplates
+        let siteName: String
+    }
+
+    /// The agents with at least one socket, and their presence.
+    struct AgentRegistry {
+        struct Entry {
+            var identity: ChatConnection.AgentIdentity
+            var away: Bool
+            var connections: [ChatConnection]
+            /// Round-robin order: the agent assigned longest ago goes next.
+            var lastAssigned: UInt64
+        }
+        var entries: [Int64: Entry] = [:]
+        /// Every agent socket; replaced (never mutated in place) so readers can keep a copy.
+        var sockets: [ChatConnection] = []
+        var assignments: UInt64 = 0
+        /// Earlier round-robin positions survive an agent's reconnect.
+        var lastAssigned: [Int64: UInt64] = [:]
+
+        var onlineCount: Int { entries.values.filter { !$0.away }.count }
+    }
+
+    public init(store: ChatStore, settings: ChatSettings, limitsEnabled: Bool, limiter: RateLimiter, sessions: SessionStore,
+                tickets: (any ChatTicketSink)?, agentLookup: @escaping @Sendable (Int64) async throws -> ChatAgent?, outbox: MailOutbox?, templates: MailTemplates?, siteName: String,
+                logger: Logger, now: @escaping @Sendable () -> Date, sweepInterval: Duration = .seconds(60)) {
+        self.store = store
+        self.settings = settings
+        self.limitsEnabled = limitsEnabled
+        self.limiter = limiter
+        self.sessions = sessions
+        self.tickets = tickets
+        self.agentLookup = agentLookup
+        self.transcripts = outbox.flatMap { outbox in templates.map { TranscriptMailer(outbox: outbox, templates: $0, siteName: siteName) } }
+        self.logger = logger
+        self.now = now
+        self.sweepInterval = sweepInterval
+        visitorPolicy = RateLimitPolicy(name: "chat-visitor", limit: settings.ratePerMinute, period: .seconds(60), burst: settings.rateBurst)
+        agentPolicy = RateLimitPolicy(name: "chat-agent", limit: settings.ratePerMinute * 10, period: .seconds(60), burst: settings.rateBurst * 10)
+        visitorShards = (0..<Self.shardCount).map { _ in Mutex([:]) }
+        addressShards = (0..<Self.shardCount).map { _ in Mutex([:]) }
+    }
+
+    func shard(_ key: String) -> Int {
+        var hasher = Hasher()
+        hasher.combine(key)
+        return Int(UInt(bitPattern: hasher.finalize()) % UInt(Self.shardCount))
+    }
+
+    func nextConnectionId() -> UInt64 {
+        connectionIds.add(1, ordering: .relaxed).newValue
+    }
+
+    // MARK: - Service
+
+    public func run() async throws {
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: self.sweepInterval)
+                await self.sweep()
+            }
+        }
+        closeAll(.goingAway, reason: "server shutting down")
+    }
+
+    /// Closes conversations idle for `chat.inactivity_minutes` and agent sockets whose console session ended.
+    public func sweep() async {
+        do {
+            let cutoff = now().addingTimeInterval(-Double(settings.inactivityMinutes) * 60)
+            for result in try await store.closeInactive(before: cutoff) where result.changed {
+                logger.info("chat conversation closed for inactivity", metadata: ["conversation_id": "\(result.conversation.id)"])
+                publishLifecycle(result, reason: "closed", ref: nil, requester: nil)
+            }
+        } catch {
+            logger.error("closing idle chat conversations failed", metadata: ["error": "\(error)"])
+        }
+        for socket in agents.withLock({ $0.sockets }) {
+            guard let identity = socket.agentIdentity else { continue }
+            if !sessions.sessions(forUser: String(identity.agent.id)).contains(where: { $0.id == identity.sessionId }) {
+                logger.notice("chat agent socket closed: session ended", metadata: ["user_id": "\(identity.agent.id)"])
+                socket.close(.policyViolation, reason: "session_ended")
+            }
+        }
+    }
+
+    /// Every socket, visitors and agents.
+    func allSockets() -> [ChatConnection] {
+        var all = agents.withLock { $0.sockets }
+        for shard in visitorShards { shard.withLock { for list in $0.values { all.append(contentsOf: list) } } }
+        return all
+    }
+
+    func closeAll(_ code: ChatCloseCode, reason: String) {
+        for socket in allSockets() { socket.close(code, reason: reason) }
+    }
+
+    /// Sockets currently open, by role (for tests and the benchmark).
+    public var socketCounts: (visitors: Int, agents: Int) {
+        var visitors = 0
+        for shard in visitorShards { shard.withLock { for list in $0.values { visitors += list.count } } }
+        return (visitors, agents.withLock { $0.sockets.count })
+    }
+
+    // MARK: - Addresses
+
+    /// Counts a visitor socket against its address; false when the address is at its limit.
+    func admit(address: String) -> Bool {
+        addressShards[shard(address)].withLock { counts in
+            let current = counts[address, default: 0]
+            if limitsEnabled && current >= settings.maxSocketsPerAddress { return false }
+            counts[address] = current + 1
+            return true
+        }
+    }
+
+    func isAtSocketLimit(address: String) -> Bool {
+        guard limitsEnabled else { return false }
+        return addressShards[shard(address)].withLock { $0[address, default: 0] >= settings.maxSocketsPerAddress }
+    }
+
+    func release(address: String) {
+        addressShards[shard(address)].withLock { counts in
+            let next = counts[address, default: 1] - 1
+            counts[address] = next > 0 ? next : nil
+        }
+    }
+
+    // MARK: - Visitors
+
+    /// Adds a visitor socket; true when it is the visitor's first.
+    func register(visitor id: String, _ socket: ChatConnection) -> Bool {
+        visitorShards[shard(id)].withLock { map in
+            let first = map[id]?.isEmpty ?? true
+            map[id, default: []].append(socket)
+            return first
+        }
+    }
+
+    /// Removes a visitor socket; true when it was the visitor's last.
+    func unregister(visitor id: String, _ socket: ChatConnection) -> Bool {
+        visitorShards[shard(id)].withLock { map in
+            guard var list = map[id] else { return false }
+            list.removeAll { $0 === socket }
+            map[id] = list.isEmpty ? nil : list
+            return list.isEmpty
+        }
+    }
+
+    func visitorSockets(_ id: String) -> [ChatConnection] {
+        visitorShards[shard(id)].withLock { $0[id] ?? [] }
+    }
+
+    func isVisitorOnline(_ id: String) -> Bool {
+        visitorShards[shard(id)].withLock { !($0[id]?.isEmpty ?? true) }
+    }
+
+    func view(_ conversation: ChatConversation) -> ChatConversationView {
+        ChatConversationView(conversation, visitorOnline: isVisitorOnline(conversation.visitorId))
+    }
+
+    // MARK: - Agents
+
+    /// Adds an agent socket; returns whether the agent's presence changed.
+    func register(agent socket: ChatConnection, away: Bool) -> Bool {
+        guard let identity = socket.agentIdentity else { return false }
+        return agents.withLock { registry in
+            var changed = false
+            if var entry = registry.entries[identity.agent.id] {
+                entry.connections.append(socket)
+                if entry.away && !away { entry.away = false; changed = true }
+                registry.entries[identity.agent.id] = entry
+            } else {
+                registry.entries[identity.agent.id] = .init(identity: identity, away: away, connections: [socket],
+                                                            lastAssigned: registry.lastAssigned[identity.agent.id] ?? 0)
+                changed = true
+            }
+            registry.sockets = registry.sockets + [socket]
+            return changed
+        }
+    }
+
+    /// Removes an agent socket; returns whether the agent went offline.
+    func unregister(agent socket: ChatConnection) -> Bool {
+        guard let identity = socket.agentIdentity else { return false }
+        return agents.withLock { registry in
+            registry.sockets = registry.sockets.filter { $0 !== socket }
+            guard var entry = registry.entries[identity.agent.id] else { return false }
+            entry.connections.removeAll { $0 === socket }
+            if entry.connections.isEmpty {
+                registry.lastAssigned[identity.agent.id] = entry.lastAssigned
+                registry.entries[identity.agent.id] = nil
+                return true
+            }
+            registry.entries[identity.agent.id] = entry
+            return false
+        }
+    }
+
+    /// Sets an agent's presence; returns whether it changed.
+    func setAway(_ agentId: Int64, _ away: Bool) -> Bool {
+        agents.withLock { registry in
+            guard registry.entries[agentId] != nil, registry.entries[agentId]!.away != away else { return false }
+            registry.entries[agentId]!.away = away
+            return true
+        }
+    }
+
+    func agentStatus(_ agentId: Int64) -> String {
+        agents.withLock { registry in
+            guard let entry = registry.entries[agentId] else { return "offline" }
+            return entry.away ? "away" : "online"
+        }
+    }
+
+    struct AgentPresence: Encodable, Sendable {
+        let agentId: Int64
+        let name: String
+        let status: String
+    }
+
+    func agentPresences() -> [AgentPresence] {
+        agents.withLock { registry in
+            registry.entries.values.map { AgentPresence(agentId: $0.identity.agent.id, name: $0.identity.agent.name, status: $0.away ? "away" : "online") }
+                .sorted { $0.agentId < $1.agentId }
+        }
+    }
+
+    /// The next online agent in round-robin order (the one assigned longest ago), marked as assigned.
+    func chooseAssignee() -> ChatAgent? {
+        agents.withLock { registry in
+            let candidates = registry.entries.values.filter { !$0.away }
+            guard let next = candidates.min(by: { ($0.lastAssigned, $0.identity.agent.id) < ($1.lastAssigned, $1.identity.agent.id) }) else { return nil }
+            registry.assignments += 1
+            registry.entries[next.identity.agent.id]!.lastAssigned = registry.assignments
+            return next.identity.agent
+        }
+    }
+
+    /// Whether visitors can reach an agent now.
+    public func availability() -> ChatAvailability {
+        let online = agents.withLock { $0.onlineCount }
+        if !settings.businessHours.isOpen(at: now(), in: settings.timeZone) {
+            return ChatAvailability(available: false, reason: "outside_hours", agentsOnline: online)
+        }
+        return ChatAvailability(available: online > 0, reason: online > 0 ? nil : "no_agents", agentsOnline: online)
+    }
+
+    /// Agent sockets that see a conversation's messages: the assignee's, everyone's while it
+    /// waits in the queue, and those subscribed to it.
+    func agentSockets(seeing conversation: ChatConversation) -> [ChatConnection] {
+        let sockets = agents.withLock { $0.sockets }
+        if conversation.status == .open { return sockets }
+        return sockets.filter { socket in
+            socket.agentIdentity?.agent.id == conversation.assigneeId || socket.isSubscribed(conversation.id)
+        }
+    }
+
+    // MARK: - Fan-out
+
+    /// Sends a stored message to everyone who sees its conversation, except `except`.
+    func deliver(_ message: ChatMessage, in conversation: ChatConversation, except: ChatConnection?) {
+        let frame = ChatFrame.encode("chat.message", MessagePayload(message: ChatMessageView(message)))
+        let key = (conversation.id, message.id)
+        for socket in visitorSockets(conversation.visitorId) where socket !== except {
+            send(frame, to: socket, message: key)
+        }
+        for socket in agentSockets(seeing: conversation) where socket !== except {
+            send(frame, to: socket, message: key)
+        }
+    }
+
+    /// Queues a frame and logs a socket dropped for not reading.
+    func send(_ frame: ByteBuffer, to socket: ChatConnection, message: (Int64, Int64)? = nil) {
+        if socket.enqueue(frame, message: message) == .overflowed {
+            logger.warning("chat socket dropped: slow consumer", metadata: ["connection": "\(socket.id)", "code": "1013"])
+        }
+    }
+
+    /// Announces a lifecycle change (and its system message) to the visitor and every agent.
+    func publishLifecycle(_ result: ChatLifecycleResult, reason: String, ref: String?, requester: ChatConnection?) {
+        if let system = result.systemMessage {
+            deliver(system, in: result.conversation, except: nil)
+        }
+        let payload = ConversationPayload(reason: reason, conversation: view(result.conversation))
+        let frame = ChatFrame.encode("conversation.updated", payload)
+        for socket in visitorSockets(result.conversation.visitorId) where socket !== requester { send(frame, to: socket) }
+        for socket in agents.withLock({ $0.sockets }) where socket !== requester { send(frame, to: socket) }
+        if let requester {
+            send(ChatFrame.encode("conversation.updated", ref: ref, payload), to: requester)
+        }
+    }
+
+    /// Tells every agent and every visitor about an agent's presence.
+    func broadcastPresence(of agent: ChatAgent) {
+        let payload = AgentPresencePayload(agentId: agent.id, name: agent.name, status: agentStatus(agent.id), availability: availability())
+        let frame = ChatFrame.encode("presence.agent", payload)
+        for socket in allSockets() { send(frame, to: socket) }
+    }
+
+    /// Tells agents that a visitor with a live conversation came or went.
+    func broadcastVisitorPresence(visitorId: String, conversationId: Int64, online: Bool) {
+        let frame = ChatFrame.encode("presence.visitor", VisitorPresencePayload(visitorId: visitorId, conversationId: conversationId,
+                                                                                 status: online ? "online" : "offline"))
+        for socket in agents.withLock({ $0.sockets }) { send(frame, to: socket) }
+    }
+
+    // MARK: - Payloads
+
+    struct MessagePayload: Encodable, Sendable {
+        let message: ChatMessageView
+    }
+
+    struct ConversationPayload: Encodable, Sendable {
+        let reason: String
+        let conversation: ChatConversationView
+    }
+
+    struct AgentPresencePayload: Encodable, Sendable {
+        let agentId: Int64
+        let name: String
+        let status: String
+        let availability: ChatAvailability
+    }
+
+    struct VisitorPresencePayload: Encodable, Sendable {
+        let visitorId: String
+        let conversationId: Int64
+        let status: String
+    }
+}

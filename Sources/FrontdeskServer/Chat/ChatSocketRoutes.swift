@@ -1,0 +1,281 @@
+import FrontdeskCore
+import FrontdeskState
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdWebSocket
+import Logging
+import NIOCore
+import NIOWebSocket
+import ServiceLifecycle
+import Synchronization
+
+/// The request context of the WebSocket router: what the upgrade decided, handed to the socket.
+public struct ChatSocketContext: RequestContext, WebSocketRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let webSocket: WebSocketHandlerReference<ChatSocketContext>
+    let channel: any Channel
+    /// Filled by `shouldUpgrade` (a reference, so the socket handler sees it).
+    let upgrade: UpgradeBox
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        webSocket = .init()
+        channel = source.channel
+        upgrade = UpgradeBox()
+    }
+
+    final class UpgradeBox: Sendable {
+        struct Value: Sendable {
+            var address = ""
+            var agent: ChatConnection.AgentIdentity?
+        }
+        let value = Mutex(Value())
+    }
+}
+
+/// The two chat sockets: `GET /api/v1/ws` (visitors) and `GET /api/v1/admin/ws` (agents).
+struct ChatSockets: Sendable {
+    let hub: ChatHub
+    let sessions: SessionStore
+    let users: CachedUsers
+    let siteOrigins: Set<String>
+    let publicOrigin: String?
+    let addresses: ClientAddressResolver
+    let maxFrameBytes: Int
+
+    /// The router the WebSocket upgrade consults.
+    func router() -> Router<ChatSocketContext> {
+        let router = Router(context: ChatSocketContext.self)
+        router.ws("/api/v1/ws", shouldUpgrade: { request, context in
+            let address = addresses.resolve(peer: context.channel.remoteAddress?.ipAddress, headers: request.headers).address
+            guard isAllowedVisitorOrigin(request) else {
+                hub.logger.notice("chat socket refused: origin not allowed", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
+                return .dontUpgrade
+            }
+            guard !hub.isAtSocketLimit(address: address) else {
+                hub.logger.notice("chat socket refused: too many sockets from one address", metadata: ["limit": "\(hub.settings.maxSocketsPerAddress)"])
+                return .dontUpgrade
+            }
+            context.upgrade.value.withLock { $0.address = address }
+            return .upgrade([:])
+        }, onUpgrade: { inbound, outbound, context in
+            await run(role: .visitor, inbound: inbound, outbound: outbound, context: context.requestContext)
+        })
+        router.ws("/api/v1/admin/ws", shouldUpgrade: { request, context in
+            guard isSameOrigin(request) else {
+                hub.logger.notice("agent socket refused: origin not allowed", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
+                return .dontUpgrade
+            }
+            guard let identity = try await authenticate(request) else {
+                hub.logger.notice("agent socket refused: not signed in")
+                return .dontUpgrade
+            }
+            let address = addresses.resolve(peer: context.channel.remoteAddress?.ipAddress, headers: request.headers).address
+            context.upgrade.value.withLock { $0.address = address; $0.agent = identity }
+            return .upgrade([:])
+        }, onUpgrade: { inbound, outbound, context in
+            await run(role: .agent, inbound: inbound, outbound: outbound, context: context.requestContext)
+        })
+        return router
+    }
+
+    // MARK: - Handshake checks
+
+    /// A browser on one of the configured sites, or on our own origin. Clients that are not
+    /// browsers send no Origin and cannot be hijacked cross-site, so they are let in.
+    func isAllowedVisitorOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return true }
+        if siteOrigins.contains(origin) { return true }
+        return isSameOrigin(request)
+    }
+
+    func isSameOrigin(_ request: Request) -> Bool {
+        guard let origin = request.headers[.origin] else { return false }
+        if let publicOrigin, origin == publicOrigin { return true }
+        return CORSMiddleware.isSameOrigin(origin, host: request.head.authority ?? request.headers[.host])
+    }
+
+    /// The console user behind the session cookie, as `AdminSessionMiddleware` decides it.
+    func authenticate(_ request: Request) async throws -> ChatConnection.AgentIdentity? {
+        guard let id = AdminSessionMiddleware.sessionID(in: request), let session = sessions.get(id) else { return nil }
+        guard let user = try await users.user(id: Int64(session.userId) ?? -1), !user.disabled,
+              String(user.sessionEpoch) == session.data["epoch"], let userId = user.id else { return nil }
+        return ChatConnection.AgentIdentity(agent: ChatAgent(id: userId, name: user.name.isEmpty ? user.email : user.name), email: user.email,
+                                            isAdmin: user.role == .admin, sessionId: session.id)
+    }
+
+    // MARK: - The socket
+
+    /// Runs one socket: registers it, reads frames until the client leaves or breaks a rule,
+    /// while a second task writes the socket's queue.
+    func run(role: ChatConnection.Role, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: ChatSocketContext) async {
+        let upgrade = context.upgrade.value.withLock { $0 }
+        if role == .visitor && !hub.admit(address: upgrade.address) {
+            try? await outbound.close(.policyViolation, reason: "too many sockets")
+            return
+        }
+        let channel = context.channel
+        let socket = ChatConnection(id: hub.nextConnectionId(), role: role, address: upgrade.address, agent: upgrade.agent,
+                                    hardClose: { channel.close(promise: nil) })
+        let logger = hub.logger
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Bool.self) { group in
+                group.addTask { await write(socket, to: outbound, channel: channel); return true }
+                group.addTask {
+                    // A socket must say hello within 10 seconds.
+                    try? await Task.sleep(for: .seconds(10))
+                    if !Task.isCancelled && !socket.state.withLock({ $0.helloDone }) {
+                        logger.notice("chat socket closed: no hello", metadata: ["connection": "\(socket.id)", "code": "1008"])
+                        socket.close(.policyViolation, reason: "hello_required")
+                    }
+                    return false
+                }
+                await read(inbound, socket)
+                socket.finish()
+                // Let the writer flush what is queued (an error, a close); if it already sent
+                // the close it is only waiting for the client's answer, which just came.
+                let closeSent = socket.state.withLock { s in
+                    s.readerDone = true
+                    return s.closeSent
+                }
+                if closeSent { group.cancelAll() }
+                while let isWriter = await group.next() {
+                    if isWriter { break }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            socket.close(.goingAway, reason: "server shutting down")
+        }
+        if role == .visitor {
+            hub.release(address: upgrade.address)
+            if let visitor = socket.visitor, hub.unregister(visitor: visitor.id, socket), let conversationId = socket.conversationId {
+                hub.broadcastVisitorPresence(visitorId: visitor.id, conversationId: conversationId, online: false)
+            }
+        } else if let identity = socket.agentIdentity, socket.state.withLock({ $0.helloDone }) {
+            if hub.unregister(agent: socket) { hub.broadcastPresence(of: identity.agent) }
+        }
+    }
+
+    /// Writes the socket's queue until it ends; after a close frame, waits briefly for the
+    /// client's answer and then drops the connection.
+    func write(_ socket: ChatConnection, to outbound: WebSocketOutboundWriter, channel: any Channel) async {
+        while let batch = await socket.next() {
+            for item in batch {
+                switch item {
+                case .frame(let buffer):
+                    do {
+                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
+                    } catch {
+                        socket.finish()
+                        return
+                    }
+                case .close(let code, let reason):
+                    try? await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
+                    socket.finish()
+                    let readerDone = socket.state.withLock { s in
+                        s.closeSent = true
+                        return s.readerDone
+                    }
+                    // The reader is still waiting for the client's close answer: give it 5 s.
+                    if !readerDone {
+                        try? await Task.sleep(for: .seconds(5))
+                        if !Task.isCancelled { try? await channel.close() }
+                    }
+                    return
+                }
+            }
+        }
+    }
+
+    /// Reads messages (collating fragments) and hands each frame to the hub, enforcing the
+    /// frame size, UTF-8, the frame rate and the hello rule.
+    func read(_ inbound: WebSocketInboundStream, _ socket: ChatConnection) async {
+        let logger = hub.logger
+        var pending = ByteBuffer()
+        var pendingIsText = true
+        var collecting = false
+        do {
+            for try await frame in inbound {
+                if socket.isFinished { break }
+                switch frame.opcode {
+                case .text, .binary:
+                    pending.clear()
+                    pendingIsText = frame.opcode == .text
+                    collecting = true
+                case .continuation:
+                    guard collecting else { return violation(socket, .policyViolation, "unexpected continuation frame") }
+                default:
+                    continue
+                }
+                var data = frame.data
+                if pending.readableBytes + data.readableBytes > maxFrameBytes {
+                    return violation(socket, .messageTooBig, "message larger than \(maxFrameBytes) bytes")
+                }
+                pending.writeBuffer(&data)
+                guard frame.fin else { continue }
+                collecting = false
+                guard pendingIsText else { return violation(socket, .unsupportedData, "binary messages are not accepted") }
+                let bytes = pending.readableBytesView
+                guard String(validating: bytes, as: UTF8.self) != nil else {
+                    return violation(socket, .invalidPayload, "text message is not valid UTF-8")
+                }
+                if let refused = hub.admitFrame(on: socket) {
+                    if refused.close { return violation(socket, .policyViolation, "kept sending over the rate limit") }
+                    hub.replyError(socket, FrontdeskError(.rateLimited, code: "rate_limited", message: "Too many frames. Slow down.",
+                                                          details: ["retryAfterSeconds": String(refused.retryAfter)]), ref: nil)
+                    continue
+                }
+                if await !handle(bytes, socket) { return }
+            }
+        } catch {
+            logger.debug("chat socket read ended", metadata: ["connection": "\(socket.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Parses and dispatches one frame; false when the socket must close.
+    func handle(_ bytes: ByteBufferView, _ socket: ChatConnection) async -> Bool {
+        var ref: String?
+        do {
+            let frame = try ChatInboundFrame.parse(bytes)
+            ref = frame.ref
+            if socket.role == .agent, let identity = socket.agentIdentity, sessions.get(identity.sessionId) == nil {
+                hub.logger.notice("chat agent socket closed: session ended", metadata: ["user_id": "\(identity.agent.id)"])
+                socket.close(.policyViolation, reason: "session_ended")
+                return false
+            }
+            if socket.role == .visitor {
+                try await hub.handleVisitor(frame, on: socket)
+            } else {
+                try await hub.handleAgent(frame, on: socket)
+            }
+            return true
+        } catch is ChatHub.HelloRequired {
+            hub.replyError(socket, FrontdeskError(.badRequest, code: "hello_required", message: "The first frame must be hello."), ref: ref)
+            violation(socket, .policyViolation, "first frame was not hello")
+            return false
+        } catch let error as ChatFrameError {
+            hub.replyError(socket, error.error, ref: error.ref)
+            if error.error.code == "unsupported_version" {
+                violation(socket, .policyViolation, "unsupported protocol version")
+                return false
+            }
+            return true
+        } catch let error as FrontdeskError {
+            hub.replyError(socket, error, ref: ref)
+            return true
+        } catch {
+            hub.logger.error("chat frame failed", metadata: ["connection": "\(socket.id)", "error": "\(error)"])
+            hub.replyError(socket, FrontdeskError(.internal, code: "internal_error", message: "The server failed; nothing was stored. Try again."), ref: ref)
+            return true
+        }
+    }
+
+    /// Closes the socket for breaking a protocol rule, and logs it.
+    func violation(_ socket: ChatConnection, _ code: ChatCloseCode, _ reason: String) {
+        hub.logger.notice("chat socket closed: \(reason)", metadata: ["connection": "\(socket.id)", "code": "\(code.rawValue)",
+                                                                      "role": "\(socket.role == .agent ? "agent" : "visitor")"])
+        socket.close(code, reason: reason)
+    }
+}
