@@ -65,19 +65,14 @@ public struct ContactStore: Sendable {
         }
     }
 
-    /// Every submission matching `query` (no paging), oldest first, in batches: for CSV export.
-    public func forEach(_ query: ListQuery, batch: Int = 500, _ body: @Sendable ([ContactSubmission]) async throws -> Void) async throws {
+    /// Up to `limit` rows matching `query` with ids after `after`, by id: CSV export pages through
+    /// with this so a large export never holds more than one batch.
+    public func exportBatch(_ query: ListQuery, after: Int64, limit: Int = 500) async throws -> [ContactSubmission] {
         let filter = filter(query)
-        var after: Int64 = 0
-        while true {
-            let arguments = filter.arguments(with: after, batch)
-            let where_ = filter.sql.isEmpty ? "WHERE id > ?" : filter.sql + " AND id > ?"
-            let rows = try await database.pool.read { db in
-                try ContactSubmission.fetchAll(db, sql: "SELECT * FROM contact_submissions \(where_) ORDER BY id LIMIT ?", arguments: arguments)
-            }
-            if rows.isEmpty { return }
-            try await body(rows)
-            after = rows.last?.id ?? after
+        let arguments = filter.arguments(with: after, limit)
+        let clause = filter.sql.isEmpty ? "WHERE id > ?" : filter.sql + " AND id > ?"
+        return try await database.pool.read { db in
+            try ContactSubmission.fetchAll(db, sql: "SELECT * FROM contact_submissions \(clause) ORDER BY id LIMIT ?", arguments: arguments)
         }
     }
 

@@ -145,9 +145,10 @@ public final class FormGuard: Sendable {
 
 /// Per-install secrets kept in `app_settings`, created on first use.
 public enum InstallSecret {
-    /// 32 random bytes stored under `key`; the same bytes on every later call.
-    public static func load(_ key: String, database: AppDatabase, now: Date) async throws -> Data {
-        try await database.writer.write { db in
+    /// 32 random bytes stored under `key`; the same bytes on every later call. Synchronous: called
+    /// once at start-up, before the group-commit writer is busy.
+    public static func load(_ key: String, database: AppDatabase, now: Date) throws -> Data {
+        try database.pool.write { db in
             if let stored = try String.fetchOne(db, sql: "SELECT value FROM app_settings WHERE key = ?", arguments: [key]),
                let data = Data(base64Encoded: stored) {
                 return data

@@ -44,15 +44,25 @@ public struct InboxMailer: Sendable {
         self.links = links
     }
 
-    /// To the site owner, with Reply-To set to the visitor; nothing when no owner address is configured.
+    /// To the site owner (`mail.owner_address`, else every active admin), with Reply-To set to the visitor.
     func contactNotification(_ submission: ContactSubmission, fields: [String: String], now: Date, in db: Database) throws {
-        guard let owner, let id = submission.id else { return }
+        guard let id = submission.id else { return }
+        var recipients: [MailAddress] = owner.map { [$0] } ?? []
+        if recipients.isEmpty {
+            for row in try Row.fetchAll(db, sql: "SELECT email, name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id LIMIT 10") {
+                if let address = try? MailAddress(row["email"], name: MailHeaderText.singleLine(row["name"] ?? "", maxLength: 78), allowLocalhost: true) {
+                    recipients.append(address)
+                }
+            }
+        }
         let content = try templates.contactNotification(
             siteName: siteName, name: submission.name, email: submission.email, subject: submission.subject, message: submission.message,
             fields: fields, submittedAt: now, submissionURL: links.url("/admin/inbox/contact/\(id)"))
         let replyTo = try? MailAddress(submission.email, name: MailHeaderText.singleLine(submission.name, maxLength: 78))
-        try outbox.enqueue(OutgoingMail(kind: .contactNotification, to: owner, content: content, replyTo: replyTo,
-                                        idempotencyKey: "contact-\(id)"), in: db)
+        for recipient in recipients {
+            try outbox.enqueue(OutgoingMail(kind: .contactNotification, to: recipient, content: content, replyTo: replyTo,
+                                            idempotencyKey: "contact-\(id)-\(recipient.address)"), in: db)
+        }
     }
 
     func newsletterConfirmation(email: String, token: String, in db: Database) throws {
