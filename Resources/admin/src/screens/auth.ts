@@ -76,7 +76,7 @@ export function setupScreen(): Screen {
       }
       const name = h("input", { type: "text", name: "name", autocomplete: "name", id: "setup-name", maxlength: "200" });
       const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, id: "setup-email" });
-      const password = h("input", { type: "password", name: "password", autocomplete: "new-password", required: true, minlength: "12", id: "setup-password" });
+      const password = h("input", { type: "password", name: "password", autocomplete: "new-password", required: true, minlength: "10", id: "setup-password" });
       const again = h("input", { type: "password", name: "again", autocomplete: "new-password", required: true, id: "setup-again" });
       const errors = h("div", { class: "form-errors" });
       const submit = h("button", { type: "submit", class: "btn btn-primary btn-wide", id: "setup-submit" }, "Create admin account");
@@ -87,7 +87,7 @@ export function setupScreen(): Screen {
         errors,
         field("Your name", name),
         field("Email", email),
-        field("Password", password, "At least 12 characters; a passphrase is best."),
+        field("Password", password, "At least 10 characters; a passphrase is best."),
         field("Password again", again),
         submit,
       );

@@ -372,8 +372,8 @@ async function ticketView(el: HTMLElement, id: number, changed: (next?: string) 
       descriptionInThread ? null : message({ id: 0, author: "customer", authorName: ticket.name, body: ticket.description, internal: false, createdAt: ticket.createdAt }, ticket),
       messages.map((m) => message(m, ticket)));
     const assignee = select("assigneeId", [["", "Unassigned"], ...agentList.map((a): [string, string] => [String(a.id), a.name || a.email])],
-      ticket.assigneeId === null ? "" : String(ticket.assigneeId), (v) => void patch({ assigneeId: v ? Number(v) : null }, "Assignee changed"), "Assignee");
-    if (ticket.assigneeId !== null && !agentList.some((a) => a.id === ticket.assigneeId)) {
+      ticket.assigneeId == null ? "" : String(ticket.assigneeId), (v) => void patch({ assigneeId: v ? Number(v) : null }, "Assignee changed"), "Assignee");
+    if (ticket.assigneeId != null && !agentList.some((a) => a.id === ticket.assigneeId)) {
       assignee.appendChild(h("option", { value: String(ticket.assigneeId) }, ticket.assigneeName ?? `User ${ticket.assigneeId}`));
       assignee.value = String(ticket.assigneeId);
     }

@@ -19,8 +19,8 @@ interface Mail {
 }
 
 const PER_PAGE = 50;
-const STATUSES = ["queued", "sent", "failed", "dead"];
-const LABELS: Record<string, string> = { queued: "queued", sent: "sent", failed: "failed, will retry", dead: "failed for good" };
+const STATUSES = ["queued", "sending", "sent", "failed", "dead"];
+const LABELS: Record<string, string> = { queued: "queued", sending: "sending", sent: "sent", failed: "failed, will retry", dead: "failed for good" };
 
 export function outboxScreen(_m: RegExpMatchArray, params: URLSearchParams): Screen {
   let status = params.get("status") ?? "";

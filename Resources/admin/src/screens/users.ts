@@ -65,7 +65,7 @@ export function usersScreen(): Screen {
   }
 
   async function resetDialog(u: PublicUser): Promise<void> {
-    const password = h("input", { type: "text", name: "password", value: generatePassword(), required: true, minlength: "12", id: "reset-password", autocomplete: "off", class: "mono" });
+    const password = h("input", { type: "text", name: "password", value: generatePassword(), required: true, minlength: "10", id: "reset-password", autocomplete: "off", class: "mono" });
     const answer = await modal(`New password for ${u.email}`, [
       field("New password", password, "Give it to them over a safe channel; they are signed out everywhere."),
     ], [{ label: "Cancel", value: "cancel" }, { label: "Set password", value: "set", primary: true }]);
@@ -77,7 +77,7 @@ export function usersScreen(): Screen {
     const email = h("input", { type: "email", name: "email", required: true, id: "new-user-email" });
     const role = select("role", [["agent", "Agent"], ["admin", "Admin"]], "agent", undefined, "Role");
     role.id = "new-user-role";
-    const password = h("input", { type: "text", name: "password", value: generatePassword(), required: true, minlength: "12", id: "new-user-password", autocomplete: "off", class: "mono" });
+    const password = h("input", { type: "text", name: "password", value: generatePassword(), required: true, minlength: "10", id: "new-user-password", autocomplete: "off", class: "mono" });
     const errors = h("div", { class: "form-errors" });
     const dialog = h("dialog", { class: "modal", "aria-label": "Add a user" });
     const form = h("form", { id: "new-user-form" },
