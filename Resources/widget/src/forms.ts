@@ -370,7 +370,7 @@ class InlineForm {
           formLevel.push(reason);
           continue;
         }
-        p.textContent = reason;
+        p.textContent = this.reason(field, reason);
         p.hidden = false;
         const control = this.form.querySelector<HTMLElement>(`[id="i-${CSS.escape(field)}"]`) ||
           this.form.querySelector<HTMLElement>(`[name="${CSS.escape(field)}"]`);
@@ -387,6 +387,13 @@ class InlineForm {
       : e.message;
     this.showAlert([message], e.status == 0 || e.status >= 500 || e.status == 429);
     this.alert.focus();
+  }
+
+  /** The server's reason as a sentence: "is required" → "Email address is required." */
+  private reason(field: string, reason: string): string {
+    if (this.t == STRINGS.de) return reason == "is required" ? "Bitte füllen Sie dieses Feld aus." : reason;
+    const label = this.form.querySelector(`label[for="i-${CSS.escape(field)}"]`)?.firstChild?.textContent?.trim();
+    return label && /^(is|must|should|has)\b/.test(reason) ? `${label} ${reason.replace(/\.?$/, ".")}` : reason;
   }
 
   private showAlert(lines: string[], retry = false): void {

@@ -64,6 +64,13 @@ if (!(w.frontdesk && w.frontdesk.version)) {
   };
 
   const report = (e: unknown) => console.error("Frontdesk:", e);
+  const stored = (key: string) => {
+    try {
+      return localStorage.getItem("frontdesk:" + key);
+    } catch {
+      return null;
+    }
+  };
 
   const chatElement = () =>
     (d.querySelector("frontdesk-chat") || d.body.appendChild(d.createElement("frontdesk-chat"))) as ChatElement;
@@ -136,6 +143,8 @@ if (!(w.frontdesk && w.frontdesk.version)) {
       b.onclick = () => el.load().then((c: ChatController) => c.toggle(), report);
       root.append(b);
       if (el.hasAttribute("open")) el.load().then((c: ChatController) => c.open(), report);
+      // A conversation in progress: load the chat now, so agents' replies show as unread.
+      else if (stored("chat")) el.load().catch(report);
     },
     {
       load(this: ChatElement) {

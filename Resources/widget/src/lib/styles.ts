@@ -25,9 +25,9 @@ color:var(--fg);text-align:left;letter-spacing:normal;word-spacing:normal;text-t
 --mu:#9da7b1;--ln:#8b949e;--sf:#21262d;--er:#ff8a80;--ok:#56d364;color-scheme:dark}}
 .fd *,.fd *::before,.fd *::after{box-sizing:border-box}
 .fd [hidden]{display:none!important}
-.fd h2,.fd h3,.fd p{margin:0}
+:where(.fd) :where(h2,h3,p){margin:0}
 .fd h2,.fd h3{font-size:17px;line-height:1.3;font-weight:650}
-.fd button,.fd input,.fd textarea,.fd select{font:inherit;color:inherit;margin:0}
+:where(.fd) :where(button,input,textarea,select){font:inherit;color:inherit;margin:0}
 .fd :focus-visible{outline:3px solid var(--a);outline-offset:2px}
 .btn{display:inline-flex;align-items:center;justify-content:center;gap:6px;min-height:44px;padding:10px 18px;border:0;border-radius:var(--r);
 background:var(--a);color:var(--oa);font-weight:600;cursor:pointer;transition:filter .15s}
