@@ -49,6 +49,8 @@ public struct ChatTicketRequest: Sendable, Equatable {
     public var subject: String
     /// The conversation so far, as plain text.
     public var transcript: String
+    /// When the visitor asked for it.
+    public var at: Date
 }
 
 /// Creates support tickets from chats (the inbox's ticket store), inside the caller's transaction

@@ -581,7 +581,7 @@ public struct ChatStore: Sendable {
             let subject = String(firstVisitorText.split(separator: "\n").first ?? "Chat").prefix(80)
             let ticketId = try sink.createTicket(ChatTicketRequest(
                 conversationId: conversation.id, email: email, name: name ?? conversation.visitorName,
-                subject: "Chat: " + subject, transcript: ChatTranscript.plainText(transcript)), in: db)
+                subject: "Chat: " + subject, transcript: ChatTranscript.plainText(transcript), at: now()), in: db)
             var result = try Self.close(db, conversation, by: .ticket, agent: nil, at: stamp, ticketId: ticketId)
             result.conversation.offline = true
             try result.conversation.update(db)

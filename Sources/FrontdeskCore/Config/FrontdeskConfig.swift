@@ -49,6 +49,14 @@ public struct FrontdeskConfig: Sendable {
     public var mail: MailSettings
     /// Live chat: socket limits, business hours, the identity secret.
     public var chat: ChatSettings
+    /// The site's name in mails and pages.
+    public var siteName: String
+    /// Honeypot, minimum fill time and proof of work for every public form.
+    public var spam: SpamSettings
+    /// Newsletter topics, consent text and the expiry of unconfirmed sign-ups.
+    public var newsletter: NewsletterSettings
+    /// Contact forms by id: `contact` always, others from `[forms.<id>]` tables in the TOML file.
+    public var forms: [String: FormDefinition] = ["contact": .defaultContact]
 
     /// Per-client request limits by route class.
     public struct RateLimitSettings: Sendable {
@@ -150,6 +158,29 @@ public struct FrontdeskConfig: Sendable {
                     doc: "SMTP user name; when set, Frontdesk signs in with AUTH PLAIN or LOGIN (only over TLS or to a relay on this machine)."),
         SettingSpec(key: "mail.smtp_password", env: "FRONTDESK_MAIL_SMTP_PASSWORD", kind: .string, defaultValue: .string(""),
                     doc: "SMTP password. Prefer the environment variable FRONTDESK_MAIL_SMTP_PASSWORD (e.g. from a systemd credential or EnvironmentFile) to writing it in this file."),
+        SettingSpec(key: "site.name", env: "FRONTDESK_SITE_NAME", kind: .string, defaultValue: .string("Frontdesk"),
+                    doc: "The site's name, shown in mails (subjects, greetings) and on confirmation pages."),
+        SettingSpec(key: "spam.honeypot_field", env: "FRONTDESK_SPAM_HONEYPOT_FIELD", kind: .string, defaultValue: .string("website"),
+                    doc: "A form field people never see and bots fill in; a submission with it filled is answered as if accepted and dropped."),
+        SettingSpec(key: "spam.min_fill_seconds", env: "FRONTDESK_SPAM_MIN_FILL_SECONDS", kind: .integer(0...600), defaultValue: .integer(3),
+                    doc: "A form sent sooner than this after its form token was issued is refused (422 submitted_too_fast). 0 turns the check off."),
+        SettingSpec(key: "spam.require_form_token", env: "FRONTDESK_SPAM_REQUIRE_FORM_TOKEN", kind: .boolean, defaultValue: .boolean(false),
+                    doc: "Refuse form posts without a form token from GET /api/v1/forms/{form} (the widget always sends one; plain API clients then must too)."),
+        SettingSpec(key: "spam.proof_of_work", env: "FRONTDESK_SPAM_PROOF_OF_WORK", kind: .boolean, defaultValue: .boolean(false),
+                    doc: "Ask every form for a solved, signed, single-use SHA-256 puzzle (self-hosted; no third party). The widget solves it in the background."),
+        SettingSpec(key: "spam.proof_of_work_max_number", env: "FRONTDESK_SPAM_PROOF_OF_WORK_MAX_NUMBER", kind: .integer(1_000...10_000_000), defaultValue: .integer(100_000),
+                    doc: "Puzzle size: a browser tries on average half this many hashes (100000 is well under a second on a phone)."),
+        SettingSpec(key: "newsletter.topics", env: "FRONTDESK_NEWSLETTER_TOPICS", kind: .stringList, defaultValue: .stringList([]),
+                    doc: "Topics a subscriber may choose, as \"id\" or \"id:Label\" (e.g. [\"news:Company news\", \"offers:Special offers\"]). Empty: no choice."),
+        SettingSpec(key: "newsletter.consent_text", env: "FRONTDESK_NEWSLETTER_CONSENT_TEXT", kind: .string,
+                    defaultValue: .string("Yes, send me the newsletter. I can unsubscribe at any time with one click."),
+                    doc: "The consent sentence shown beside the sign-up form."),
+        SettingSpec(key: "newsletter.consent_version", env: "FRONTDESK_NEWSLETTER_CONSENT_VERSION", kind: .string, defaultValue: .string("1"),
+                    doc: "Stored with every sign-up as proof of what the person agreed to; change it whenever the consent text changes."),
+        SettingSpec(key: "newsletter.pending_expiry_hours", env: "FRONTDESK_NEWSLETTER_PENDING_EXPIRY_HOURS", kind: .integer(1...8760), defaultValue: .integer(72),
+                    doc: "Unconfirmed sign-ups are deleted this long after the confirmation mail."),
+        SettingSpec(key: "newsletter.resend_minutes", env: "FRONTDESK_NEWSLETTER_RESEND_MINUTES", kind: .integer(0...1440), defaultValue: .integer(10),
+                    doc: "Signing up again while pending resends the confirmation mail, at most once per this many minutes."),
         SettingSpec(key: "mail.max_attempts", env: "FRONTDESK_MAIL_MAX_ATTEMPTS", kind: .integer(1...100), defaultValue: .integer(8),
                     doc: "Delivery attempts before a mail is marked dead; waits double from 30 s up to 1 h between attempts. A permanent rejection (SMTP 5xx) is dead at once."),
     ] + ChatSettings.specs
@@ -165,10 +196,12 @@ public struct FrontdeskConfig: Sendable {
         var problems: [ConfigProblem] = []
         let specByKey = Dictionary(uniqueKeysWithValues: specs.map { ($0.key, $0) })
 
+        var forms: [String: FormDefinition] = ["contact": .defaultContact]
         if let file {
-            let (fileValues, fileProblems) = readTOML(path: file)
+            let (fileValues, fileForms, fileProblems) = readTOML(path: file)
             problems += fileProblems
             values.merge(fileValues) { $1 }
+            forms.merge(fileForms) { $1 }
         }
         for spec in specs {
             guard let raw = environment[spec.env] else { continue }
@@ -185,7 +218,8 @@ public struct FrontdeskConfig: Sendable {
             }
         }
 
-        let config = FrontdeskConfig(values: values)
+        var config = FrontdeskConfig(values: values)
+        config.forms = forms
         problems += config.semanticProblems(source: file ?? "configuration")
         if !problems.isEmpty { throw ConfigErrors(problems: problems) }
         return config
@@ -239,6 +273,14 @@ public struct FrontdeskConfig: Sendable {
             smtpTLS: SMTPTransport.Security(rawValue: string("mail.smtp_tls")) ?? .startTLS,
             smtpUsername: string("mail.smtp_username"), smtpPassword: string("mail.smtp_password"), maxAttempts: int("mail.max_attempts"))
         chat = ChatSettings(values: values)
+        siteName = string("site.name")
+        spam = SpamSettings(honeypotField: string("spam.honeypot_field"), minFillSeconds: int("spam.min_fill_seconds"),
+                            requireFormToken: bool("spam.require_form_token"), proofOfWork: bool("spam.proof_of_work"),
+                            proofOfWorkMaxNumber: int("spam.proof_of_work_max_number"))
+        newsletter = NewsletterSettings(
+            topics: list("newsletter.topics").map(NewsletterSettings.Topic.init(spec:)),
+            consentText: string("newsletter.consent_text"), consentVersion: string("newsletter.consent_version"),
+            pendingExpiryHours: int("newsletter.pending_expiry_hours"), resendMinutes: int("newsletter.resend_minutes"))
     }
 
     /// Checks that need more than a type: origins that are origins, a non-empty host.
@@ -255,6 +297,14 @@ public struct FrontdeskConfig: Sendable {
         }
         problems += mail.problems(source: source)
         problems += chat.problems(source: source)
+        if !FormDefinition.isValidName(spam.honeypotField) || FormDefinition.builtInNames.contains(spam.honeypotField) {
+            problems.append(ConfigProblem(key: "spam.honeypot_field", source: source,
+                                          reason: .invalid("must be a lower-case field name that no form uses, like \"website\"")))
+        }
+        for topic in newsletter.topics where !FormDefinition.isValidName(topic.id) {
+            problems.append(ConfigProblem(key: "newsletter.topics", source: source,
+                                          reason: .invalid("has the topic id \"\(topic.id)\"; ids are lower-case words like \"news\"")))
+        }
         return problems
     }
 
@@ -264,26 +314,33 @@ public struct FrontdeskConfig: Sendable {
     }
 
     /// Reads a TOML file into setting values, collecting every unknown key and type error.
-    static func readTOML(path: String) -> ([String: SettingValue], [ConfigProblem]) {
+    static func readTOML(path: String) -> ([String: SettingValue], [String: FormDefinition], [ConfigProblem]) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
-            return ([:], [ConfigProblem(key: path, source: path, reason: .unreadable((error as NSError).localizedDescription))])
+            return ([:], [:], [ConfigProblem(key: path, source: path, reason: .unreadable((error as NSError).localizedDescription))])
         }
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
-            return ([:], [ConfigProblem(key: path, source: path, reason: .syntax("TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)"))])
+            return ([:], [:], [ConfigProblem(key: path, source: path, reason: .syntax("TOML syntax error at line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)"))])
         } catch {
-            return ([:], [ConfigProblem(key: path, source: path, reason: .syntax("TOML syntax error: \(error)"))])
+            return ([:], [:], [ConfigProblem(key: path, source: path, reason: .syntax("TOML syntax error: \(error)"))])
         }
+        var forms: [String: FormDefinition] = [:]
         var values: [String: SettingValue] = [:]
         var problems: [ConfigProblem] = []
         let specByKey = Dictionary(uniqueKeysWithValues: specs.map { ($0.key, $0) })
-        let sections = Set(specs.map(\.section))
+        let sections = Set(specs.map(\.section)).union(["forms"])
         for sectionName in table.keys.sorted() {
+            if sectionName == "forms" {
+                let (parsed, formProblems) = FormsTOML.read(table["forms"], path: path)
+                forms = parsed
+                problems += formProblems
+                continue
+            }
             guard sections.contains(sectionName), let section = table[sectionName]?.table else {
                 problems.append(ConfigProblem(key: sectionName, source: path, reason: .unknownKey(suggestion: suggestion(for: sectionName, among: Array(sections)))))
                 continue
@@ -300,7 +357,7 @@ public struct FrontdeskConfig: Sendable {
                 }
             }
         }
-        return (values, problems)
+        return (values, forms, problems)
     }
 
     static func tomlValue(_ raw: any TOMLValueConvertible, spec: SettingSpec) -> Result<SettingValue, ConfigProblem.Reason> {

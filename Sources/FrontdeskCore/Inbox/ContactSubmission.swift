@@ -47,6 +47,8 @@ public struct NewContactSubmission: Sendable, Equatable {
     public var message: String
     public var fields: [String: String]
     public var pageURL: String?
+    /// The configured form it was sent through (`contact` by default).
+    public var form: String
 
     /// Limits, documented in the OpenAPI document and enforced here.
     public enum Limits {
@@ -59,10 +61,16 @@ public struct NewContactSubmission: Sendable, Equatable {
     }
 
     /// The JSON field names the endpoint accepts.
-    public static let fieldNames: Set<String> = ["name", "email", "subject", "message", "fields", "pageUrl"]
+    public static let fieldNames: Set<String> = ["name", "email", "subject", "message", "fields", "pageUrl", "form"]
 
-    /// Validates a JSON object, reporting every bad field together.
-    public init(json: [String: JSONValue]) throws {
+    /// The form a JSON body names (`form`), or `contact`.
+    public static func formID(in json: [String: JSONValue]) -> String {
+        if case .string(let id)? = json["form"] { return id }
+        return FormDefinition.defaultContact.id
+    }
+
+    /// Validates a JSON object against the form's fields, reporting every bad field together.
+    public init(json: [String: JSONValue], form: FormDefinition = .defaultContact) throws {
         var reader = FieldReader(json, allowed: Self.fieldNames)
         let name = reader.text("name", required: true, maxLength: Limits.name)
         let email = reader.email("email", required: true)
@@ -70,46 +78,15 @@ public struct NewContactSubmission: Sendable, Equatable {
         let message = reader.text("message", required: true, maxLength: Limits.message, multiline: true)
         let fields = reader.stringMap("fields", maxEntries: Limits.extraFields, maxValueLength: Limits.extraFieldValue)
         let pageURL = reader.text("pageUrl", required: false, maxLength: Limits.pageURL)
+        let accepted = reader.problems["fields"] == nil ? form.validate(fields ?? [:], into: &reader) : [:]
         try reader.validate()
         self.name = name!
         self.email = email!
         self.subject = subject
         self.message = message!
-        self.fields = fields ?? [:]
+        self.fields = accepted
         self.pageURL = pageURL
-    }
-}
-
-/// Stores and reads contact submissions; the only place that knows their SQL.
-public struct ContactStore: Sendable {
-    let database: AppDatabase
-
-    public init(database: AppDatabase) {
-        self.database = database
-    }
-
-    /// Stores a submission; returns once the transaction committed.
-    public func submit(_ input: NewContactSubmission, userAgent: String?, now: Date) async throws -> ContactSubmission {
-        let fieldsJSON = String(decoding: try JSONEncoder.sorted.encode(input.fields), as: UTF8.self)
-        let record = ContactSubmission(
-            id: nil, form: "default", name: input.name, email: input.email, subject: input.subject,
-            message: input.message, fields: fieldsJSON, status: "new", pageURL: input.pageURL,
-            userAgent: userAgent.map { String($0.prefix(512)) }, createdAt: Timestamps.iso8601Milliseconds(now), processedAt: nil)
-        return try await database.writer.write { db in
-            var inserted = record
-            try inserted.insert(db)
-            return inserted
-        }
-    }
-
-    /// How many submissions are stored.
-    public func count() async throws -> Int {
-        try await database.pool.read { db in try ContactSubmission.fetchCount(db) }
-    }
-
-    /// One submission by id.
-    public func find(id: Int64) async throws -> ContactSubmission? {
-        try await database.pool.read { db in try ContactSubmission.fetchOne(db, key: id) }
+        self.form = form.id
     }
 }
 

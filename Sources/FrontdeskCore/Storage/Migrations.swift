@@ -95,6 +95,82 @@ enum Migrations {
                 CREATE INDEX mail_outbox_due ON mail_outbox(status, next_attempt_at);
                 """)
         }
+        migrator.registerMigration("0007-newsletter") { db in
+            // One row per address. `token` confirms and unsubscribes (one click each); the
+            // consent proof is the version of the text shown, the times, and the sign-up's
+            // truncated address (never the full one).
+            try db.execute(sql: """
+                CREATE TABLE newsletter_subscriptions (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                    name TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'unsubscribed')),
+                    topics TEXT NOT NULL DEFAULT '[]',
+                    token TEXT NOT NULL UNIQUE,
+                    consent_version TEXT NOT NULL,
+                    source TEXT NOT NULL DEFAULT 'form' CHECK (source IN ('form', 'import', 'admin')),
+                    client_network TEXT,
+                    subscribed_at TEXT NOT NULL,
+                    confirmed_at TEXT,
+                    unsubscribed_at TEXT,
+                    confirmation_sent_at TEXT,
+                    updated_at TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX newsletter_status_subscribed ON newsletter_subscriptions(status, subscribed_at);
+                """)
+        }
+        migrator.registerMigration("0008-support-tickets") { db in
+            // The customer's access token is never stored: it is an HMAC of the ticket id and
+            // `access_nonce` under an install secret, so a copy of the database alone opens no
+            // ticket. Messages hold the whole thread: customer, agent, system and internal notes.
+            try db.execute(sql: """
+                CREATE TABLE support_tickets (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    email TEXT NOT NULL,
+                    name TEXT,
+                    subject TEXT NOT NULL,
+                    description TEXT NOT NULL,
+                    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'in-progress', 'resolved', 'closed')),
+                    priority TEXT NOT NULL DEFAULT 'medium' CHECK (priority IN ('low', 'medium', 'high', 'urgent')),
+                    assignee_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+                    source TEXT NOT NULL DEFAULT 'form' CHECK (source IN ('form', 'contact', 'chat')),
+                    source_id INTEGER,
+                    access_nonce TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    updated_at TEXT NOT NULL,
+                    first_response_at TEXT,
+                    resolved_at TEXT,
+                    closed_at TEXT
+                ) STRICT;
+                CREATE INDEX support_tickets_status_updated ON support_tickets(status, updated_at);
+                CREATE INDEX support_tickets_assignee ON support_tickets(assignee_id, status);
+                CREATE TABLE ticket_messages (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    ticket_id INTEGER NOT NULL REFERENCES support_tickets(id) ON DELETE CASCADE,
+                    author TEXT NOT NULL CHECK (author IN ('customer', 'agent', 'system')),
+                    author_user_id INTEGER REFERENCES users(id) ON DELETE SET NULL,
+                    author_name TEXT,
+                    body TEXT NOT NULL,
+                    internal INTEGER NOT NULL DEFAULT 0,
+                    created_at TEXT NOT NULL
+                ) STRICT;
+                CREATE INDEX ticket_messages_ticket ON ticket_messages(ticket_id, id);
+                """)
+        }
+        migrator.registerMigration("0009-idempotency-keys") { db in
+            // The first response to a form POST with an Idempotency-Key, written in the same
+            // transaction as what it created, so a retry can never store twice.
+            try db.execute(sql: """
+                CREATE TABLE idempotency_keys (
+                    scope TEXT NOT NULL,
+                    key TEXT NOT NULL,
+                    request_hash TEXT NOT NULL,
+                    status INTEGER NOT NULL,
+                    body BLOB NOT NULL,
+                    created_at TEXT NOT NULL,
+                    PRIMARY KEY (scope, key)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
         migrator.registerMigration("0010-chat") { db in
             // Live chat. Message ids increase in commit order, which is what resume and the
             // cumulative receipts (the *_up_to columns) rely on. Per-message status times:

@@ -1,3 +1,4 @@
+import FrontdeskAssets
 import FrontdeskCore
 import Foundation
 import Hummingbird
@@ -26,6 +27,15 @@ public final class FrontdeskRuntime: Sendable {
     let throttle: LoginThrottle
     /// Offered while no admin exists; printed by `serve` as the setup link.
     public let setupToken = SetupToken()
+    /// The base of links in mails: `server.public_url`, else the address the server bound to.
+    public let links: PublicLinks
+    public let outbox: MailOutbox
+    let mailTransport: any MailTransport
+    public let contacts: ContactStore
+    public let newsletter: NewsletterStore
+    public let tickets: TicketStore
+    let idempotency: IdempotencyStore
+    let formGuard: FormGuard
     /// Live chat: sockets, presence, fan-out.
     public let chat: ChatHub
 
@@ -43,12 +53,12 @@ public final class FrontdeskRuntime: Sendable {
         let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous, logger: logger, metrics: factory)
         try database.migrate()
         let accessLog = AccessLog(file: logFile, enabled: level <= .info, echoToStderr: echoLogsToStderr)
-        return FrontdeskRuntime(config: config, database: database, logger: logger, logFile: logFile, accessLog: accessLog,
-                                registry: registry, metricsFactory: factory, passwordHasher: passwordHasher, now: now)
+        return try FrontdeskRuntime(config: config, database: database, logger: logger, logFile: logFile, accessLog: accessLog,
+                                    registry: registry, metricsFactory: factory, passwordHasher: passwordHasher, now: now)
     }
 
     init(config: FrontdeskConfig, database: AppDatabase, logger: Logger, logFile: LogFile?, accessLog: AccessLog, registry: PrometheusCollectorRegistry,
-         metricsFactory: PrometheusMetricsFactory, passwordHasher: PasswordHasher, now: @escaping @Sendable () -> Date) {
+         metricsFactory: PrometheusMetricsFactory, passwordHasher: PasswordHasher, now: @escaping @Sendable () -> Date) throws {
         self.config = config
         self.database = database
         self.logger = logger
@@ -62,7 +72,31 @@ public final class FrontdeskRuntime: Sendable {
         self.state = AppState(config: config, logger: logger, now: now)
         self.accounts = AccountStore(database: database, hasher: passwordHasher, now: now)
         self.throttle = LoginThrottle(now: now)
-        self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, tickets: nil, logger: logger, now: now)
+        self.links = PublicLinks(configured: config.publicURL)
+        self.outbox = MailOutbox(database: database, defaultSender: try config.mail.sender(), now: now)
+        self.mailTransport = try config.mail.makeTransport(dataDirectory: config.dataDirectory, now: now)
+        let templates = try MailTemplates(sources: Self.mailTemplateSources(assets: assets))
+        let mailer = InboxMailer(outbox: outbox, templates: templates, siteName: config.siteName, owner: try config.mail.owner(), links: links)
+        let secret = try InstallSecret.load("secret.inbox", database: database, now: now())
+        self.contacts = ContactStore(database: database, mailer: mailer)
+        self.newsletter = NewsletterStore(database: database, mailer: mailer, settings: config.newsletter)
+        self.tickets = TicketStore(database: database, mailer: mailer, secret: secret)
+        self.idempotency = IdempotencyStore(database: database)
+        self.formGuard = FormGuard(secret: secret, settings: config.spam, now: now)
+        self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, outbox: outbox, templates: templates,
+                                 tickets: tickets, logger: logger, now: now)
+    }
+
+    /// The mail templates: `Resources/mail/*.mustache` from the binary, or from `--assets-dir`.
+    static func mailTemplateSources(assets: AssetStore) throws -> [String: String] {
+        if case .directory(let root) = assets.source {
+            return try MailTemplates.sources(inDirectory: (root as NSString).appendingPathComponent("mail"))
+        }
+        var sources: [String: String] = [:]
+        for (path, data) in EmbeddedAssets.files where path.hasPrefix("mail/") && path.hasSuffix(".mustache") {
+            sources[String(path.dropFirst("mail/".count))] = String(decoding: data, as: UTF8.self)
+        }
+        return sources
     }
 
     /// Restores sessions, seeds demo content in demo mode, and issues the setup token when no admin exists.
@@ -88,6 +122,10 @@ public final class FrontdeskRuntime: Sendable {
             StateMaintenanceService(state: state, database: database, interval: .seconds(config.sessionSnapshotSeconds),
                                     clock: ContinuousClock(), now: now, logger: logger),
         ]
+        services.append(MailDeliveryService(outbox: outbox, transport: mailTransport, policy: config.mail.retryPolicy,
+                                            clock: ContinuousClock(), now: now, logger: logger))
+        services.append(InboxMaintenanceService(newsletter: newsletter, idempotency: idempotency, interval: .seconds(3600),
+                                                clock: ContinuousClock(), now: now, logger: logger))
         if config.backupIntervalHours > 0 {
             services.append(BackupService(database: database, sessionsPath: state.snapshotPath, directory: config.backupDirectory,
                                           interval: .seconds(config.backupIntervalHours * 3600), keep: config.backupKeep,
@@ -122,7 +160,14 @@ public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext
                       alwaysSecure: config.publicURL.hasPrefix("https://")).addRoutes(to: router)
     UsersController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions).addRoutes(to: router)
     AssetController(assets: runtime.assets, demo: runtime.config.demo).addRoutes(to: router)
-    ContactController(store: ContactStore(database: runtime.database), now: runtime.now).addRoutes(to: router)
+    let forms = FormsController(config: config, guard: runtime.formGuard)
+    forms.addRoutes(to: router)
+    let idempotent = IdempotentResponder(store: runtime.idempotency, now: runtime.now)
+    ContactController(store: runtime.contacts, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: router)
+    NewsletterController(store: runtime.newsletter, forms: forms, idempotent: idempotent, siteName: config.siteName, now: runtime.now).addRoutes(to: router)
+    TicketsController(store: runtime.tickets, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: router)
+    AdminInboxController(contacts: runtime.contacts, tickets: runtime.tickets, newsletter: runtime.newsletter, outbox: runtime.outbox,
+                         accounts: runtime.accounts, now: runtime.now).addRoutes(to: router)
     ChatController(hub: runtime.chat, sockets: ChatSockets(runtime: runtime)).addRoutes(to: router)
     return router
 }
@@ -139,6 +184,10 @@ public func buildApplication(_ runtime: FrontdeskRuntime, onServerRunning: @esca
         configuration: .init(address: .hostname(runtime.config.host, port: runtime.config.port), serverName: nil),
         onServerRunning: { channel in
             let address = channel.localAddress
+            if runtime.config.publicURL.isEmpty, let port = address?.port {
+                let host = runtime.config.host == "0.0.0.0" || runtime.config.host == "::" ? "localhost" : runtime.config.host
+                runtime.links.setBase("http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+            }
             await onServerRunning(address?.ipAddress ?? runtime.config.host, address?.port ?? runtime.config.port)
         },
         logger: runtime.logger

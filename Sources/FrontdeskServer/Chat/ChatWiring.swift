@@ -1,4 +1,3 @@
-import FrontdeskAssets
 import FrontdeskCore
 import FrontdeskState
 import Foundation
@@ -7,32 +6,15 @@ import Logging
 
 extension ChatHub {
     /// The hub of one running Frontdesk, from its configuration and shared parts.
-    static func make(config: FrontdeskConfig, database: AppDatabase, state: AppState, accounts: AccountStore,
-                     tickets: (any ChatTicketSink)?, logger: Logger, now: @escaping @Sendable () -> Date) -> ChatHub {
-        let sender = try? MailAddress(config.mail.fromAddress, name: config.mail.fromName, allowLocalhost: true)
-        let outbox = sender.map { MailOutbox(database: database, defaultSender: $0, now: now) }
-        var sources: [String: String] = [:]
-        for (path, data) in EmbeddedAssets.files where path.hasPrefix("mail/") {
-            sources[path] = String(decoding: data, as: UTF8.self)
-        }
-        if let directory = config.assetsDirectory,
-           let disk = try? MailTemplates.sources(inDirectory: (directory as NSString).appendingPathComponent("mail")) {
-            sources.merge(disk) { $1 }
-        }
-        let templates: MailTemplates?
-        do {
-            templates = try MailTemplates(sources: sources)
-        } catch {
-            logger.error("chat transcripts disabled: mail templates unusable", metadata: ["error": "\(error)"])
-            templates = nil
-        }
+    static func make(config: FrontdeskConfig, database: AppDatabase, state: AppState, accounts: AccountStore, outbox: MailOutbox,
+                     templates: MailTemplates, tickets: (any ChatTicketSink)?, logger: Logger, now: @escaping @Sendable () -> Date) -> ChatHub {
         return ChatHub(store: ChatStore(database: database, now: now), settings: config.chat, limitsEnabled: config.rateLimits.enabled,
                        limiter: state.rateLimiter, sessions: state.sessions, tickets: tickets,
                        agentLookup: { id in
                            guard let user = try await accounts.find(id: id), !user.disabled, let userId = user.id else { return nil }
                            return ChatAgent(id: userId, name: user.name.isEmpty ? user.email : user.name)
                        },
-                       outbox: outbox, templates: templates, siteName: config.mail.fromName, logger: logger, now: now)
+                       outbox: outbox, templates: templates, siteName: config.siteName, logger: logger, now: now)
     }
 }
 

@@ -7,6 +7,11 @@ extension Request {
     /// Reads the body as one JSON object, enforcing the size limit (413), the content type (415)
     /// and JSON syntax (400 naming the place), and returning the object for field-level validation.
     func jsonObject(context: some RequestContext) async throws -> [String: JSONValue] {
+        try await jsonBody(context: context).object
+    }
+
+    /// The JSON object and the bytes it was parsed from (for idempotency fingerprints).
+    func jsonBody(context: some RequestContext) async throws -> (object: [String: JSONValue], data: Data) {
         let contentType = headers[.contentType]?.lowercased() ?? ""
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard mediaType == "application/json" || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json")) else {
@@ -37,7 +42,7 @@ extension Request {
         guard case .object(let object) = value else {
             throw FrontdeskError(.badRequest, code: "malformed_json", message: "The request body must be a JSON object, not \(value.typeName).")
         }
-        return object
+        return (object, data)
     }
 
     static func tooLarge(limit: Int) -> FrontdeskError {

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the admin console into the folder given as the one argument (scripts/build-web passes
+# Resources/web/admin): type-checks with tsc, bundles and minifies with esbuild, names the script
+# and stylesheet by content hash (served immutable) and writes index.html pointing at them.
+# Deterministic: the same sources always give byte-identical output (scripts/build-web --check).
+set -euo pipefail
+cd "$(dirname "$0")"
+out=${1:?usage: build.sh OUTPUT_DIR}
+
+# Visitor-supplied text must only ever reach the page as text nodes.
+if grep -rnE 'innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function' src; then
+    echo "build.sh: HTML-string sinks are not allowed in the console sources (render text with textContent)" >&2
+    exit 1
+fi
+
+tsc -p tsconfig.json
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+esbuild src/main.ts --bundle --minify --format=iife --target=es2020 --charset=utf8 --legal-comments=none \
+    --log-level=warning --outfile="$tmp/console.js"
+esbuild styles/console.css --bundle --minify --charset=utf8 --log-level=warning --outfile="$tmp/console.css"
+
+hash() { sha256sum "$1" | cut -c1-10; }
+js="console.$(hash "$tmp/console.js").js"
+css="console.$(hash "$tmp/console.css").css"
+mkdir -p "$out"
+cp "$tmp/console.js" "$out/$js"
+cp "$tmp/console.css" "$out/$css"
+sed -e "s|@JS@|/admin/$js|" -e "s|@CSS@|/admin/$css|" index.html >"$out/index.html"
+
+size() { gzip -9n <"$1" | wc -c; }
+echo "admin console: $js $(wc -c <"$out/$js") bytes, $(size "$out/$js") gzipped; $css $(wc -c <"$out/$css") bytes, $(size "$out/$css") gzipped; total gzipped $(( $(size "$out/$js") + $(size "$out/$css") )) bytes"

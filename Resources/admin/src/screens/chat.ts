@@ -1,0 +1,443 @@
+// The live chat console: waiting visitors, conversations (mine / unassigned / all), the open
+// conversation with typing and receipts, take / transfer / close, the visitor's context,
+// canned replies, presence, and desktop notification plus sound on a new conversation.
+
+import { Page, api } from "../api";
+import { Screen, Shortcut, navigate, setNavBadge, state } from "../app";
+import { Conversation, Message, chat } from "../chat/client";
+import { h, icon, replace } from "../dom";
+import { emptyState, fullDate, modal, time, toast } from "../ui";
+import { Ticket } from "./inbox";
+
+const SOUND_KEY = "frontdesk.sound";
+const CANNED_KEY = "frontdesk.canned";
+const DEFAULT_CANNED = [
+  "Hello! Thanks for getting in touch — how can I help?",
+  "Let me check that for you, one moment please.",
+  "Is there anything else I can help you with?",
+  "Thanks for chatting with us. Have a great day!",
+];
+
+/** Opens the socket while signed in, and notifies of new conversations on every screen. */
+export function startChat(): void {
+  state.sessionListeners.push((user) => (user ? chat.start() : chat.stop()));
+  chat.onSessionEnded = () => {
+    // A 1008 close: find out whether the session really ended (then the API call sends us to sign-in).
+    api.session().catch((error) => { if (error?.status === 401) location.assign(`/admin/signin?expired=1&next=${encodeURIComponent(location.pathname + location.search)}`); });
+  };
+  chat.onNewConversation.push((c) => notify("New chat", `${visitorName(c)} is waiting${c.pageUrl ? " on " + c.pageUrl : ""}`, c.id));
+  chat.onVisitorMessage.push((m, c) => {
+    if (chat.viewing === m.conversationId && chat.focused()) return;
+    const mine = c?.assignee?.id === chat.me?.id || c?.status === "open";
+    if (mine) notify(c ? visitorName(c) : "Visitor", m.text, m.conversationId);
+  });
+  chat.onError.push((message) => toast(message, "error"));
+  chat.onChange.push(() => setNavBadge("chat", waitingCount() + mineUnread()));
+  document.addEventListener("visibilitychange", () => { if (chat.viewing) chat.receiveUpTo(chat.viewing); });
+  window.addEventListener("focus", () => { if (chat.viewing) { chat.receiveUpTo(chat.viewing); chat.changed(); } });
+}
+
+function waitingCount(): number {
+  let n = 0;
+  for (const c of chat.conversations.values()) if (c.status === "open") n++;
+  return n;
+}
+
+function mineUnread(): number {
+  let n = 0;
+  for (const [id, count] of chat.unread) if (chat.conversations.get(id)?.assignee?.id === chat.me?.id) n += count;
+  return n;
+}
+
+export function visitorName(c: Conversation): string {
+  return c.visitor?.name || c.visitor?.email || `Visitor ${c.visitorId.slice(-6)}`;
+}
+
+// ---- notification and sound -------------------------------------------------------------------
+
+let audio: AudioContext | null = null;
+
+/** A short two-note chime made with Web Audio (no file to load). */
+function chime(): void {
+  if (localStorage.getItem(SOUND_KEY) === "off") return;
+  try {
+    audio ??= new AudioContext();
+    const start = audio.currentTime + 0.01;
+    [880, 1320].forEach((freq, i) => {
+      const osc = audio!.createOscillator();
+      const gain = audio!.createGain();
+      osc.type = "sine";
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, start + i * 0.14);
+      gain.gain.exponentialRampToValueAtTime(0.2, start + i * 0.14 + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + i * 0.14 + 0.35);
+      osc.connect(gain).connect(audio!.destination);
+      osc.start(start + i * 0.14);
+      osc.stop(start + i * 0.14 + 0.4);
+    });
+  } catch {
+    // No audio device or not allowed yet: the visual notification still shows.
+  }
+}
+
+function notify(title: string, body: string, conversationId: number): void {
+  chime();
+  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  if (chat.focused() && location.pathname.startsWith("/admin/chat")) return;
+  try {
+    const n = new Notification(title, { body: body.slice(0, 180), tag: `chat-${conversationId}`, icon: "/static/favicon.svg" });
+    n.onclick = () => { window.focus(); navigate(`/admin/chat/${conversationId}`); n.close(); };
+  } catch {
+    // Some browsers only allow notifications from a service worker; the sound still plays.
+  }
+}
+
+// ---- canned replies ----------------------------------------------------------------------------
+
+function cannedReplies(): string[] {
+  try {
+    const saved = JSON.parse(localStorage.getItem(CANNED_KEY) ?? "null");
+    if (Array.isArray(saved) && saved.every((s) => typeof s === "string")) return saved;
+  } catch { /* fall back to the defaults */ }
+  return DEFAULT_CANNED;
+}
+
+async function editCanned(): Promise<void> {
+  const area = h("textarea", { rows: "8", name: "canned", id: "canned-editor", class: "wide" });
+  area.value = cannedReplies().join("\n");
+  const answer = await modal("Canned replies", [h("p", null, "One reply per line. They are kept in this browser."), area],
+    [{ label: "Cancel", value: "cancel" }, { label: "Save", value: "save", primary: true }]);
+  if (answer === "save") {
+    localStorage.setItem(CANNED_KEY, JSON.stringify(area.value.split("\n").map((s) => s.trim()).filter(Boolean)));
+    toast("Canned replies saved", "ok");
+  }
+}
+
+// ---- the screen ------------------------------------------------------------------------------
+
+type Tab = "mine" | "unassigned" | "all";
+
+export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Screen {
+  let selected: number | null = match[1] ? Number(match[1]) : null;
+  let tab: Tab = (params.get("tab") as Tab) || "mine";
+  let root: HTMLElement;
+  let listEl: HTMLElement;
+  let convEl: HTMLElement;
+  let contextEl: HTMLElement;
+  let toolbarEl: HTMLElement;
+  let composer: HTMLTextAreaElement | null = null;
+  let drawnConversation: number | null = null;
+  let threadEl: HTMLElement | null = null;
+  let headEl: HTMLElement | null = null;
+  let typingEl: HTMLElement | null = null;
+  let contextFor: number | null = null;
+  const ticker = window.setInterval(() => { drawList(); drawTyping(); }, 15000);
+
+  const listener = () => draw();
+
+  function filtered(): Conversation[] {
+    const all = [...chat.conversations.values()].sort((a, b) => (b.lastMessageAt ?? b.createdAt).localeCompare(a.lastMessageAt ?? a.createdAt));
+    if (tab === "mine") return all.filter((c) => c.status === "assigned" && c.assignee?.id === chat.me?.id);
+    if (tab === "unassigned") return all.filter((c) => c.status === "open");
+    return all;
+  }
+
+  function draw(): void {
+    if (!root?.isConnected) return;
+    drawToolbar();
+    drawList();
+    drawConversation();
+  }
+
+  function drawToolbar(): void {
+    const conn = chat.connection;
+    const perm = "Notification" in window ? Notification.permission : "denied";
+    replace(toolbarEl,
+      h("h1", null, "Chat"),
+      h("span", { class: `conn conn-${conn}`, id: "chat-connection" }, conn === "online" ? "Connected" : conn === "connecting" ? "Connecting…" : conn === "ended" ? "Signed out" : "Offline — reconnecting"),
+      conn === "offline" ? h("button", { class: "btn btn-small", type: "button", onclick: () => chat.reconnect() }, "Retry now") : null,
+      h("div", { class: "page-actions" },
+        h("div", { class: "segmented", role: "group", "aria-label": "My status" },
+          (["online", "away"] as const).map((s) => h("button", {
+            type: "button", class: chat.presence === s ? "seg active" : "seg", "aria-pressed": String(chat.presence === s), id: `presence-${s}`,
+            onclick: () => chat.setPresence(s),
+          }, s === "online" ? "Online" : "Away"))),
+        perm === "default" ? h("button", {
+          class: "btn btn-small", type: "button", id: "enable-notifications",
+          onclick: async () => { await Notification.requestPermission(); chime(); draw(); },
+        }, icon("bell"), " Enable notifications") : null,
+        h("label", { class: "check" }, h("input", {
+          type: "checkbox", checked: localStorage.getItem(SOUND_KEY) !== "off", id: "sound-toggle",
+          onchange: (e: Event) => { localStorage.setItem(SOUND_KEY, (e.target as HTMLInputElement).checked ? "on" : "off"); if ((e.target as HTMLInputElement).checked) chime(); },
+        }), " Sound")));
+  }
+
+  function drawList(): void {
+    if (!listEl) return;
+    const waiting = [...chat.conversations.values()].filter((c) => c.status === "open").sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const items = filtered();
+    const counts: Record<Tab, number> = {
+      mine: [...chat.conversations.values()].filter((c) => c.status === "assigned" && c.assignee?.id === chat.me?.id).length,
+      unassigned: waiting.length,
+      all: chat.conversations.size,
+    };
+    replace(listEl,
+      h("div", { class: "queue", id: "chat-queue", "aria-label": "Waiting visitors" },
+        h("h2", null, `Waiting (${waiting.length})`),
+        waiting.length ? h("ul", null, waiting.map((c) => h("li", { class: "queue-item", "data-conversation": String(c.id) },
+          h("a", { href: `/admin/chat/${c.id}?tab=${tab}` }, h("strong", null, visitorName(c)), h("span", { class: "muted small" }, ` waiting ${since(c.createdAt)}`)),
+          h("button", { class: "btn btn-small btn-primary", type: "button", "data-take": String(c.id), onclick: () => void take(c.id) }, "Take"))))
+          : h("p", { class: "muted small" }, "Nobody is waiting.")),
+      h("div", { class: "tabs", role: "tablist" }, (["mine", "unassigned", "all"] as Tab[]).map((t) => h("a", {
+        role: "tab", href: `/admin/chat${selected ? "/" + selected : ""}?tab=${t}`, class: tab === t ? "tab active" : "tab", "aria-selected": String(tab === t), "data-tab": t,
+      }, `${t === "mine" ? "Mine" : t === "unassigned" ? "Unassigned" : "All"} (${counts[t]})`))),
+      items.length ? h("ul", { class: "conv-list", id: "conversation-list" }, items.map((c) => {
+        const unread = chat.unread.get(c.id) ?? 0;
+        const typing = chat.typing.get(c.id);
+        return h("li", { class: `conv${c.id === selected ? " selected" : ""}${c.status === "closed" ? " closed" : ""}`, "data-conversation": String(c.id) },
+          h("a", { href: `/admin/chat/${c.id}?tab=${tab}` },
+            h("span", { class: `dot ${c.visitor?.online ? "dot-on" : "dot-off"}`, title: c.visitor?.online ? "Visitor online" : "Visitor offline" }),
+            h("span", { class: "conv-name" }, visitorName(c)),
+            unread ? h("span", { class: "nav-badge" }, String(unread)) : null,
+            h("span", { class: "conv-meta muted small" },
+              typing && typing.until > Date.now() ? "typing…" : c.status === "closed" ? "closed" : c.assignee ? c.assignee.name : "waiting",
+              " · ", time(c.lastMessageAt ?? c.createdAt))));
+      })) : emptyState(tab === "mine" ? "No conversations assigned to you." : "No conversations."));
+  }
+
+  function drawConversation(): void {
+    if (!convEl) return;
+    root.classList.toggle("has-detail", selected !== null);
+    if (selected === null) {
+      chat.viewing = null;
+      drawnConversation = null;
+      replace(convEl, emptyState("Pick a conversation.", h("p", { class: "muted" }, chat.connection === "online" ? "New chats show up on the left as they arrive." : "")));
+      replace(contextEl);
+      return;
+    }
+    const c = chat.conversations.get(selected);
+    if (!chat.messages.has(selected) && chat.connection === "online") chat.resume(selected);
+    chat.viewing = selected;
+    if (drawnConversation !== selected) {
+      drawnConversation = selected;
+      threadEl = h("ol", { class: "chat-thread", id: "chat-thread", "aria-live": "polite" });
+      headEl = h("div", { class: "detail-head" });
+      typingEl = h("div", { class: "typing", id: "chat-typing", "aria-live": "polite" });
+      composer = h("textarea", { rows: "3", id: "chat-input", name: "text", placeholder: "Type a reply… (Enter sends, Shift+Enter for a new line)", "aria-label": "Reply" });
+      const conversationId = selected;
+      composer.addEventListener("input", () => chat.sendTyping(conversationId, composer!.value.trim() !== ""));
+      composer.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
+        if (e.key === "Escape") composer!.blur();
+      });
+      const cannedMenu = h("select", { "aria-label": "Canned replies", id: "canned-select", onchange: (e: Event) => {
+        const s = e.target as HTMLSelectElement;
+        if (s.value === "__edit") void editCanned();
+        else if (s.value) { composer!.value = composer!.value ? composer!.value + " " + s.value : s.value; composer!.focus(); chat.sendTyping(conversationId, true); }
+        s.value = "";
+      } }, h("option", { value: "" }, "Canned replies…"), cannedReplies().map((r) => h("option", { value: r }, r.length > 60 ? r.slice(0, 59) + "…" : r)), h("option", { value: "__edit" }, "Edit canned replies…"));
+      const form = h("form", { class: "chat-composer", id: "chat-form" }, composer,
+        h("div", { class: "composer-bar" }, cannedMenu, h("button", { class: "btn btn-primary", type: "submit", id: "chat-send" }, "Send")));
+      form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
+      replace(convEl, headEl, threadEl, typingEl, form);
+      contextFor = null;
+    }
+    drawHead(c);
+    drawThread();
+    drawTyping();
+    if (c && contextFor !== c.id) { contextFor = c.id; void drawContext(c); }
+    const closed = c?.status === "closed";
+    if (composer) {
+      composer.disabled = closed || chat.connection !== "online";
+      composer.placeholder = closed ? "This conversation is closed." : chat.connection !== "online" ? "Reconnecting…" : "Type a reply… (Enter sends, Shift+Enter for a new line)";
+    }
+    chat.receiveUpTo(selected);
+  }
+
+  function submit(): void {
+    if (!composer || selected === null) return;
+    const text = composer.value.trim();
+    if (!text) return;
+    const c = chat.conversations.get(selected);
+    if (c?.status === "closed") { toast("This conversation is closed.", "error"); return; }
+    chat.sendMessage(selected, text);
+    composer.value = "";
+  }
+
+  function drawHead(c: Conversation | undefined): void {
+    if (!headEl) return;
+    if (!c) { replace(headEl, h("h2", null, `Conversation #${selected}`), h("p", { class: "muted" }, "Loading…")); return; }
+    const others = [...chat.agents.values()].filter((a) => a.agentId !== chat.me?.id);
+    const canTransfer = c.status === "assigned" && (c.assignee?.id === chat.me?.id || chat.me?.role === "admin") && others.length > 0;
+    replace(headEl,
+      h("a", { class: "icon-btn back", href: `/admin/chat?tab=${tab}`, "aria-label": "Back to conversations" }, icon("back")),
+      h("div", { class: "detail-title" },
+        h("h2", { id: "chat-visitor" }, visitorName(c)),
+        h("p", { class: "muted", id: "chat-status" },
+          `#${c.id} · `, c.status === "open" ? "waiting in the queue" : c.status === "closed" ? `closed${c.closedBy ? " by " + c.closedBy : ""}` : `with ${c.assignee?.name ?? "an agent"}`,
+          c.visitor?.online ? " · visitor online" : " · visitor offline")),
+      h("div", { class: "triage" },
+        c.status === "open" ? h("button", { class: "btn btn-small btn-primary", type: "button", id: "chat-take", onclick: () => void take(c.id) }, "Take") : null,
+        c.status === "assigned" && c.assignee?.id !== chat.me?.id && chat.me?.role === "admin"
+          ? h("button", { class: "btn btn-small", type: "button", id: "chat-take-over", onclick: () => void take(c.id, true) }, "Take over") : null,
+        canTransfer ? h("select", { "aria-label": "Transfer to", id: "chat-transfer", onchange: (e: Event) => {
+          const s = e.target as HTMLSelectElement;
+          if (s.value) void transfer(c.id, Number(s.value));
+          s.value = "";
+        } }, h("option", { value: "" }, "Transfer to…"), others.map((a) => h("option", { value: String(a.agentId) }, `${a.name} (${a.status})`))) : null,
+        c.status !== "closed" ? h("button", { class: "btn btn-small", type: "button", id: "chat-close", onclick: () => void close(c.id) }, "Close") : null,
+        c.ticketId ? h("a", { class: "btn btn-small", href: `/admin/inbox/ticket/${c.ticketId}` }, `Ticket #${c.ticketId}`) : null));
+  }
+
+  function drawThread(): void {
+    if (!threadEl || selected === null) return;
+    const list = chat.messages.get(selected) ?? [];
+    const atBottom = threadEl.scrollHeight - threadEl.scrollTop - threadEl.clientHeight < 40;
+    // Re-render only what changed: messages are keyed by id (or clientMessageId while pending).
+    const existing = new Map<string, HTMLElement>();
+    threadEl.querySelectorAll<HTMLElement>("li[data-key]").forEach((li) => existing.set(li.dataset.key!, li));
+    const nodes = list.map((m) => {
+      const key = m.id > 0 ? `m${m.id}` : `p${m.clientMessageId}`;
+      const sig = `${m.status}|${m.text.length}`;
+      const old = existing.get(key);
+      if (old && old.dataset.sig === sig) return old;
+      const li = bubble(m);
+      li.dataset.key = key;
+      li.dataset.sig = sig;
+      return li;
+    });
+    if (!list.length) { replace(threadEl, h("li", { class: "muted small center" }, chat.connection === "online" ? "Loading messages…" : "Not connected.")); return; }
+    replace(threadEl, nodes);
+    if (atBottom || nodes.length < 3) threadEl.scrollTop = threadEl.scrollHeight;
+  }
+
+  function drawTyping(): void {
+    if (!typingEl || selected === null) return;
+    const t = chat.typing.get(selected);
+    typingEl.textContent = t && t.until > Date.now() ? `${t.name} is typing…` : "";
+  }
+
+  async function drawContext(c: Conversation): Promise<void> {
+    const v = c.visitor ?? { name: null, email: null, userId: null, online: false, identified: false };
+    const history = h("div", { class: "ctx-section", id: "ctx-history" }, h("h3", null, "Earlier conversations"), h("p", { class: "muted small" }, "Loading…"));
+    const tickets = h("div", { class: "ctx-section", id: "ctx-tickets" }, h("h3", null, "Tickets"), h("p", { class: "muted small" }, v.email ? "Loading…" : "No email address known."));
+    replace(contextEl,
+      h("h2", null, "Visitor"),
+      h("dl", { class: "facts", id: "visitor-context" },
+        h("dt", null, "Name"), h("dd", null, v.name ?? "—"),
+        h("dt", null, "Email"), h("dd", null, v.email ?? "—"),
+        h("dt", null, "Identity"), h("dd", null, v.identified ? h("span", { class: "pill status-verified" }, `verified · ${v.userId ?? ""}`) : "anonymous (not verified)"),
+        h("dt", null, "Current page"), h("dd", { class: "mono", id: "visitor-page" }, c.pageUrl ?? "—"),
+        h("dt", null, "Status"), h("dd", null, v.online ? "online" : "offline"),
+        h("dt", null, "Started"), h("dd", null, fullDate(c.createdAt)),
+        c.offline ? [h("dt", null, "Note"), h("dd", null, "Started while nobody was available")] : null),
+      history, tickets);
+    try {
+      const r = await api.get<Page<Conversation> | { items: Conversation[] }>("/api/v1/admin/chat/conversations", { visitorId: c.visitorId, perPage: 10 });
+      const earlier = (r.items ?? []).filter((x) => x.id !== c.id && x.visitorId === c.visitorId);
+      replace(history, h("h3", null, "Earlier conversations"), earlier.length
+        ? h("ul", { class: "ctx-list" }, earlier.map((x) => h("li", null, h("a", { href: `/admin/chat/${x.id}?tab=all` }, `#${x.id}`), ` · ${x.status} · `, time(x.createdAt))))
+        : h("p", { class: "muted small" }, "None."));
+    } catch {
+      replace(history, h("h3", null, "Earlier conversations"), h("p", { class: "muted small" }, "Not available."));
+    }
+    if (v.email) {
+      try {
+        const r = await api.get<Page<Ticket>>("/api/v1/admin/tickets", { q: v.email, perPage: 10, sort: "-createdAt" });
+        const mine = r.items.filter((t) => t.email.toLowerCase() === v.email!.toLowerCase());
+        replace(tickets, h("h3", null, "Tickets"), mine.length
+          ? h("ul", { class: "ctx-list" }, mine.map((t) => h("li", null, h("a", { href: `/admin/inbox/ticket/${t.id}` }, `#${t.id} ${t.subject}`), ` · ${t.status}`)))
+          : h("p", { class: "muted small" }, "None."));
+      } catch {
+        replace(tickets, h("h3", null, "Tickets"), h("p", { class: "muted small" }, "Not available."));
+      }
+    }
+  }
+
+  async function take(id: number, force = false): Promise<void> {
+    try {
+      await chat.take(id, force);
+      toast("Conversation taken", "ok");
+      navigate(`/admin/chat/${id}?tab=mine`);
+    } catch (error: any) { toast(error?.message ?? "Could not take it.", "error"); }
+  }
+
+  async function transfer(id: number, agentId: number): Promise<void> {
+    try {
+      await chat.transfer(id, agentId);
+      toast(`Transferred to ${chat.agents.get(agentId)?.name ?? "the agent"}`, "ok");
+    } catch (error: any) { toast(error?.message ?? "Could not transfer it.", "error"); }
+  }
+
+  async function close(id: number): Promise<void> {
+    try {
+      await chat.close(id);
+      toast("Conversation closed", "ok");
+    } catch (error: any) { toast(error?.message ?? "Could not close it.", "error"); }
+  }
+
+  function move(step: number): void {
+    const items = filtered();
+    if (!items.length) return;
+    const index = items.findIndex((c) => c.id === selected);
+    const next = items[Math.max(0, Math.min(items.length - 1, index < 0 ? 0 : index + step))];
+    navigate(`/admin/chat/${next.id}?tab=${tab}`);
+  }
+
+  return {
+    section: "chat",
+    title: "Chat",
+    render(main) {
+      toolbarEl = h("div", { class: "page-head chat-toolbar" });
+      listEl = h("aside", { class: "chat-list", "aria-label": "Conversations" });
+      convEl = h("section", { class: "chat-conv", "aria-label": "Conversation" });
+      contextEl = h("aside", { class: "chat-context", id: "chat-context", "aria-label": "Visitor context" });
+      root = h("div", { class: "chat-layout" }, listEl, convEl, contextEl);
+      replace(main, toolbarEl, root);
+      main.classList.add("main-chat");
+      chat.onChange.push(listener);
+      draw();
+    },
+    update(path, p) {
+      const m = path.match(/^\/admin\/chat(?:\/(\d+))?$/);
+      selected = m?.[1] ? Number(m[1]) : null;
+      tab = (p.get("tab") as Tab) || "mine";
+      draw();
+      if (selected !== null) composer?.focus();
+      return true;
+    },
+    dispose() {
+      chat.viewing = null;
+      window.clearInterval(ticker);
+      chat.onChange = chat.onChange.filter((l) => l !== listener);
+    },
+    shortcuts(): Shortcut[] {
+      return [
+        { key: "j", label: "Next conversation", run: () => move(1) },
+        { key: "k", label: "Previous conversation", run: () => move(-1) },
+        { key: "r", label: "Reply", run: () => composer?.focus() },
+        { key: "t", label: "Take the open conversation", run: () => { if (selected !== null) void take(selected); } },
+        { key: "e", label: "Close the open conversation", run: () => { if (selected !== null) void close(selected); } },
+      ];
+    },
+  };
+}
+
+function bubble(m: Message): HTMLElement {
+  if (m.sender === "system") return h("li", { class: "sys", "data-id": String(m.id) }, m.text);
+  const mine = m.sender === "agent";
+  const ticks = m.status === "read" ? "✓✓" : m.status === "delivered" ? "✓✓" : m.status === "sent" ? "✓" : m.status === "failed" ? "!" : "…";
+  const label = m.status === "read" ? `Read ${fullDate(m.readAt)}` : m.status === "delivered" ? `Delivered ${fullDate(m.deliveredAt)}` : m.status === "sent" ? "Sent" : m.status === "failed" ? "Not sent" : "Sending";
+  return h("li", { class: `bubble ${mine ? "from-agent" : "from-visitor"}`, "data-id": String(m.id), "data-status": m.status },
+    mine && m.senderName ? h("span", { class: "bubble-name" }, m.senderName) : null,
+    h("div", { class: "bubble-text" }, m.text),
+    h("div", { class: "bubble-meta" }, time(m.createdAt),
+      mine ? h("span", { class: `ticks ticks-${m.status}`, title: label, "aria-label": label, "data-receipt": m.status }, ticks) : null));
+}
+
+function since(iso: string): string {
+  const seconds = Math.max(0, (Date.now() - new Date(iso).getTime()) / 1000);
+  if (seconds < 60) return "just now";
+  if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
+  return `${Math.floor(seconds / 3600)} h`;
+}

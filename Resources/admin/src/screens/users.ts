@@ -1,0 +1,114 @@
+// Users (admins only): add agents and admins, change a role, disable or enable, reset a
+// password. The server refuses all of it to agents; the console also hides the section.
+
+import { ApiError, PublicUser, api } from "../api";
+import { Screen, state } from "../app";
+import { h, replace } from "../dom";
+import { confirmAction, emptyState, field, generatePassword, modal, pill, select, showError, showFormError, time, toast } from "../ui";
+
+export function usersScreen(): Screen {
+  let main: HTMLElement;
+
+  async function load(): Promise<void> {
+    try {
+      const { users } = await api.get<{ users: PublicUser[] }>("/api/v1/admin/users");
+      replace(main,
+        h("div", { class: "page-head" }, h("h1", null, "Users"),
+          h("div", { class: "page-actions" }, h("button", { class: "btn btn-primary", type: "button", id: "user-add", onclick: () => void addDialog() }, "Add user…"))),
+        h("p", { class: "muted" }, "Agents answer chats and work the inbox; admins also manage users. Disabling someone or resetting their password signs them out everywhere."),
+        h("div", { class: "table-wrap" },
+          h("table", { class: "table", id: "users-table" },
+            h("thead", null, h("tr", null, ["Name", "Email", "Role", "Status", "Added", ""].map((t) => h("th", null, t)))),
+            h("tbody", null, users.length ? users.map(row) : h("tr", null, h("td", { colspan: "6" }, emptyState("No users.")))))));
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 403) {
+        replace(main, h("div", { class: "card narrow", id: "admin-only" }, h("h1", null, "Admins only"), h("p", null, error.message)));
+        return;
+      }
+      replace(main, emptyState("Users could not be loaded."));
+      showError(error);
+    }
+  }
+
+  function row(u: PublicUser): HTMLElement {
+    const self = u.id === state.user?.id;
+    return h("tr", { "data-id": String(u.id), "data-email": u.email, class: u.disabled ? "row-muted" : null },
+      h("td", null, u.name || "—", self ? h("span", { class: "muted small" }, " (you)") : null),
+      h("td", { class: "email" }, u.email),
+      h("td", null, self ? u.role : select("role", [["agent", "agent"], ["admin", "admin"]], u.role, (v) => void update(u, { role: v }, `${u.email} is now ${v === "admin" ? "an admin" : "an agent"}`), `Role of ${u.email}`)),
+      h("td", null, pill(u.disabled ? "disabled" : "active", "status")),
+      h("td", null, time(u.createdAt)),
+      h("td", { class: "actions" },
+        h("button", { class: "btn btn-small", type: "button", "data-action": "reset", onclick: () => void resetDialog(u) }, "Reset password…"),
+        self ? null : u.disabled
+          ? h("button", { class: "btn btn-small", type: "button", "data-action": "enable", onclick: () => void update(u, { disabled: false }, `${u.email} can sign in again`) }, "Enable")
+          : h("button", { class: "btn btn-small btn-ghost-danger", type: "button", "data-action": "disable", onclick: () => void disable(u) }, "Disable")));
+  }
+
+  async function update(u: PublicUser, change: Record<string, unknown>, done: string): Promise<boolean> {
+    try {
+      await api.patch(`/api/v1/admin/users/${u.id}`, change);
+      toast(done, "ok");
+      void load();
+      return true;
+    } catch (error) {
+      showError(error);
+      void load();
+      return false;
+    }
+  }
+
+  async function disable(u: PublicUser): Promise<void> {
+    if (await confirmAction(`Disable ${u.email}?`, "They are signed out at once and cannot sign in until enabled again.", "Disable", true)) {
+      await update(u, { disabled: true }, `${u.email} is disabled`);
+    }
+  }
+
+  async function resetDialog(u: PublicUser): Promise<void> {
+    const password = h("input", { type: "text", name: "password", value: generatePassword(), required: true, minlength: "10", id: "reset-password", autocomplete: "off", class: "mono" });
+    const answer = await modal(`New password for ${u.email}`, [
+      field("New password", password, "Give it to them over a safe channel; they are signed out everywhere."),
+    ], [{ label: "Cancel", value: "cancel" }, { label: "Set password", value: "set", primary: true }]);
+    if (answer === "set") await update(u, { password: password.value }, `Password of ${u.email} changed`);
+  }
+
+  async function addDialog(): Promise<void> {
+    const name = h("input", { type: "text", name: "name", maxlength: "200", id: "new-user-name" });
+    const email = h("input", { type: "email", name: "email", required: true, id: "new-user-email" });
+    const role = select("role", [["agent", "Agent"], ["admin", "Admin"]], "agent", undefined, "Role");
+    role.id = "new-user-role";
+    const password = h("input", { type: "text", name: "password", value: generatePassword(), required: true, minlength: "10", id: "new-user-password", autocomplete: "off", class: "mono" });
+    const errors = h("div", { class: "form-errors" });
+    const dialog = h("dialog", { class: "modal", "aria-label": "Add a user" });
+    const form = h("form", { id: "new-user-form" },
+      h("h2", null, "Add a user"),
+      errors,
+      field("Name", name), field("Email", email), field("Role", role),
+      field("Password", password, "Share it with them; they can't change it themselves yet, an admin can reset it."),
+      h("div", { class: "modal-actions" },
+        h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, "Cancel"),
+        h("button", { class: "btn btn-primary", type: "submit", id: "new-user-submit" }, "Add user")));
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      try {
+        const user = await api.post<PublicUser>("/api/v1/admin/users", { name: name.value.trim(), email: email.value.trim(), role: role.value, password: password.value });
+        toast(`${user.email} added as ${user.role}`, "ok");
+        dialog.close();
+        void load();
+      } catch (error) {
+        showFormError(form, errors, error);
+      }
+    });
+    dialog.appendChild(form);
+    dialog.addEventListener("close", () => dialog.remove());
+    document.body.appendChild(dialog);
+    dialog.showModal();
+    name.focus();
+  }
+
+  return {
+    section: "users",
+    title: "Users",
+    render(el) { main = el; void load(); },
+  };
+}

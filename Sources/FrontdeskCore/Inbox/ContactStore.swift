@@ -1,0 +1,95 @@
+import Foundation
+import GRDB
+
+/// Stores and reads contact submissions; the only place that knows their SQL.
+public struct ContactStore: Sendable {
+    let database: AppDatabase
+    let mailer: InboxMailer?
+
+    public init(database: AppDatabase, mailer: InboxMailer? = nil) {
+        self.database = database
+        self.mailer = mailer
+    }
+
+    /// Stores a submission and queues the owner's notification in the same transaction; returns
+    /// once committed. `also` runs inside that transaction too (the idempotency record).
+    public func submit(_ input: NewContactSubmission, userAgent: String?, now: Date,
+                       also: (@Sendable (Database, ContactSubmission) throws -> Void)? = nil) async throws -> ContactSubmission {
+        let fieldsJSON = String(decoding: try JSONEncoder.sorted.encode(input.fields), as: UTF8.self)
+        let record = ContactSubmission(
+            id: nil, form: input.form, name: input.name, email: input.email, subject: input.subject,
+            message: input.message, fields: fieldsJSON, status: "new", pageURL: input.pageURL,
+            userAgent: userAgent.map { String($0.prefix(512)) }, createdAt: Timestamps.iso8601Milliseconds(now), processedAt: nil)
+        let mailer = self.mailer
+        return try await database.writer.write { db in
+            var inserted = record
+            try inserted.insert(db)
+            try mailer?.contactNotification(inserted, fields: input.fields, now: now, in: db)
+            try also?(db, inserted)
+            return inserted
+        }
+    }
+
+    /// How many submissions are stored.
+    public func count() async throws -> Int {
+        try await database.pool.read { db in try ContactSubmission.fetchCount(db) }
+    }
+
+    /// One submission by id.
+    public func find(id: Int64) async throws -> ContactSubmission? {
+        try await database.pool.read { db in try ContactSubmission.fetchOne(db, key: id) }
+    }
+
+    // MARK: - Admin
+
+    public static let sortable = ["createdAt", "name", "email", "status"]
+    public static let filters: [String: Set<String>?] = ["status": ["new", "processed"], "form": nil]
+    static let sortColumns = ["createdAt": "created_at", "name": "name", "email": "email", "status": "status"]
+
+    func filter(_ query: ListQuery) -> SQLFilter {
+        var filter = SQLFilter()
+        if let status = query.filters["status"] { filter.add("status = ?", status) }
+        if let form = query.filters["form"] { filter.add("form = ?", form) }
+        filter.search(query.likePattern, columns: ["name", "email", "subject", "message", "fields"])
+        return filter
+    }
+
+    public func list(_ query: ListQuery) async throws -> Page<ContactSubmission> {
+        let filter = filter(query)
+        let order = "\(Self.sortColumns[query.sort] ?? "created_at") \(query.descending ? "DESC" : "ASC"), id \(query.descending ? "DESC" : "ASC")"
+        return try await database.pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contact_submissions \(filter.sql)", arguments: filter.statementArguments) ?? 0
+            let arguments = filter.arguments(with: query.perPage, query.offset)
+            let items = try ContactSubmission.fetchAll(db, sql: "SELECT * FROM contact_submissions \(filter.sql) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: arguments)
+            return Page(items: items, total: total, page: query.page, perPage: query.perPage)
+        }
+    }
+
+    /// Up to `limit` rows matching `query` with ids after `after`, by id: CSV export pages through
+    /// with this so a large export never holds more than one batch.
+    public func exportBatch(_ query: ListQuery, after: Int64, limit: Int = 500) async throws -> [ContactSubmission] {
+        let filter = filter(query)
+        let arguments = filter.arguments(with: after, limit)
+        let clause = filter.sql.isEmpty ? "WHERE id > ?" : filter.sql + " AND id > ?"
+        return try await database.pool.read { db in
+            try ContactSubmission.fetchAll(db, sql: "SELECT * FROM contact_submissions \(clause) ORDER BY id LIMIT ?", arguments: arguments)
+        }
+    }
+
+    /// Marks a submission processed (or new again).
+    public func setStatus(id: Int64, status: String, now: Date) async throws -> ContactSubmission {
+        guard ["new", "processed"].contains(status) else { throw FrontdeskError.validation(["status": "must be \"new\" or \"processed\""]) }
+        return try await database.writer.write { db in
+            guard var row = try ContactSubmission.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The submission") }
+            row.status = status
+            row.processedAt = status == "processed" ? Timestamps.iso8601Milliseconds(now) : nil
+            try row.update(db)
+            return row
+        }
+    }
+
+    public func delete(id: Int64) async throws {
+        let deleted = try await database.writer.write { db in try ContactSubmission.deleteOne(db, key: id) }
+        if !deleted { throw FrontdeskError.notFound("The submission") }
+    }
+}

@@ -1,0 +1,163 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// Spam defences without third parties, shared by every public form:
+///
+/// - a **honeypot** field, hidden from people, that bots fill in: such a post is answered as if it
+///   was accepted and dropped, so the bot learns nothing;
+/// - a **form token** issued with the form (HMAC-signed form id + issue time): a post sooner than
+///   `minFillSeconds` after it is refused, and posts without one can be refused by configuration;
+/// - an optional **proof of work**: a signed, expiring, single-use SHA-256 puzzle the widget solves
+///   in the background (in the spirit of ALTCHA: find `n` with `sha256(salt + n) == challenge`).
+///
+/// The per-address rate limit is the `forms` class of the rate-limit middleware.
+public final class FormGuard: Sendable {
+    public enum Verdict: Sendable, Equatable {
+        /// Looks like a person: store it.
+        case accept
+        /// The honeypot was filled: answer as if stored, store nothing.
+        case discard
+    }
+
+    /// A puzzle for the browser.
+    public struct Challenge: Sendable, Encodable, Equatable {
+        public let algorithm: String
+        public let challenge: String
+        public let salt: String
+        public let maxNumber: Int
+        public let signature: String
+    }
+
+    /// The fields the guard reads and removes before a form's own fields are validated.
+    public static let tokenField = "formToken"
+    public static let proofField = "proofOfWork"
+
+    let secret: Data
+    public let settings: SpamSettings
+    let now: @Sendable () -> Date
+    /// Solved puzzles until they expire, so each is accepted once.
+    private let spent = Mutex<[String: Date]>([:])
+    static let challengeLifetime: TimeInterval = 600
+    static let tokenLifetime: TimeInterval = 86_400
+
+    public init(secret: Data, settings: SpamSettings, now: @escaping @Sendable () -> Date) {
+        self.secret = secret
+        self.settings = settings
+        self.now = now
+    }
+
+    // MARK: Issuing
+
+    /// `v1.<form>.<issued unix ms>.<hmac>`: proves when the form was handed out.
+    public func issueToken(form: String) -> String {
+        let payload = "v1.\(form).\(Int64(now().timeIntervalSince1970 * 1000))"
+        return payload + "." + sign(payload)
+    }
+
+    public func issueChallenge() -> Challenge? {
+        guard settings.proofOfWork else { return nil }
+        let expires = Int64(now().timeIntervalSince1970 + Self.challengeLifetime)
+        let salt = Secrets.urlSafeToken(byteCount: 12) + "?expires=\(expires)"
+        let number = Int.random(in: 0...settings.proofOfWorkMaxNumber)
+        let challenge = Self.sha256Hex(salt + String(number))
+        return Challenge(algorithm: "SHA-256", challenge: challenge, salt: salt, maxNumber: settings.proofOfWorkMaxNumber,
+                         signature: sign(challenge))
+    }
+
+    // MARK: Checking
+
+    /// Checks the spam fields of `json` for `form` and returns the object without them.
+    /// Throws a 422 naming the field when the token or the puzzle is wrong.
+    public func screen(form: String, _ json: [String: JSONValue]) throws -> (Verdict, [String: JSONValue]) {
+        var rest = json
+        let honeypot = rest.removeValue(forKey: settings.honeypotField)
+        let token = rest.removeValue(forKey: Self.tokenField)
+        let proof = rest.removeValue(forKey: Self.proofField)
+        if let honeypot, honeypot != .null, honeypot != .string("") {
+            return (.discard, rest)
+        }
+        try checkToken(token, form: form)
+        if settings.proofOfWork { try checkProof(proof) }
+        return (.accept, rest)
+    }
+
+    func checkToken(_ raw: JSONValue?, form: String) throws {
+        guard let raw, raw != .null else {
+            if settings.requireFormToken {
+                throw FrontdeskError.validation([Self.tokenField: "is required: load the form (GET /api/v1/forms/\(form)) and send its formToken"])
+            }
+            return
+        }
+        let parts: [Substring]
+        if case .string(let token) = raw { parts = token.split(separator: ".") } else { parts = [] }
+        guard parts.count == 4, parts[0] == "v1", let issuedMillis = Int64(parts[2]),
+              Secrets.constantTimeEquals(Array(sign(parts[0..<3].joined(separator: ".")).utf8), Array(parts[3].utf8)) else {
+            throw FrontdeskError.validation([Self.tokenField: "is not a form token this server issued; reload the form"])
+        }
+        guard parts[1] == form else {
+            throw FrontdeskError.validation([Self.tokenField: "belongs to another form; reload the form"])
+        }
+        let age = now().timeIntervalSince1970 - Double(issuedMillis) / 1000
+        if age > Self.tokenLifetime {
+            throw FrontdeskError.validation([Self.tokenField: "has expired; reload the form"])
+        }
+        if age < Double(settings.minFillSeconds) {
+            throw FrontdeskError(.validation, code: "submitted_too_fast",
+                                 message: "The form was sent too quickly after it was shown. Please wait a moment and send it again.",
+                                 details: [Self.tokenField: "sent \(max(0, Int(age))) s after the form was shown; at least \(settings.minFillSeconds) s are needed"])
+        }
+    }
+
+    func checkProof(_ raw: JSONValue?) throws {
+        func fail(_ reason: String) -> FrontdeskError {
+            FrontdeskError(.validation, code: "proof_of_work_failed", message: "The form's anti-spam check did not pass: \(reason)",
+                           details: [Self.proofField: reason])
+        }
+        guard case .object(let proof)? = raw else { throw fail("it is missing; load the form again") }
+        guard case .string(let salt)? = proof["salt"], case .string(let challenge)? = proof["challenge"],
+              case .string(let signature)? = proof["signature"], case .number(let number)? = proof["number"],
+              number >= 0, number == number.rounded() else {
+            throw fail("it must have salt, challenge, signature (strings) and number (an integer)")
+        }
+        guard Secrets.constantTimeEquals(Array(sign(challenge).utf8), Array(signature.utf8)) else { throw fail("the challenge was not issued by this server") }
+        guard let expires = salt.split(separator: "?expires=").last.flatMap({ Int64($0) }),
+              Double(expires) > now().timeIntervalSince1970 else { throw fail("the challenge has expired; load the form again") }
+        guard Self.sha256Hex(salt + String(Int(number))) == challenge else { throw fail("the solution is wrong") }
+        let fresh = spent.withLock { spent -> Bool in
+            let current = now()
+            if spent.count > 10_000 { spent = spent.filter { $0.value > current } }
+            if spent[challenge] != nil { return false }
+            spent[challenge] = Date(timeIntervalSince1970: Double(expires))
+            return true
+        }
+        guard fresh else { throw fail("this challenge was already used; load the form again") }
+    }
+
+    func sign(_ text: String) -> String {
+        Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: secret))).map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+/// Per-install secrets kept in `app_settings`, created on first use.
+public enum InstallSecret {
+    /// 32 random bytes stored under `key`; the same bytes on every later call. Synchronous: called
+    /// once at start-up, before the group-commit writer is busy.
+    public static func load(_ key: String, database: AppDatabase, now: Date) throws -> Data {
+        try database.pool.write { db in
+            if let stored = try String.fetchOne(db, sql: "SELECT value FROM app_settings WHERE key = ?", arguments: [key]),
+               let data = Data(base64Encoded: stored) {
+                return data
+            }
+            var generator = SystemRandomNumberGenerator()
+            let bytes = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            try db.execute(sql: "INSERT INTO app_settings(key, value, updated_at) VALUES (?, ?, ?)",
+                           arguments: [key, bytes.base64EncodedString(), Timestamps.iso8601Milliseconds(now)])
+            return bytes
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+
+/// `Idempotency-Key` on form POSTs: the first response is stored in the same transaction as what
+/// the request created, and a retry with the same key gets that response back and stores
+/// nothing. A key reused for a different body is refused (422), as the IETF draft
+/// (draft-ietf-httpapi-idempotency-key-header) recommends.
+public struct IdempotencyStore: Sendable {
+    let database: AppDatabase
+    /// Keys are kept this long, then purged by the maintenance service.
+    public static let retention: TimeInterval = 24 * 3600
+    public static let maxKeyLength = 200
+
+    public init(database: AppDatabase) {
+        self.database = database
+    }
+
+    public struct Claim: Sendable {
+        public let scope: String
+        public let key: String
+        public let requestHash: String
+    }
+
+    public struct Stored: Sendable, Equatable {
+        public let status: Int
+        public let body: Data
+    }
+
+    /// Checks a header value; nil when absent.
+    public static func claim(scope: String, header: String?, body: Data) throws -> Claim? {
+        guard let header else { return nil }
+        let key = header.trimmingCharacters(in: .whitespaces)
+        guard !key.isEmpty, key.count <= maxKeyLength, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value <= 0x7E }) else {
+            throw FrontdeskError(.badRequest, code: "invalid_idempotency_key",
+                                 message: "Idempotency-Key must be 1 to \(maxKeyLength) visible ASCII characters (a UUID is a good choice).")
+        }
+        return Claim(scope: scope, key: key, requestHash: ContentDigest.sha256Hex(body))
+    }
+
+    /// The stored response for `claim`, if the request ran before.
+    public func replay(_ claim: Claim) async throws -> Stored? {
+        let row = try await database.pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?", arguments: [claim.scope, claim.key])
+        }
+        guard let row else { return nil }
+        guard (row["request_hash"] as String) == claim.requestHash else {
+            throw FrontdeskError(.validation, code: "idempotency_key_reused",
+                                 message: "This Idempotency-Key was already used for a different request; use a new key for new content.",
+                                 details: ["Idempotency-Key": "was used with another body"])
+        }
+        return Stored(status: row["status"], body: row["body"])
+    }
+
+    /// Records the response inside the transaction that created its content.
+    public func record(_ claim: Claim, status: Int, body: Data, now: Date, in db: Database) throws {
+        try db.execute(sql: "INSERT INTO idempotency_keys(scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [claim.scope, claim.key, claim.requestHash, status, body, Timestamps.iso8601Milliseconds(now)])
+    }
+
+    @discardableResult
+    public func purge(now: Date) async throws -> Int {
+        let cutoff = Timestamps.iso8601Milliseconds(now.addingTimeInterval(-Self.retention))
+        return try await database.writer.write { db in
+            try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import GRDB
+import Synchronization
+
+/// The address people reach Frontdesk at, for links in mails: `server.public_url`, or the
+/// address the server bound to once it listens.
+public final class PublicLinks: Sendable {
+    private let base = Mutex<String>("")
+
+    public init(configured: String) {
+        setBase(configured)
+    }
+
+    /// Sets the base once the listening address is known (only when none was configured).
+    public func setBase(_ url: String) {
+        let normalized = url.hasSuffix("/") ? String(url.dropLast()) : url
+        base.withLock { $0 = normalized }
+    }
+
+    public var baseURL: String { base.withLock { $0.isEmpty ? "http://localhost:8080" : $0 } }
+
+    public func url(_ path: String, query: [(String, String)] = [], fragment: String? = nil) -> String {
+        var components = URLComponents()
+        components.queryItems = query.isEmpty ? nil : query.map { URLQueryItem(name: $0.0, value: $0.1) }
+        let queryString = components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? ""
+        return baseURL + path + queryString + (fragment.map { "#" + $0 } ?? "")
+    }
+}
+
+/// Writes the inbox's mails into the durable outbox, inside the caller's transaction, so a
+/// mail exists exactly when what it tells about was committed.
+public struct InboxMailer: Sendable {
+    let outbox: MailOutbox
+    let templates: MailTemplates
+    let siteName: String
+    let owner: MailAddress?
+    public let links: PublicLinks
+
+    public init(outbox: MailOutbox, templates: MailTemplates, siteName: String, owner: MailAddress?, links: PublicLinks) {
+        self.outbox = outbox
+        self.templates = templates
+        self.siteName = siteName
+        self.owner = owner
+        self.links = links
+    }
+
+    /// To the site owner (`mail.owner_address`, else every active admin), with Reply-To set to the visitor.
+    func contactNotification(_ submission: ContactSubmission, fields: [String: String], now: Date, in db: Database) throws {
+        guard let id = submission.id else { return }
+        var recipients: [MailAddress] = owner.map { [$0] } ?? []
+        if recipients.isEmpty {
+            for row in try Row.fetchAll(db, sql: "SELECT email, name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id LIMIT 10") {
+                if let address = try? MailAddress(row["email"], name: MailHeaderText.singleLine(row["name"] ?? "", maxLength: 78), allowLocalhost: true) {
+                    recipients.append(address)
+                }
+            }
+        }
+        let content = try templates.contactNotification(
+            siteName: siteName, name: submission.name, email: submission.email, subject: submission.subject, message: submission.message,
+            fields: fields, submittedAt: now, submissionURL: links.url("/admin/inbox/contact/\(id)"))
+        let replyTo = try? MailAddress(submission.email, name: MailHeaderText.singleLine(submission.name, maxLength: 78))
+        for recipient in recipients {
+            try outbox.enqueue(OutgoingMail(kind: .contactNotification, to: recipient, content: content, replyTo: replyTo,
+                                            idempotencyKey: "contact-\(id)-\(recipient.address)"), in: db)
+        }
+    }
+
+    func newsletterConfirmation(email: String, token: String, in db: Database) throws {
+        let unsubscribe = links.url("/api/v1/newsletter/unsubscribe", query: [("token", token)])
+        let content = try templates.newsletterConfirmation(
+            siteName: siteName, confirmURL: links.url("/api/v1/newsletter/confirm", query: [("token", token)]), unsubscribeURL: unsubscribe)
+        try outbox.enqueue(OutgoingMail(kind: .newsletterConfirmation, to: try MailAddress(email, field: "email"), content: content,
+                                        unsubscribeURL: unsubscribe), in: db)
+    }
+
+    /// The magic link: the token travels in the fragment, so it never reaches a server log.
+    public func ticketURL(id: Int64, token: String) -> String {
+        links.url("/ticket", query: [("id", String(id))], fragment: "token=\(token)")
+    }
+
+    func ticketCreated(_ ticket: SupportTicket, token: String, in db: Database) throws {
+        guard let id = ticket.id else { return }
+        let content = try templates.ticketCreated(siteName: siteName, ticketID: id, subject: ticket.subject, customerName: ticket.name,
+                                                  ticketURL: ticketURL(id: id, token: token))
+        try outbox.enqueue(OutgoingMail(kind: .ticketCreated, to: try MailAddress(ticket.email, field: "email"), content: content,
+                                        idempotencyKey: "ticket-\(id)-created"), in: db)
+    }
+
+    func ticketReply(_ ticket: SupportTicket, token: String, agentName: String, reply: String, messageID: Int64, in db: Database) throws {
+        guard let id = ticket.id else { return }
+        let content = try templates.ticketReply(siteName: siteName, ticketID: id, subject: ticket.subject, customerName: ticket.name,
+                                                agentName: agentName, reply: reply, ticketURL: ticketURL(id: id, token: token))
+        try outbox.enqueue(OutgoingMail(kind: .ticketReply, to: try MailAddress(ticket.email, field: "email"), content: content,
+                                        idempotencyKey: "ticket-message-\(messageID)"), in: db)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Hourly (by default) inbox housekeeping: deletes newsletter sign-ups never confirmed within
+/// `newsletter.pending_expiry_hours`, and idempotency records older than a day. Generic over the
+/// clock so tests drive it without sleeping.
+public struct InboxMaintenanceService<C: Clock>: Service where C.Duration == Duration {
+    let newsletter: NewsletterStore
+    let idempotency: IdempotencyStore
+    let interval: Duration
+    let clock: C
+    let now: @Sendable () -> Date
+    let logger: Logger
+
+    public init(newsletter: NewsletterStore, idempotency: IdempotencyStore, interval: Duration, clock: C,
+                now: @escaping @Sendable () -> Date, logger: Logger) {
+        self.newsletter = newsletter
+        self.idempotency = idempotency
+        self.interval = interval
+        self.clock = clock
+        self.now = now
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully {
+            await tick()
+            do {
+                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
+            } catch {
+                break
+            }
+        }
+    }
+
+    /// One pass; errors are logged and the next pass tries again.
+    public func tick() async {
+        do {
+            let expired = try await newsletter.purgeExpired(now: now())
+            let keys = try await idempotency.purge(now: now())
+            if expired > 0 || keys > 0 {
+                logger.info("inbox maintenance", metadata: ["expired_signups": "\(expired)", "idempotency_keys": "\(keys)"])
+            }
+        } catch {
+            logger.error("inbox maintenance failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

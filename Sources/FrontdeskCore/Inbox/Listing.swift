@@ -1,0 +1,99 @@
+import Foundation
+import GRDB
+
+/// Paging, search and sorting for the admin lists, parsed from the query string and validated
+/// in one place so every list answers bad parameters the same way.
+public struct ListQuery: Sendable, Equatable {
+    public var page: Int = 1
+    public var perPage: Int = 25
+    public var search: String?
+    /// A column key of the list and its direction.
+    public var sort: String
+    public var descending: Bool
+    /// Other filters by name (`status`, `priority`, …), already checked by the list's store.
+    public var filters: [String: String] = [:]
+
+    public static let maxPerPage = 100
+
+    /// Reads `page`, `perPage`, `q`, `sort` (`-createdAt` for descending) and the named filters,
+    /// reporting every bad parameter in one 422.
+    public init(_ parameters: [String: String], sortable: [String], defaultSort: String, filters allowed: [String: Set<String>?]) throws {
+        var problems: [String: String] = [:]
+        sort = defaultSort.hasPrefix("-") ? String(defaultSort.dropFirst()) : defaultSort
+        descending = defaultSort.hasPrefix("-")
+        for (name, value) in parameters {
+            switch name {
+            case "page":
+                if let n = Int(value), n >= 1, n <= 1_000_000 { page = n } else { problems["page"] = "must be an integer from 1" }
+            case "perPage":
+                if let n = Int(value), (1...Self.maxPerPage).contains(n) { perPage = n } else { problems["perPage"] = "must be an integer from 1 to \(Self.maxPerPage)" }
+            case "q":
+                let trimmed = value.trimmingCharacters(in: .whitespaces)
+                if trimmed.count > 200 { problems["q"] = "must be at most 200 characters" } else if !trimmed.isEmpty { search = trimmed }
+            case "sort":
+                let key = value.hasPrefix("-") ? String(value.dropFirst()) : value
+                if sortable.contains(key) { sort = key; descending = value.hasPrefix("-") } else {
+                    problems["sort"] = "must be one of " + sortable.flatMap { [$0, "-" + $0] }.joined(separator: ", ")
+                }
+            default:
+                guard let choices = allowed[name] else { problems[name] = "is not a known parameter"; continue }
+                if let choices, !choices.contains(value) {
+                    problems[name] = "must be one of " + choices.sorted().joined(separator: ", ")
+                } else {
+                    filters[name] = value
+                }
+            }
+        }
+        if !problems.isEmpty { throw FrontdeskError.validation(problems) }
+    }
+
+    public init(page: Int = 1, perPage: Int = 25, search: String? = nil, sort: String = "createdAt", descending: Bool = true, filters: [String: String] = [:]) {
+        self.page = page
+        self.perPage = perPage
+        self.search = search
+        self.sort = sort
+        self.descending = descending
+        self.filters = filters
+    }
+
+    var offset: Int { (page - 1) * perPage }
+
+    /// `%term%` for LIKE, with LIKE's wildcards escaped (`ESCAPE '\'`).
+    var likePattern: String? {
+        search.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+    }
+}
+
+/// One page of a list and how many items match in all.
+public struct Page<Item: Sendable & Encodable>: Sendable, Encodable {
+    public let items: [Item]
+    public let total: Int
+    public let page: Int
+    public let perPage: Int
+}
+
+/// A WHERE clause built from optional conditions.
+struct SQLFilter: Sendable {
+    var clauses: [String] = []
+    var arguments: [DatabaseValue] = []
+
+    mutating func add(_ clause: String, _ values: any DatabaseValueConvertible...) {
+        clauses.append(clause)
+        arguments.append(contentsOf: values.map(\.databaseValue))
+    }
+
+    /// `column LIKE ? ESCAPE '\'` over several columns, OR-ed.
+    mutating func search(_ pattern: String?, columns: [String]) {
+        guard let pattern else { return }
+        clauses.append("(" + columns.map { "\($0) LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
+        arguments.append(contentsOf: Array(repeating: pattern.databaseValue, count: columns.count))
+    }
+
+    var sql: String { clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ") }
+    var statementArguments: StatementArguments { StatementArguments(arguments) }
+
+    /// The arguments followed by `extra` (LIMIT, OFFSET, a cursor).
+    func arguments(with extra: any DatabaseValueConvertible...) -> StatementArguments {
+        StatementArguments(arguments + extra.map(\.databaseValue))
+    }
+}

@@ -1,0 +1,361 @@
+import Foundation
+import GRDB
+
+/// A newsletter sign-up (table `newsletter_subscriptions`): `pending` until the one-click
+/// confirmation, then `confirmed`, `unsubscribed` when the person leaves.
+public struct NewsletterSubscription: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    public static let databaseTableName = "newsletter_subscriptions"
+
+    public var id: Int64?
+    public var email: String
+    public var name: String?
+    public var status: String
+    /// JSON array of topic ids.
+    public var topics: String
+    public var token: String
+    public var consentVersion: String
+    public var source: String
+    /// The sign-up's address truncated to its network (/24, /48): proof of consent without the person's address.
+    public var clientNetwork: String?
+    public var subscribedAt: String
+    public var confirmedAt: String?
+    public var unsubscribedAt: String?
+    public var confirmationSentAt: String?
+    public var updatedAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, name, status, topics, token, source
+        case consentVersion = "consent_version"
+        case clientNetwork = "client_network"
+        case subscribedAt = "subscribed_at"
+        case confirmedAt = "confirmed_at"
+        case unsubscribedAt = "unsubscribed_at"
+        case confirmationSentAt = "confirmation_sent_at"
+        case updatedAt = "updated_at"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    public var topicList: [String] {
+        (try? JSONDecoder().decode([String].self, from: Data(topics.utf8))) ?? []
+    }
+}
+
+/// A validated sign-up.
+public struct NewSubscription: Sendable, Equatable {
+    public var email: String
+    public var name: String?
+    public var topics: [String]
+
+    public static let fieldNames: Set<String> = ["email", "name", "topics"]
+
+    public init(json: [String: JSONValue], topics allowed: [NewsletterSettings.Topic]) throws {
+        var reader = FieldReader(json, allowed: Self.fieldNames)
+        let email = reader.email("email", required: true)
+        name = reader.text("name", required: false, maxLength: NewContactSubmission.Limits.name)
+        topics = []
+        if let raw = json["topics"], raw != .null {
+            let ids = Set(allowed.map(\.id))
+            if case .array(let items) = raw, items.count <= 50 {
+                for item in items {
+                    guard case .string(let id) = item, ids.contains(id) else {
+                        reader.fail("topics", ids.isEmpty ? "must be empty: this newsletter has no topics" : "must list topics among: " + allowed.map(\.id).joined(separator: ", "))
+                        break
+                    }
+                    if !topics.contains(id) { topics.append(id) }
+                }
+            } else {
+                reader.fail("topics", "must be an array of topic ids")
+            }
+        }
+        try reader.validate()
+        self.email = email!
+    }
+
+    public init(email: String, name: String? = nil, topics: [String] = []) {
+        self.email = email
+        self.name = name
+        self.topics = topics
+    }
+}
+
+/// Newsletter sign-ups: double opt-in, one-click unsubscribe, expiry of unconfirmed sign-ups, import.
+public struct NewsletterStore: Sendable {
+    let database: AppDatabase
+    let mailer: InboxMailer?
+    let settings: NewsletterSettings
+
+    public init(database: AppDatabase, mailer: InboxMailer?, settings: NewsletterSettings) {
+        self.database = database
+        self.mailer = mailer
+        self.settings = settings
+    }
+
+    public enum SubscribeOutcome: Sendable, Equatable {
+        /// A confirmation mail was queued.
+        case confirmationSent
+        /// Still pending and the last mail is recent: nothing sent (the answer to the visitor is the same).
+        case resendSuppressed
+        /// Already confirmed: topics updated, nothing sent.
+        case alreadyConfirmed
+    }
+
+    /// Signs up (or re-signs up) an address. A pending sign-up gets its confirmation again, at most
+    /// once per `resend_minutes`; an unsubscribed address starts over as pending.
+    @discardableResult
+    public func subscribe(_ input: NewSubscription, clientNetwork: String?, now: Date,
+                          also: (@Sendable (Database) throws -> Void)? = nil) async throws -> SubscribeOutcome {
+        let stamp = Timestamps.iso8601Milliseconds(now)
+        let topicsJSON = String(decoding: try JSONEncoder.sorted.encode(input.topics), as: UTF8.self)
+        let resendAfter = now.addingTimeInterval(-Double(settings.resendMinutes * 60))
+        let version = settings.consentVersion
+        let mailer = self.mailer
+        return try await database.writer.write { db in
+            if var row = try NewsletterSubscription.filter(sql: "email = ?", arguments: [input.email]).fetchOne(db) {
+                switch row.status {
+                case "confirmed":
+                    if !input.topics.isEmpty { row.topics = topicsJSON; row.updatedAt = stamp; try row.update(db) }
+                    try also?(db)
+                    return .alreadyConfirmed
+                case "pending":
+                    if let sent = row.confirmationSentAt, sent > Timestamps.iso8601Milliseconds(resendAfter) {
+                        try also?(db)
+                        return .resendSuppressed
+                    }
+                default:
+                    row.token = Secrets.urlSafeToken()
+                    row.subscribedAt = stamp
+                    row.confirmedAt = nil
+                    row.unsubscribedAt = nil
+                }
+                row.status = "pending"
+                row.name = input.name ?? row.name
+                row.topics = topicsJSON
+                row.consentVersion = version
+                row.clientNetwork = clientNetwork
+                row.source = "form"
+                row.confirmationSentAt = stamp
+                row.updatedAt = stamp
+                try row.update(db)
+                try mailer?.newsletterConfirmation(email: row.email, token: row.token, in: db)
+                try also?(db)
+                return .confirmationSent
+            }
+            var row = NewsletterSubscription(
+                id: nil, email: input.email, name: input.name, status: "pending", topics: topicsJSON, token: Secrets.urlSafeToken(),
+                consentVersion: version, source: "form", clientNetwork: clientNetwork, subscribedAt: stamp, confirmedAt: nil,
+                unsubscribedAt: nil, confirmationSentAt: stamp, updatedAt: stamp)
+            try row.insert(db)
+            try mailer?.newsletterConfirmation(email: row.email, token: row.token, in: db)
+            try also?(db)
+            return .confirmationSent
+        }
+    }
+
+    /// The one click in the confirmation mail. Returns the row, or nil for an unknown token.
+    /// Confirming twice is harmless; an unsubscribed address is not re-subscribed by an old link.
+    public func confirm(token: String, now: Date) async throws -> NewsletterSubscription? {
+        try await database.writer.write { db in
+            guard var row = try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) else { return nil }
+            if row.status == "pending" {
+                row.status = "confirmed"
+                row.confirmedAt = Timestamps.iso8601Milliseconds(now)
+                row.updatedAt = row.confirmedAt!
+                try row.update(db)
+            }
+            return row
+        }
+    }
+
+    /// One-click unsubscribe (RFC 8058 POST or the page's button). Nil for an unknown token.
+    public func unsubscribe(token: String, now: Date) async throws -> NewsletterSubscription? {
+        try await database.writer.write { db in
+            guard var row = try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) else { return nil }
+            if row.status != "unsubscribed" {
+                row.status = "unsubscribed"
+                row.unsubscribedAt = Timestamps.iso8601Milliseconds(now)
+                row.updatedAt = row.unsubscribedAt!
+                try row.update(db)
+            }
+            return row
+        }
+    }
+
+    public func find(token: String) async throws -> NewsletterSubscription? {
+        try await database.pool.read { db in try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) }
+    }
+
+    /// Deletes sign-ups never confirmed within `pending_expiry_hours` of their last confirmation mail.
+    @discardableResult
+    public func purgeExpired(now: Date) async throws -> Int {
+        let cutoff = Timestamps.iso8601Milliseconds(now.addingTimeInterval(-Double(settings.pendingExpiryHours * 3600)))
+        return try await database.writer.write { db in
+            try db.execute(sql: "DELETE FROM newsletter_subscriptions WHERE status = 'pending' AND COALESCE(confirmation_sent_at, subscribed_at) < ?",
+                           arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
+    // MARK: - Admin
+
+    public static let sortable = ["subscribedAt", "email", "status", "confirmedAt"]
+    public static let filters: [String: Set<String>?] = ["status": ["pending", "confirmed", "unsubscribed"], "topic": nil]
+    static let sortColumns = ["subscribedAt": "subscribed_at", "email": "email", "status": "status", "confirmedAt": "confirmed_at"]
+
+    func filter(_ query: ListQuery) -> SQLFilter {
+        var filter = SQLFilter()
+        if let status = query.filters["status"] { filter.add("status = ?", status) }
+        if let topic = query.filters["topic"] { filter.add("EXISTS (SELECT 1 FROM json_each(topics) WHERE value = ?)", topic) }
+        filter.search(query.likePattern, columns: ["email", "name"])
+        return filter
+    }
+
+    public func list(_ query: ListQuery) async throws -> Page<NewsletterSubscription> {
+        let filter = filter(query)
+        let order = "\(Self.sortColumns[query.sort] ?? "subscribed_at") \(query.descending ? "DESC" : "ASC"), id \(query.descending ? "DESC" : "ASC")"
+        return try await database.pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM newsletter_subscriptions \(filter.sql)", arguments: filter.statementArguments) ?? 0
+            let arguments = filter.arguments(with: query.perPage, query.offset)
+            let items = try NewsletterSubscription.fetchAll(db, sql: "SELECT * FROM newsletter_subscriptions \(filter.sql) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: arguments)
+            return Page(items: items, total: total, page: query.page, perPage: query.perPage)
+        }
+    }
+
+    public func counts() async throws -> [String: Int] {
+        try await database.pool.read { db in
+            var counts = ["pending": 0, "confirmed": 0, "unsubscribed": 0]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM newsletter_subscriptions GROUP BY status") {
+                counts[row["status"]] = row["n"]
+            }
+            return counts
+        }
+    }
+
+    /// Up to `limit` rows matching `query` with ids after `after`, by id: CSV export pages through
+    /// with this so a large export never holds more than one batch.
+    public func exportBatch(_ query: ListQuery, after: Int64, limit: Int = 500) async throws -> [NewsletterSubscription] {
+        let filter = filter(query)
+        let arguments = filter.arguments(with: after, limit)
+        let clause = filter.sql.isEmpty ? "WHERE id > ?" : filter.sql + " AND id > ?"
+        return try await database.pool.read { db in
+            try NewsletterSubscription.fetchAll(db, sql: "SELECT * FROM newsletter_subscriptions \(clause) ORDER BY id LIMIT ?", arguments: arguments)
+        }
+    }
+
+    public func delete(id: Int64) async throws {
+        let deleted = try await database.writer.write { db in try NewsletterSubscription.deleteOne(db, key: id) }
+        if !deleted { throw FrontdeskError.notFound("The subscriber") }
+    }
+
+    public struct ImportResult: Sendable, Encodable, Equatable {
+        public var imported = 0
+        public var skipped = 0
+        public var errors: [ImportProblem] = []
+    }
+
+    public struct ImportProblem: Sendable, Encodable, Equatable {
+        public let line: Int
+        public let message: String
+    }
+
+    /// Imports rows from CSV (`email[,name[,topics]]`, a header row optional; topics separated by `;`).
+    /// Rows become `confirmed` only when `confirmed` is true (the site owner vouches for earlier
+    /// consent); otherwise `pending` with a confirmation mail. Existing addresses are skipped.
+    public func importCSV(_ text: String, confirmed: Bool, now: Date) async throws -> ImportResult {
+        let stamp = Timestamps.iso8601Milliseconds(now)
+        let rows = CSV.parse(text)
+        let allowed = Set(settings.topics.map(\.id))
+        var result = ImportResult()
+        var accepted: [(line: Int, NewSubscription)] = []
+        for (index, fields) in rows.enumerated() {
+            let line = index + 1
+            let first = fields.first?.trimmingCharacters(in: .whitespaces) ?? ""
+            if index == 0, first.lowercased() == "email" { continue }
+            if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            guard let email = EmailAddress.normalize(first) else {
+                result.errors.append(ImportProblem(line: line, message: "\"\(first.prefix(80))\" is not a valid email address")); continue
+            }
+            let name = fields.count > 1 ? fields[1].trimmingCharacters(in: .whitespaces) : ""
+            let topics = fields.count > 2 ? fields[2].split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } : []
+            if let unknown = topics.first(where: { !allowed.contains($0) }) {
+                result.errors.append(ImportProblem(line: line, message: "unknown topic \"\(unknown.prefix(40))\"")); continue
+            }
+            if name.count > NewContactSubmission.Limits.name {
+                result.errors.append(ImportProblem(line: line, message: "the name is longer than \(NewContactSubmission.Limits.name) characters")); continue
+            }
+            accepted.append((line, NewSubscription(email: email, name: name.isEmpty ? nil : name, topics: topics)))
+        }
+        let version = settings.consentVersion
+        let mailer = self.mailer
+        let rowsToImport = accepted
+        let counts = try await database.writer.write { db -> (Int, Int) in
+            var imported = 0
+            var skipped = 0
+            for (_, input) in rowsToImport {
+                if try NewsletterSubscription.filter(sql: "email = ?", arguments: [input.email]).fetchCount(db) > 0 { skipped += 1; continue }
+                var row = NewsletterSubscription(
+                    id: nil, email: input.email, name: input.name, status: confirmed ? "confirmed" : "pending",
+                    topics: String(decoding: try JSONEncoder.sorted.encode(input.topics), as: UTF8.self), token: Secrets.urlSafeToken(),
+                    consentVersion: confirmed ? "import" : version, source: "import", clientNetwork: nil, subscribedAt: stamp,
+                    confirmedAt: confirmed ? stamp : nil, unsubscribedAt: nil, confirmationSentAt: confirmed ? nil : stamp, updatedAt: stamp)
+                try row.insert(db)
+                if !confirmed { try mailer?.newsletterConfirmation(email: row.email, token: row.token, in: db) }
+                imported += 1
+            }
+            return (imported, skipped)
+        }
+        result.imported = counts.0
+        result.skipped = counts.1
+        return result
+    }
+}
+
+/// RFC 4180 CSV: quoted fields with doubled quotes, CRLF or LF line ends. Cells that a spreadsheet
+/// would run as a formula are prefixed with `'` on export (CSV injection).
+public enum CSV {
+    public static func parse(_ text: String) -> [[String]] {
+        var rows: [[String]] = []
+        var row: [String] = []
+        var field = ""
+        var quoted = false
+        var iterator = text.makeIterator()
+        var pending: Character? = nil
+        func next() -> Character? {
+            if let p = pending { pending = nil; return p }
+            return iterator.next()
+        }
+        while let c = next() {
+            if quoted {
+                if c == "\"" {
+                    if let n = next() {
+                        if n == "\"" { field.append("\"") } else { quoted = false; pending = n }
+                    } else { quoted = false }
+                } else { field.append(c) }
+                continue
+            }
+            switch c {
+            case "\"" where field.isEmpty: quoted = true
+            case ",": row.append(field); field = ""
+            case "\n", "\r\n": row.append(field); rows.append(row); row = []; field = ""
+            case "\r": break
+            default: field.append(c)
+            }
+        }
+        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
+        return rows
+    }
+
+    /// One CSV line (with CRLF) from cells.
+    public static func line(_ cells: [String?]) -> String {
+        cells.map { cell -> String in
+            var value = cell ?? ""
+            if let first = value.first, "=+-@\t\r".contains(first) { value = "'" + value }
+            if value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+                return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            }
+            return value
+        }.joined(separator: ",") + "\r\n"
+    }
+}

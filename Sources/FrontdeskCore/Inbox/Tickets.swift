@@ -1,0 +1,401 @@
+import Crypto
+import Foundation
+import GRDB
+
+/// A support ticket row (table `support_tickets`).
+public struct SupportTicket: Sendable, Equatable, FetchableRecord, MutablePersistableRecord, Codable {
+    public static let databaseTableName = "support_tickets"
+
+    public var id: Int64?
+    public var email: String
+    public var name: String?
+    public var subject: String
+    public var description: String
+    public var status: String
+    public var priority: String
+    public var assigneeID: Int64?
+    public var source: String
+    public var sourceID: Int64?
+    /// With the install secret, derives the customer's access token (which is never stored).
+    public var accessNonce: String
+    public var createdAt: String
+    public var updatedAt: String
+    public var firstResponseAt: String?
+    public var resolvedAt: String?
+    public var closedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, email, name, subject, description, status, priority, source
+        case assigneeID = "assignee_id"
+        case sourceID = "source_id"
+        case accessNonce = "access_nonce"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
+        case firstResponseAt = "first_response_at"
+        case resolvedAt = "resolved_at"
+        case closedAt = "closed_at"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    public static let statuses = ["open", "in-progress", "resolved", "closed"]
+    public static let priorities = ["low", "medium", "high", "urgent"]
+}
+
+/// One message of a ticket's thread (table `ticket_messages`).
+public struct TicketMessage: Sendable, Equatable, FetchableRecord, MutablePersistableRecord, Codable {
+    public static let databaseTableName = "ticket_messages"
+
+    public var id: Int64?
+    public var ticketID: Int64
+    /// `customer`, `agent` or `system`.
+    public var author: String
+    public var authorUserID: Int64?
+    public var authorName: String?
+    public var body: String
+    /// Internal notes are for agents only: never shown to the customer, never mailed.
+    public var `internal`: Bool
+    public var createdAt: String
+
+    enum CodingKeys: String, CodingKey {
+        case id, author, body, `internal`
+        case ticketID = "ticket_id"
+        case authorUserID = "author_user_id"
+        case authorName = "author_name"
+        case createdAt = "created_at"
+    }
+
+    public mutating func didInsert(_ inserted: InsertionSuccess) {
+        id = inserted.rowID
+    }
+
+    public static let maxBody = 10_000
+}
+
+/// A ticket as the admin API shows it: the row, the assignee's name and the thread's length.
+public struct TicketSummary: Sendable, Encodable, Equatable, FetchableRecord {
+    public let id: Int64
+    public let email: String
+    public let name: String?
+    public let subject: String
+    public let description: String
+    public let status: String
+    public let priority: String
+    public let assigneeId: Int64?
+    public let assigneeName: String?
+    public let source: String
+    public let sourceId: Int64?
+    public let createdAt: String
+    public let updatedAt: String
+    public let firstResponseAt: String?
+    public let resolvedAt: String?
+    public let closedAt: String?
+    public let messageCount: Int
+
+    public init(row: Row) {
+        id = row["id"]; email = row["email"]; name = row["name"]; subject = row["subject"]; description = row["description"]
+        status = row["status"]; priority = row["priority"]; assigneeId = row["assignee_id"]; assigneeName = row["assignee_name"]
+        source = row["source"]; sourceId = row["source_id"]; createdAt = row["created_at"]; updatedAt = row["updated_at"]
+        firstResponseAt = row["first_response_at"]; resolvedAt = row["resolved_at"]; closedAt = row["closed_at"]
+        messageCount = row["message_count"] ?? 0
+    }
+
+    static let select = """
+        SELECT t.*, u.name AS assignee_name,
+               (SELECT COUNT(*) FROM ticket_messages m WHERE m.ticket_id = t.id) AS message_count
+        FROM support_tickets t LEFT JOIN users u ON u.id = t.assignee_id
+        """
+}
+
+/// A message as the APIs show it.
+public struct TicketMessageView: Sendable, Encodable, Equatable {
+    public let id: Int64
+    public let author: String
+    public let authorName: String?
+    public let body: String
+    public let `internal`: Bool
+    public let createdAt: String
+
+    public init(_ message: TicketMessage) {
+        id = message.id ?? 0
+        author = message.author
+        authorName = message.authorName
+        body = message.body
+        `internal` = message.internal
+        createdAt = message.createdAt
+    }
+}
+
+/// A validated new ticket.
+public struct NewTicket: Sendable, Equatable {
+    public var email: String
+    public var name: String?
+    public var subject: String
+    public var description: String
+    public var priority: String
+
+    public static let fieldNames: Set<String> = ["email", "name", "subject", "description", "priority"]
+    public enum Limits {
+        public static let subject = 200
+        public static let description = 10_000
+    }
+
+    public init(json: [String: JSONValue]) throws {
+        var reader = FieldReader(json, allowed: Self.fieldNames)
+        let email = reader.email("email", required: true)
+        name = reader.text("name", required: false, maxLength: NewContactSubmission.Limits.name)
+        let subject = reader.text("subject", required: true, maxLength: Limits.subject)
+        let description = reader.text("description", required: true, maxLength: Limits.description, multiline: true)
+        let priority = reader.text("priority", required: false, maxLength: 20) ?? "medium"
+        if !SupportTicket.priorities.contains(priority) {
+            reader.fail("priority", "must be one of " + SupportTicket.priorities.joined(separator: ", "))
+        }
+        try reader.validate()
+        self.email = email!
+        self.subject = subject!
+        self.description = description!
+        self.priority = priority
+    }
+
+    public init(email: String, name: String?, subject: String, description: String, priority: String = "medium") {
+        self.email = email
+        self.name = name
+        self.subject = subject
+        self.description = description
+        self.priority = priority
+    }
+}
+
+/// Support tickets: creation with a magic link, the customer's view and replies, and the agents'
+/// workflow (status, priority, assignment, replies, internal notes). The only place with their SQL.
+public struct TicketStore: Sendable {
+    let database: AppDatabase
+    let mailer: InboxMailer?
+    let secret: Data
+
+    public init(database: AppDatabase, mailer: InboxMailer?, secret: Data) {
+        self.database = database
+        self.mailer = mailer
+        self.secret = secret
+    }
+
+    /// The customer's access token: HMAC of id and nonce, base64url.
+    public func accessToken(for ticket: SupportTicket) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("ticket:\(ticket.id ?? 0):\(ticket.accessNonce)".utf8), using: SymmetricKey(data: secret))
+        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+    }
+
+    public struct Created: Sendable {
+        public let ticket: SupportTicket
+        public let accessToken: String
+    }
+
+    /// Opens a ticket and queues the customer's mail with the magic link, in one transaction.
+    public func create(_ input: NewTicket, source: String = "form", sourceID: Int64? = nil, now: Date,
+                       also: (@Sendable (Database, Created) throws -> Void)? = nil) async throws -> Created {
+        try await database.writer.write { db in try self.create(input, source: source, sourceID: sourceID, now: now, in: db, also: also) }
+    }
+
+    /// The same inside a caller's transaction (a chat handed over to the inbox, a converted contact).
+    public func create(_ input: NewTicket, source: String, sourceID: Int64?, now: Date, in db: Database,
+                       also: (@Sendable (Database, Created) throws -> Void)? = nil) throws -> Created {
+        let stamp = Timestamps.iso8601Milliseconds(now)
+        var ticket = SupportTicket(
+            id: nil, email: input.email, name: input.name, subject: input.subject, description: input.description, status: "open",
+            priority: input.priority, assigneeID: nil, source: source, sourceID: sourceID, accessNonce: Secrets.urlSafeToken(byteCount: 16),
+            createdAt: stamp, updatedAt: stamp, firstResponseAt: nil, resolvedAt: nil, closedAt: nil)
+        try ticket.insert(db)
+        let created = Created(ticket: ticket, accessToken: accessToken(for: ticket))
+        try mailer?.ticketCreated(ticket, token: created.accessToken, in: db)
+        try also?(db, created)
+        return created
+    }
+
+    /// The ticket when `token` opens it; the same not-found for a wrong token as for a missing id.
+    public func authorize(id: Int64, token: String) async throws -> SupportTicket {
+        let ticket = try await database.pool.read { db in try SupportTicket.fetchOne(db, key: id) }
+        guard let ticket, Secrets.constantTimeEquals(Array(accessToken(for: ticket).utf8), Array(token.utf8)) else {
+            throw FrontdeskError.notFound("The ticket")
+        }
+        return ticket
+    }
+
+    /// The thread; internal notes only when `includeInternal`.
+    public func messages(ticketID: Int64, includeInternal: Bool) async throws -> [TicketMessage] {
+        try await database.pool.read { db in
+            try TicketMessage.fetchAll(db, sql: "SELECT * FROM ticket_messages WHERE ticket_id = ? \(includeInternal ? "" : "AND internal = 0") ORDER BY id",
+                                       arguments: [ticketID])
+        }
+    }
+
+    public static func validBody(_ json: [String: JSONValue], allowInternal: Bool) throws -> (body: String, internal: Bool) {
+        var reader = FieldReader(json, allowed: allowInternal ? ["body", "internal"] : ["body"])
+        let body = reader.text("body", required: true, maxLength: TicketMessage.maxBody, multiline: true)
+        var isInternal = false
+        if allowInternal, let raw = json["internal"], raw != .null {
+            if case .bool(let b) = raw { isInternal = b } else { reader.fail("internal", "must be true or false, not \(raw.typeName)") }
+        }
+        try reader.validate()
+        return (body!, isInternal)
+    }
+
+    /// The customer answers through the magic link; a resolved or closed ticket opens again.
+    public func customerReply(ticketID: Int64, body: String, now: Date, also: (@Sendable (Database, TicketMessage) throws -> Void)? = nil) async throws -> TicketMessage {
+        let stamp = Timestamps.iso8601Milliseconds(now)
+        return try await database.writer.write { db in
+            guard var ticket = try SupportTicket.fetchOne(db, key: ticketID) else { throw FrontdeskError.notFound("The ticket") }
+            var message = TicketMessage(id: nil, ticketID: ticketID, author: "customer", authorUserID: nil, authorName: ticket.name,
+                                        body: body, internal: false, createdAt: stamp)
+            try message.insert(db)
+            if ticket.status == "resolved" || ticket.status == "closed" {
+                ticket.status = "open"
+                ticket.resolvedAt = nil
+                ticket.closedAt = nil
+            }
+            ticket.updatedAt = stamp
+            try ticket.update(db)
+            try also?(db, message)
+            return message
+        }
+    }
+
+    // MARK: - Agents
+
+    public func summary(id: Int64) async throws -> TicketSummary {
+        let found = try await database.pool.read { db in
+            try TicketSummary.fetchOne(db, sql: TicketSummary.select + " WHERE t.id = ?", arguments: [id])
+        }
+        guard let found else { throw FrontdeskError.notFound("The ticket") }
+        return found
+    }
+
+    public static let sortable = ["updatedAt", "createdAt", "priority", "status", "subject"]
+    public static let filters: [String: Set<String>?] = [
+        "status": Set(SupportTicket.statuses), "priority": Set(SupportTicket.priorities), "assignee": nil, "source": ["form", "contact", "chat"],
+    ]
+    static let sortColumns = [
+        "updatedAt": "t.updated_at", "createdAt": "t.created_at", "status": "t.status", "subject": "t.subject",
+        "priority": "CASE t.priority WHEN 'urgent' THEN 3 WHEN 'high' THEN 2 WHEN 'medium' THEN 1 ELSE 0 END",
+    ]
+
+    /// `assignee` is a user id, `me` (resolved by the caller to an id) or `none`.
+    public func list(_ query: ListQuery) async throws -> Page<TicketSummary> {
+        var filter = SQLFilter()
+        if let status = query.filters["status"] { filter.add("t.status = ?", status) }
+        if let priority = query.filters["priority"] { filter.add("t.priority = ?", priority) }
+        if let source = query.filters["source"] { filter.add("t.source = ?", source) }
+        if let assignee = query.filters["assignee"] {
+            if assignee == "none" { filter.add("t.assignee_id IS NULL") } else if let id = Int64(assignee) { filter.add("t.assignee_id = ?", id) } else {
+                throw FrontdeskError.validation(["assignee": "must be a user id, \"me\" or \"none\""])
+            }
+        }
+        filter.search(query.likePattern, columns: ["t.email", "t.name", "t.subject", "t.description"])
+        let direction = query.descending ? "DESC" : "ASC"
+        let order = "\(Self.sortColumns[query.sort] ?? "t.updated_at") \(direction), t.id \(direction)"
+        let built = filter
+        return try await database.pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM support_tickets t \(built.sql)", arguments: built.statementArguments) ?? 0
+            let arguments = built.arguments(with: query.perPage, query.offset)
+            let items = try TicketSummary.fetchAll(db, sql: TicketSummary.select + " \(built.sql) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: arguments)
+            return Page(items: items, total: total, page: query.page, perPage: query.perPage)
+        }
+    }
+
+    /// What an agent may change. `assigneeID` is `.some(nil)` to unassign.
+    public struct Change: Sendable {
+        public var status: String?
+        public var priority: String?
+        public var assigneeID: Int64??
+
+        public init(json: [String: JSONValue]) throws {
+            var reader = FieldReader(json, allowed: ["status", "priority", "assigneeId"])
+            status = reader.text("status", required: false, maxLength: 20)
+            if let status, !SupportTicket.statuses.contains(status) { reader.fail("status", "must be one of " + SupportTicket.statuses.joined(separator: ", ")) }
+            priority = reader.text("priority", required: false, maxLength: 20)
+            if let priority, !SupportTicket.priorities.contains(priority) { reader.fail("priority", "must be one of " + SupportTicket.priorities.joined(separator: ", ")) }
+            switch json["assigneeId"] {
+            case nil: assigneeID = nil
+            case .null?: assigneeID = .some(nil)
+            case .number(let n)? where n == n.rounded() && n >= 1 && n < 1e15: assigneeID = .some(Int64(n))
+            case let other?: reader.fail("assigneeId", "must be a user id or null, not \(other.typeName)")
+            }
+            try reader.validate()
+        }
+    }
+
+    public func update(id: Int64, _ change: Change, now: Date) async throws -> TicketSummary {
+        let stamp = Timestamps.iso8601Milliseconds(now)
+        try await database.writer.write { db in
+            guard var ticket = try SupportTicket.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The ticket") }
+            if let status = change.status, status != ticket.status {
+                ticket.status = status
+                switch status {
+                case "resolved": ticket.resolvedAt = stamp; ticket.closedAt = nil
+                case "closed": ticket.closedAt = stamp; if ticket.resolvedAt == nil { ticket.resolvedAt = stamp }
+                default: ticket.resolvedAt = nil; ticket.closedAt = nil
+                }
+            }
+            if let priority = change.priority { ticket.priority = priority }
+            if let assignee = change.assigneeID {
+                if let assignee {
+                    let active = try Bool.fetchOne(db, sql: "SELECT disabled = 0 FROM users WHERE id = ?", arguments: [assignee]) ?? false
+                    guard active else { throw FrontdeskError.validation(["assigneeId": "must be the id of an active user"]) }
+                }
+                ticket.assigneeID = assignee
+            }
+            ticket.updatedAt = stamp
+            try ticket.update(db)
+        }
+        return try await summary(id: id)
+    }
+
+    /// An agent's reply (mailed to the customer with the magic link) or internal note (not mailed).
+    /// The first reply sets `firstResponseAt` and moves an open ticket to in-progress.
+    public func agentMessage(ticketID: Int64, agent: User, body: String, internal isInternal: Bool, now: Date) async throws -> TicketMessage {
+        let stamp = Timestamps.iso8601Milliseconds(now)
+        let mailer = self.mailer
+        return try await database.writer.write { db in
+            guard var ticket = try SupportTicket.fetchOne(db, key: ticketID) else { throw FrontdeskError.notFound("The ticket") }
+            let agentName = agent.name.isEmpty ? "Support" : agent.name
+            var message = TicketMessage(id: nil, ticketID: ticketID, author: "agent", authorUserID: agent.id, authorName: agentName,
+                                        body: body, internal: isInternal, createdAt: stamp)
+            try message.insert(db)
+            if !isInternal {
+                if ticket.firstResponseAt == nil { ticket.firstResponseAt = stamp }
+                if ticket.status == "open" { ticket.status = "in-progress" }
+                try mailer?.ticketReply(ticket, token: self.accessToken(for: ticket), agentName: agentName, reply: body,
+                                        messageID: message.id ?? 0, in: db)
+            }
+            ticket.updatedAt = stamp
+            try ticket.update(db)
+            return message
+        }
+    }
+
+    public func delete(id: Int64) async throws {
+        let deleted = try await database.writer.write { db in try SupportTicket.deleteOne(db, key: id) }
+        if !deleted { throw FrontdeskError.notFound("The ticket") }
+    }
+
+    /// Turns a contact submission into a ticket (source `contact`) and marks it processed.
+    public func convert(contactID: Int64, now: Date) async throws -> TicketSummary {
+        let stamp = Timestamps.iso8601Milliseconds(now)
+        let id = try await database.writer.write { db -> Int64 in
+            guard var contact = try ContactSubmission.fetchOne(db, key: contactID) else { throw FrontdeskError.notFound("The submission") }
+            if let existing = try Int64.fetchOne(db, sql: "SELECT id FROM support_tickets WHERE source = 'contact' AND source_id = ?", arguments: [contactID]) {
+                return existing
+            }
+            let subject = contact.subject.flatMap { $0.isEmpty ? nil : $0 } ?? "Message from \(contact.name)"
+            let created = try self.create(NewTicket(email: contact.email, name: contact.name, subject: String(subject.prefix(NewTicket.Limits.subject)),
+                                                    description: contact.message), source: "contact", sourceID: contactID, now: now, in: db)
+            contact.status = "processed"
+            contact.processedAt = stamp
+            try contact.update(db)
+            return created.ticket.id ?? 0
+        }
+        return try await summary(id: id)
+    }
+}
