@@ -107,7 +107,7 @@ public enum ChatFrame {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         do {
-            return ByteBuffer(data: try encoder.encode(Envelope(v: ChatProtocol.version, type: type, ref: ref, data: data)))
+            return ByteBuffer(bytes: try encoder.encode(Envelope(v: ChatProtocol.version, type: type, ref: ref, data: data)))
         } catch {
             // Our own payload types always encode; keep the socket usable if one ever does not.
             return ByteBuffer(string: #"{"v":1,"type":"error","data":{"code":"internal_error","message":"The server could not encode a frame.","details":{},"timestamp":""}}"#)

@@ -83,6 +83,12 @@ public struct ChatLifecycleResult: Sendable {
     public var systemMessage: ChatMessage?
     /// False when the conversation was already in the asked-for state (nothing written).
     public var changed: Bool
+
+    public init(conversation: ChatConversation, systemMessage: ChatMessage?, changed: Bool) {
+        self.conversation = conversation
+        self.systemMessage = systemMessage
+        self.changed = changed
+    }
 }
 
 /// What a receipt changed: the messages that moved to `status`.

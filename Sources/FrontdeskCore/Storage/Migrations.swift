@@ -171,6 +171,8 @@ enum Migrations {
                     PRIMARY KEY (scope, key)
                 ) STRICT, WITHOUT ROWID;
                 CREATE INDEX idempotency_keys_created ON idempotency_keys(created_at);
+                """)
+        }
         migrator.registerMigration("0010-chat") { db in
             // Live chat. Message ids increase in commit order, which is what resume and the
             // cumulative receipts (the *_up_to columns) rely on. Per-message status times:

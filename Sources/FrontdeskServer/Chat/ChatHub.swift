@@ -33,8 +33,8 @@ public final class ChatHub: Service, Sendable {
     let sweepInterval: Duration
 
     static let shardCount = 16
-    let visitorShards: [Mutex<[String: [ChatConnection]]>]
-    let addressShards: [Mutex<[String: Int]>]
+    let visitorShards: [Locked<[String: [ChatConnection]]>]
+    let addressShards: [Locked<[String: Int]>]
     let agents = Mutex(AgentRegistry())
     let connectionIds = Atomic<UInt64>(0)
 
@@ -80,8 +80,8 @@ public final class ChatHub: Service, Sendable {
         self.sweepInterval = sweepInterval
         visitorPolicy = RateLimitPolicy(name: "chat-visitor", limit: settings.ratePerMinute, period: .seconds(60), burst: settings.rateBurst)
         agentPolicy = RateLimitPolicy(name: "chat-agent", limit: settings.ratePerMinute * 10, period: .seconds(60), burst: settings.rateBurst * 10)
-        visitorShards = (0..<Self.shardCount).map { _ in Mutex([:]) }
-        addressShards = (0..<Self.shardCount).map { _ in Mutex([:]) }
+        visitorShards = (0..<Self.shardCount).map { _ in Locked([:]) }
+        addressShards = (0..<Self.shardCount).map { _ in Locked([:]) }
     }
 
     func shard(_ key: String) -> Int {
@@ -369,5 +369,18 @@ public final class ChatHub: Service, Sendable {
         let visitorId: String
         let conversationId: Int64
         let status: String
+    }
+}
+
+/// One lock stripe: a value behind its own mutex (a class, so stripes can live in an array).
+final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    func withLock<T>(_ body: (inout sending Value) throws -> sending T) rethrows -> T {
+        try mutex.withLock(body)
     }
 }

@@ -93,7 +93,7 @@ struct ChatSockets: Sendable {
     func isSameOrigin(_ request: Request) -> Bool {
         guard let origin = request.headers[.origin] else { return false }
         if let publicOrigin, origin == publicOrigin { return true }
-        return CORSMiddleware.isSameOrigin(origin, host: request.head.authority ?? request.headers[.host])
+        return CORSMiddleware.isSameOrigin(origin, host: request.head.authority)
     }
 
     /// The console user behind the session cookie, as `AdminSessionMiddleware` decides it.
