@@ -153,9 +153,9 @@ struct ChatSocketTests {
             // With both away, a new conversation waits in the queue; Ann takes it.
             try await a.send("presence.set", ["status": "away"])
             try await b.send("presence.set", ["status": "away"])
-            let (late, _) = try await Chat.visitor(port)
-            let presence = try await late.data("presence.agent", timeout: .seconds(2)) // may have arrived before hello: tolerate
-            _ = presence
+            _ = try await a.data("presence.agent", where: { $0["status"] as? String == "away" && ($0["agentId"] as? NSNumber)?.int64Value == bob.id })
+            let (late, lateWelcome) = try await Chat.visitor(port)
+            #expect((lateWelcome["availability"] as? [String: Any])?["reason"] as? String == "no_agents")
             try await late.send("chat.send", ["clientMessageId": "late", "text": "anyone?"])
             let queued = Chat.conversation(try await late.data("chat.ack"))
             #expect(queued["status"] as? String == "open")
@@ -224,6 +224,7 @@ struct ChatSocketTests {
             let ack = try await visitor.data("chat.ack")
             let conversationId = Chat.id(Chat.conversation(ack))
             try await agent.send("chat.send", ["conversationId": conversationId, "clientMessageId": "a-0", "text": "hello"])
+            _ = try await agent.data("chat.ack", where: { $0["clientMessageId"] as? String == "a-0" })
             let seen = Chat.id(Chat.message(try await visitor.data("chat.message", where: { Chat.message($0)["sender"] as? String == "agent" })))
 
             visitor.drop()
@@ -231,7 +232,7 @@ struct ChatSocketTests {
             var missed: [Int64] = []
             for index in 1...3 {
                 try await agent.send("chat.send", ["conversationId": conversationId, "clientMessageId": "a-\(index)", "text": "missed \(index)"])
-                missed.append(Chat.id(Chat.message(try await agent.data("chat.ack"))))
+                missed.append(Chat.id(Chat.message(try await agent.data("chat.ack", where: { $0["clientMessageId"] as? String == "a-\(index)" }))))
             }
             let (back, again) = try await Chat.visitor(port, visitorId: visitorId)
             #expect(again["visitorId"] as? String == visitorId)
@@ -240,7 +241,7 @@ struct ChatSocketTests {
             let done = try await back.data("resume.done")
             // A message sent right after the replay arrives once, after it.
             try await agent.send("chat.send", ["conversationId": conversationId, "clientMessageId": "a-4", "text": "after"])
-            let after = Chat.id(Chat.message(try await agent.data("chat.ack")))
+            let after = Chat.id(Chat.message(try await agent.data("chat.ack", where: { $0["clientMessageId"] as? String == "a-4" })))
             _ = try await back.data("chat.message", where: { Chat.id(Chat.message($0)) == after })
             try await back.sync()
             let replayed = back.pending("chat.message").map { Chat.id(Chat.message($0["data"] as! [String: Any])) }

@@ -9,6 +9,11 @@ import NIOCore
 import NIOWebSocket
 @testable import FrontdeskServer
 
+/// A decoded frame handed between tasks (JSON objects are plain values here).
+struct FrameBox: @unchecked Sendable {
+    let value: [String: Any]
+}
+
 /// Why a wait for a frame ended without one.
 struct ChatTestTimeout: Error, CustomStringConvertible {
     let description: String
@@ -19,7 +24,7 @@ struct ChatTestTimeout: Error, CustomStringConvertible {
 final class ChatTestSocket: @unchecked Sendable {
     private let lock = NSLock()
     private var frames: [[String: Any]] = []
-    private var waiters: [(id: Int, match: ([String: Any]) -> Bool, continuation: CheckedContinuation<[String: Any]?, Never>)] = []
+    private var waiters: [(id: Int, match: ([String: Any]) -> Bool, continuation: CheckedContinuation<FrameBox?, Never>)] = []
     private var nextWaiter = 0
     private var closeCode: WebSocketErrorCode??
     private var closeWaiters: [CheckedContinuation<WebSocketErrorCode?, Never>] = []
@@ -32,7 +37,6 @@ final class ChatTestSocket: @unchecked Sendable {
         let socket = ChatTestSocket()
         let (ready, readyContinuation) = AsyncStream<Result<Void, any Error>>.makeStream()
         socket.task = Task {
-            var started = false
             do {
                 let close = try await WebSocketClient.connect(
                     url: "ws://localhost:\(port)\(path)",
@@ -40,7 +44,6 @@ final class ChatTestSocket: @unchecked Sendable {
                     logger: Logger(label: "chat-test-client")
                 ) { inbound, outbound, _ in
                     socket.lock.withLock { socket.outbound = outbound }
-                    started = true
                     readyContinuation.yield(.success(()))
                     for try await message in inbound.messages(maxSize: 1 << 20) {
                         guard case .text(let text) = message,
@@ -50,7 +53,7 @@ final class ChatTestSocket: @unchecked Sendable {
                 }
                 socket.closed(close?.closeCode)
             } catch {
-                if !started { readyContinuation.yield(.failure(error)) }
+                if socket.lock.withLock({ socket.outbound == nil }) { readyContinuation.yield(.failure(error)) }
                 socket.closed(nil)
             }
             readyContinuation.finish()
@@ -63,18 +66,18 @@ final class ChatTestSocket: @unchecked Sendable {
     }
 
     private func received(_ frame: [String: Any]) {
-        let waiter: CheckedContinuation<[String: Any]?, Never>? = lock.withLock {
+        let waiter: CheckedContinuation<FrameBox?, Never>? = lock.withLock {
             if let index = waiters.firstIndex(where: { $0.match(frame) }) {
                 return waiters.remove(at: index).continuation
             }
             frames.append(frame)
             return nil
         }
-        waiter?.resume(returning: frame)
+        waiter?.resume(returning: FrameBox(value: frame))
     }
 
     private func closed(_ code: WebSocketErrorCode?) {
-        let (frameWaiters, closeWaiters) = lock.withLock { () -> ([CheckedContinuation<[String: Any]?, Never>], [CheckedContinuation<WebSocketErrorCode?, Never>]) in
+        let (frameWaiters, closeWaiters) = lock.withLock { () -> ([CheckedContinuation<FrameBox?, Never>], [CheckedContinuation<WebSocketErrorCode?, Never>]) in
             if closeCode == nil { closeCode = .some(code) }
             defer { waiters = []; self.closeWaiters = [] }
             return (waiters.map(\.continuation), self.closeWaiters)
@@ -112,9 +115,9 @@ final class ChatTestSocket: @unchecked Sendable {
             self.cancelWaiter(id)
         }
         defer { timer.cancel() }
-        let frame: [String: Any]? = await withCheckedContinuation { continuation in
-            let ready: [String: Any]?? = lock.withLock {
-                if let index = frames.firstIndex(where: match) { return .some(frames.remove(at: index)) }
+        let frame: FrameBox? = await withCheckedContinuation { continuation in
+            let ready: FrameBox?? = lock.withLock {
+                if let index = frames.firstIndex(where: match) { return .some(FrameBox(value: frames.remove(at: index))) }
                 if closeCode != nil { return .some(nil) }
                 waiters.append((id, match, continuation))
                 return .none
@@ -124,11 +127,11 @@ final class ChatTestSocket: @unchecked Sendable {
         guard let frame else {
             throw ChatTestTimeout(description: "no \(type) frame arrived (have: \(lock.withLock { frames.map { $0["type"] as? String ?? "?" } }))")
         }
-        return frame
+        return frame.value
     }
 
     private func cancelWaiter(_ id: Int) {
-        let waiter = lock.withLock { () -> CheckedContinuation<[String: Any]?, Never>? in
+        let waiter = lock.withLock { () -> CheckedContinuation<FrameBox?, Never>? in
             guard let index = waiters.firstIndex(where: { $0.id == id }) else { return nil }
             return waiters.remove(at: index).continuation
         }

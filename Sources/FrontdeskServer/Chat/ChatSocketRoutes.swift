@@ -63,7 +63,7 @@ struct ChatSockets: Sendable {
             await run(role: .visitor, inbound: inbound, outbound: outbound, context: context.requestContext)
         })
         router.ws("/api/v1/admin/ws", shouldUpgrade: { request, context in
-            guard isSameOrigin(request) else {
+            guard isConsoleOrigin(request) else {
                 hub.logger.notice("agent socket refused: origin not allowed", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
                 return .dontUpgrade
             }
@@ -82,16 +82,30 @@ struct ChatSockets: Sendable {
 
     // MARK: - Handshake checks
 
-    /// A browser on one of the configured sites, or on our own origin. Clients that are not
-    /// browsers send no Origin and cannot be hijacked cross-site, so they are let in.
+    /// A browser on one of the configured sites, or on our own origin.
     func isAllowedVisitorOrigin(_ request: Request) -> Bool {
-        guard let origin = request.headers[.origin] else { return true }
-        if siteOrigins.contains(origin) { return true }
-        return isSameOrigin(request)
+        browserOrigins(request, allow: { origin in siteOrigins.contains(origin) || isSameOrigin(origin, request) })
     }
 
-    func isSameOrigin(_ request: Request) -> Bool {
-        guard let origin = request.headers[.origin] else { return false }
+    /// The console's own origin only.
+    func isConsoleOrigin(_ request: Request) -> Bool {
+        browserOrigins(request, allow: { origin in isSameOrigin(origin, request) })
+    }
+
+    /// Cross-site WebSocket hijacking needs a browser, and a browser always sends an http(s)
+    /// Origin (or `null` from a sandboxed frame), so every such value must be allowed. Clients
+    /// that are not browsers send none, or one of their own (`ws://…`), and are let through:
+    /// they carry no victim's cookies.
+    func browserOrigins(_ request: Request, allow: (String) -> Bool) -> Bool {
+        for origin in request.headers[values: .origin] {
+            let lower = origin.lowercased()
+            if lower == "null" { return false }
+            if (lower.hasPrefix("http://") || lower.hasPrefix("https://")) && !allow(origin) { return false }
+        }
+        return true
+    }
+
+    func isSameOrigin(_ origin: String, _ request: Request) -> Bool {
         if let publicOrigin, origin == publicOrigin { return true }
         return CORSMiddleware.isSameOrigin(origin, host: request.head.authority)
     }
