@@ -179,8 +179,10 @@ public struct FrontdeskConfig: Sendable {
                     doc: "Unconfirmed sign-ups are deleted this long after the confirmation mail."),
         SettingSpec(key: "newsletter.resend_minutes", env: "FRONTDESK_NEWSLETTER_RESEND_MINUTES", kind: .integer(0...1440), defaultValue: .integer(10),
                     doc: "Signing up again while pending resends the confirmation mail, at most once per this many minutes."),
+        SettingSpec(key: "mail.retry_base_seconds", env: "FRONTDESK_MAIL_RETRY_BASE_SECONDS", kind: .integer(1...3600), defaultValue: .integer(30),
+                    doc: "The wait before the first retry of a mail a server refused for now (SMTP 4xx, a connection error); each later wait doubles, up to an hour."),
         SettingSpec(key: "mail.max_attempts", env: "FRONTDESK_MAIL_MAX_ATTEMPTS", kind: .integer(1...100), defaultValue: .integer(8),
-                    doc: "Delivery attempts before a mail is marked dead; waits double from 30 s up to 1 h between attempts. A permanent rejection (SMTP 5xx) is dead at once."),
+                    doc: "Delivery attempts before a mail is marked dead; waits between attempts start at mail.retry_base_seconds and double up to 1 h. A permanent rejection (SMTP 5xx) is dead at once."),
     ]
 
     /// Resolves the configuration from its four sources and reports every problem at once.
@@ -270,6 +272,7 @@ public struct FrontdeskConfig: Sendable {
             sendmailPath: string("mail.sendmail_path"), smtpHost: string("mail.smtp_host"), smtpPort: int("mail.smtp_port"),
             smtpTLS: SMTPTransport.Security(rawValue: string("mail.smtp_tls")) ?? .startTLS,
             smtpUsername: string("mail.smtp_username"), smtpPassword: string("mail.smtp_password"), maxAttempts: int("mail.max_attempts"))
+        mail.retryBaseSeconds = int("mail.retry_base_seconds")
         siteName = string("site.name")
         spam = SpamSettings(honeypotField: string("spam.honeypot_field"), minFillSeconds: int("spam.min_fill_seconds"),
                             requireFormToken: bool("spam.require_form_token"), proofOfWork: bool("spam.proof_of_work"),
