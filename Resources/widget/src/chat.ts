@@ -280,7 +280,7 @@ class Chat implements ChatController {
     if (this.isOpen) return;
     this.isOpen = true;
     const active = document.activeElement as HTMLElement | null;
-    this.returnFocus = active == this.el ? this.bubble : active;
+    this.returnFocus = !active || active == document.body || active == this.el ? this.bubble : active;
     this.panel.hidden = false;
     this.panel.classList.add("enter");
     requestAnimationFrame(() => this.panel.classList.remove("enter"));
