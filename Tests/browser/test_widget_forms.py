@@ -203,3 +203,18 @@ def test_german_page_and_dark_theme(widget_env, driver, console_errors) -> None:
     )
     assert bg == "rgb(22, 27, 34)" and fg == "rgb(230, 237, 243)", (bg, fg)
     assert console_errors(driver) == []
+
+
+@pytest.mark.parametrize("where", PAGES)
+def test_every_element_renders_without_console_errors(widget_env, driver, console_errors, wait_for_quiet, where) -> None:
+    driver.get(PAGES[where](widget_env))
+    for tag in ("frontdesk-contact-form", "frontdesk-newsletter", "frontdesk-ticket-form"):
+        shadow(driver, tag, "form button[type=submit]")
+    bubble = shadow(driver, "frontdesk-chat", "button.bubble").find_element(By.CSS_SELECTOR, "button.bubble")
+    assert bubble.is_displayed() and bubble.get_attribute("aria-label") == "Open chat"
+    wait_for_quiet(driver)
+    # Only the loader and the forms module were fetched: the chat waits for the bubble.
+    scripts = driver.execute_script("return performance.getEntriesByType('resource').map(e => e.name).filter(n => n.includes('/widget'))")
+    assert any(s.endswith("/widget.js") for s in scripts) and any("/widget/forms." in s for s in scripts), scripts
+    assert not any("/widget/chat." in s for s in scripts), scripts
+    assert console_errors(driver) == []
