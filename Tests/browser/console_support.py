@@ -221,6 +221,11 @@ def chat_available(server: FrontdeskServer) -> bool:
     return requests.get(server.url("/api/v1/admin/ws"), timeout=5).status_code != 404
 
 
+def attr_of(driver: WebDriver, css: str, name: str) -> str | None:
+    """An attribute read in one script call (re-renders make element handles stale)."""
+    return driver.execute_script("const el = document.querySelector(arguments[0]); return el ? el.getAttribute(arguments[1]) : null", css, name)
+
+
 def assert_no_console_errors(driver: WebDriver, where: str, server: FrontdeskServer | None = None) -> None:
     wait_until_quiet(driver)
     errors = [e for e in severe_console_entries(driver) if not _expected(e, server)]

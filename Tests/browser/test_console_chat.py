@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
-    ADMIN, AGENT, XSS_MARKER, assert_no_alert, assert_no_console_errors, chat_available, console_server,
+    ADMIN, AGENT, XSS_MARKER, assert_no_alert, attr_of, assert_no_console_errors, chat_available, console_server,
     injected_elements, naughty_strings, page_text, shots, sign_in, wait_for, wait_text,
 )
 
@@ -130,14 +130,13 @@ def test_agent_answers_a_visitor_with_receipts_on_both_sides(console_server, dri
         reply = visitor.expect("chat.message", lambda d: d["message"]["sender"] == "agent")["message"]
         assert reply["text"] == f"Yes, every morning! {tag}"
         bubble = f'#chat-thread li[data-id="{reply["id"]}"] [data-receipt]'
-        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, bubble))
-        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, bubble).get_attribute("data-receipt") == "sent")
+        WebDriverWait(driver, 10).until(lambda d: attr_of(d, bubble, "data-receipt") == "sent")
 
         # The visitor's receipts turn the agent's ticks to delivered, then read.
         visitor.send("chat.receipt", {"conversationId": cid, "messageId": reply["id"], "status": "delivered"})
-        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, bubble).get_attribute("data-receipt") == "delivered")
+        WebDriverWait(driver, 10).until(lambda d: attr_of(d, bubble, "data-receipt") == "delivered")
         visitor.send("chat.receipt", {"conversationId": cid, "messageId": reply["id"], "status": "read"})
-        WebDriverWait(driver, 10).until(lambda d: d.find_element(By.CSS_SELECTOR, bubble).get_attribute("data-receipt") == "read")
+        WebDriverWait(driver, 10).until(lambda d: attr_of(d, bubble, "data-receipt") == "read")
         shots(driver, "chat")
 
         # Canned reply, then transfer to the admin and close.
