@@ -156,6 +156,10 @@ public struct FrontdeskConfig: Sendable {
                     doc: "SMTP user name; when set, Frontdesk signs in with AUTH PLAIN or LOGIN (only over TLS or to a relay on this machine)."),
         SettingSpec(key: "mail.smtp_password", env: "FRONTDESK_MAIL_SMTP_PASSWORD", kind: .string, defaultValue: .string(""),
                     doc: "SMTP password. Prefer the environment variable FRONTDESK_MAIL_SMTP_PASSWORD (e.g. from a systemd credential or EnvironmentFile) to writing it in this file."),
+        SettingSpec(key: "mail.retry_base_seconds", env: "FRONTDESK_MAIL_RETRY_BASE_SECONDS", kind: .integer(1...3600), defaultValue: .integer(30),
+                    doc: "The wait before the first retry of a mail a server refused for now (SMTP 4xx, a connection error); each later wait doubles, up to an hour."),
+        SettingSpec(key: "mail.max_attempts", env: "FRONTDESK_MAIL_MAX_ATTEMPTS", kind: .integer(1...100), defaultValue: .integer(8),
+                    doc: "Delivery attempts before a mail is marked dead; waits between attempts start at mail.retry_base_seconds and double up to 1 h. A permanent rejection (SMTP 5xx) is dead at once."),
         SettingSpec(key: "site.name", env: "FRONTDESK_SITE_NAME", kind: .string, defaultValue: .string("Frontdesk"),
                     doc: "The site's name, shown in mails (subjects, greetings) and on confirmation pages."),
         SettingSpec(key: "spam.honeypot_field", env: "FRONTDESK_SPAM_HONEYPOT_FIELD", kind: .string, defaultValue: .string("website"),
@@ -179,10 +183,6 @@ public struct FrontdeskConfig: Sendable {
                     doc: "Unconfirmed sign-ups are deleted this long after the confirmation mail."),
         SettingSpec(key: "newsletter.resend_minutes", env: "FRONTDESK_NEWSLETTER_RESEND_MINUTES", kind: .integer(0...1440), defaultValue: .integer(10),
                     doc: "Signing up again while pending resends the confirmation mail, at most once per this many minutes."),
-        SettingSpec(key: "mail.retry_base_seconds", env: "FRONTDESK_MAIL_RETRY_BASE_SECONDS", kind: .integer(1...3600), defaultValue: .integer(30),
-                    doc: "The wait before the first retry of a mail a server refused for now (SMTP 4xx, a connection error); each later wait doubles, up to an hour."),
-        SettingSpec(key: "mail.max_attempts", env: "FRONTDESK_MAIL_MAX_ATTEMPTS", kind: .integer(1...100), defaultValue: .integer(8),
-                    doc: "Delivery attempts before a mail is marked dead; waits between attempts start at mail.retry_base_seconds and double up to 1 h. A permanent rejection (SMTP 5xx) is dead at once."),
     ]
 
     /// Resolves the configuration from its four sources and reports every problem at once.
