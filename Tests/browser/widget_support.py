@@ -227,6 +227,23 @@ def chat_available(env: WidgetEnv) -> bool:
     return False
 
 
+def cross_origin_errors_readable(env: WidgetEnv) -> bool:
+    """Capability probe: does an error envelope (422) carry CORS headers for a site origin?
+
+    Without them a browser on the site's origin cannot read the field errors at all."""
+    req = urllib.request.Request(
+        env.url("/api/v1/contact"), data=b"{}", method="POST",
+        headers={"Content-Type": "application/json", "Origin": env.pages_origin},
+    )
+    try:
+        urllib.request.urlopen(req, timeout=5)
+    except urllib.error.HTTPError as e:
+        return e.headers.get("Access-Control-Allow-Origin") == env.pages_origin
+    except OSError:
+        return False
+    return True
+
+
 class Agent:
     """A console user's agent socket (websocket-client), signed in through the admin API."""
 
