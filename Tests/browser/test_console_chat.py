@@ -177,3 +177,55 @@ def test_naughty_strings_in_chat_render_as_inert_text(console_server, driver, sh
         assert_no_console_errors(driver, "chat with naughty strings", console_server)
     finally:
         visitor.close()
+
+
+NOTIFICATION_SPY = """
+window.__notes = [];
+window.__chimes = 0;
+const Real = window.Notification;
+window.Notification = class extends Real {
+  constructor(title, options) { super(title, options); window.__notes.push([title, (options || {}).body || '']); }
+};
+const create = AudioContext.prototype.createOscillator;
+AudioContext.prototype.createOscillator = function () { window.__chimes++; return create.call(this); };
+"""
+
+
+def test_away_agent_gets_queue_notification_and_sound_then_takes_the_chat(console_server, driver, shots) -> None:
+    tag = uuid.uuid4().hex[:8]
+    origin = console_server.base_url.rstrip("/")
+    driver.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["notifications"], "origin": origin})
+    sign_in(driver, console_server, AGENT, "/admin/chat")
+    wait_text(driver, "#chat-connection", "Connected")
+    driver.find_element(By.ID, "presence-away").click()
+    WebDriverWait(driver, 5).until(lambda d: attr_of(d, "#presence-away", "aria-pressed") == "true")
+    # Leave the chat screen (the socket stays open) and watch for the notification there.
+    driver.find_element(By.CSS_SELECTOR, '[data-nav="inbox"]').click()
+    wait_for(driver, "#inbox-list")
+    driver.execute_script(NOTIFICATION_SPY)
+
+    visitor = Visitor(console_server, f"https://bakery.example/contact?{tag}")
+    try:
+        visitor.say(f"Anyone there? {tag}")
+        cid = visitor.conversation_id
+        WebDriverWait(driver, 10).until(lambda d: d.execute_script("return window.__notes.length") > 0)
+        title, body = driver.execute_script("return window.__notes[0]")
+        assert title == "New chat" and "waiting" in body, (title, body)
+        assert driver.execute_script("return window.__chimes") > 0, "no sound played"
+        WebDriverWait(driver, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-nav="chat"] .nav-badge').text == "1")
+
+        driver.find_element(By.CSS_SELECTOR, '[data-nav="chat"]').click()
+        take = f'#chat-queue [data-take="{cid}"]'
+        wait_for(driver, take)
+        shots(driver, "chat-queue")
+        driver.find_element(By.CSS_SELECTOR, take).click()
+        taken = visitor.expect("conversation.updated", lambda d: d["conversation"]["status"] == "assigned")
+        assert taken["conversation"]["assignee"]["name"] == AGENT["name"]
+        wait_text(driver, "#chat-thread", f"Anyone there? {tag}")
+        assert "/admin/chat/" in driver.current_url
+
+        driver.find_element(By.ID, "presence-online").click()
+        visitor.expect("presence.agent", lambda d: d["status"] == "online")
+        assert_no_console_errors(driver, "chat queue", console_server)
+    finally:
+        visitor.close()

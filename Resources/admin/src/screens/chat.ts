@@ -214,7 +214,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
       chat.viewing = null;
       drawnConversation = null;
       replace(convEl, emptyState("Pick a conversation.", h("p", { class: "muted" }, chat.connection === "online" ? "New chats show up on the left as they arrive." : "")));
-      replace(contextEl);
+      replace(contextEl, h("p", { class: "muted small" }, "The visitor's page, identity, earlier conversations and tickets show here."));
       return;
     }
     const c = chat.conversations.get(selected);
