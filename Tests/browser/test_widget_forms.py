@@ -209,6 +209,8 @@ def test_german_page_and_dark_theme(widget_env, driver, console_errors) -> None:
         "const s = getComputedStyle(arguments[0].querySelector('.in')); return [s.backgroundColor, s.color]", root
     )
     assert bg == "rgb(22, 27, 34)" and fg == "rgb(230, 237, 243)", (bg, fg)
+    bubble = shadow(driver, "frontdesk-chat", "button.bubble").find_element(By.CSS_SELECTOR, "button.bubble")
+    assert bubble.get_attribute("aria-label") == "Chat öffnen"
     assert console_errors(driver) == []
 
 

@@ -136,3 +136,16 @@ def test_default_theme_meets_wcag_aa_contrast(widget_env, driver) -> None:
     ratios = driver.execute_script(CONTRAST, checks)
     low = {k: v for k, v in ratios.items() if v is None or v < 4.5}
     assert not low, f"contrast below 4.5:1: {low} (all: {ratios})"
+
+
+def test_auto_theme_follows_dark_mode_and_reduced_motion_stops_animation(widget_env, driver) -> None:
+    driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+        {"name": "prefers-color-scheme", "value": "dark"}, {"name": "prefers-reduced-motion", "value": "reduce"}]})
+    driver.get(widget_env.page("embed.html"))
+    root = shadow(driver, "frontdesk-contact-form", "form button[type=submit]")
+    bg = driver.execute_script("return getComputedStyle(arguments[0].querySelector('input[name=email]')).backgroundColor", root)
+    assert bg == "rgb(22, 27, 34)", bg
+    driver.find_element(By.CSS_SELECTOR, "frontdesk-chat").shadow_root.find_element(By.CSS_SELECTOR, "button.bubble").click()
+    chat = shadow(driver, "frontdesk-chat", "#fd-panel:not([hidden])")
+    duration = driver.execute_script("return getComputedStyle(arguments[0].querySelector('#fd-panel')).transitionDuration", chat)
+    assert set(duration.replace(" ", "").split(",")) == {"0s"}, duration
