@@ -188,7 +188,17 @@ def test_a_failed_send_retried_lands_exactly_one_row(widget_env, driver) -> None
     root = shadow(driver, "frontdesk-contact-form", "form button[type=submit]")
     email = unique_email("retry")
     fill(root, {"name": "Retry", "email": email, "message": "Hello twice?", "fields.order_number": "7"})
-    # Let the proof of work finish before the network goes away.
+    # Record the Idempotency-Key of every post the widget attempts.
+    driver.execute_script(
+        """
+        window.postKeys = [];
+        const original = window.fetch;
+        window.fetch = function (url, init) {
+          if (init && init.method === 'POST') window.postKeys.push(init.headers['Idempotency-Key']);
+          return original.apply(this, arguments);
+        };
+        """
+    )
     driver.execute_cdp_cmd("Network.enable", {})
     driver.execute_cdp_cmd("Network.emulateNetworkConditions", {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     submit(root)
@@ -198,6 +208,18 @@ def test_a_failed_send_retried_lands_exactly_one_row(widget_env, driver) -> None
     retry[0].click()
     wait_for_success(driver, root)
     assert widget_env.count("contact_submissions", email) == 1
+    keys = driver.execute_script("return window.postKeys")
+    assert len(keys) == 2 and keys[0] == keys[1] and len(keys[0]) >= 16, keys
+
+    # "Send another message" is a new attempt with a new key.
+    inner(root, ".done button").click()
+    root = shadow(driver, "frontdesk-contact-form", "form button[type=submit]")
+    fill(root, {"name": "Retry", "email": email, "message": "A second, different message", "fields.order_number": "8"})
+    submit(root)
+    wait_for_success(driver, root)
+    keys = driver.execute_script("return window.postKeys")
+    assert len(keys) == 3 and keys[2] != keys[0], keys
+    assert widget_env.count("contact_submissions", email) == 2
 
 
 def test_german_page_and_dark_theme(widget_env, driver, console_errors) -> None:
