@@ -607,6 +607,7 @@ class Chat implements ChatController {
 
   private sendTyping(typing: boolean): void {
     if (!this.conversation || !this.connected || this.conversation.status == "closed") return;
+    if (!typing && !this.lastTypingSent) return; // the other side was never told we were typing
     if (!typing) this.lastTypingSent = 0;
     this.send("chat.typing", { conversationId: this.conversation.id, typing });
   }
