@@ -188,13 +188,13 @@ class InlineForm {
     if (kind == "contact") {
       fields.push(
         this.input("name", t.name, { required: true, autocomplete: "name", maxlength: 200 }),
-        this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 320 }),
+        this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 254 }),
         this.input("subject", t.subject, { maxlength: 200 }),
         ...(this.cfg.fields || []).map((f) => this.configured(f)),
         this.input("message", t.message, { required: true, textarea: true, maxlength: 10000 }),
       );
     } else if (kind == "newsletter") {
-      fields.push(this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 320 }));
+      fields.push(this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 254 }));
       if (this.el.hasAttribute("ask-name")) fields.push(this.input("name", t.name, { autocomplete: "name", maxlength: 200 }));
       const topics = this.cfg.topics || [];
       if (topics.length) {
@@ -212,7 +212,7 @@ class InlineForm {
         ...(["low", "medium", "high", "urgent"] as const).map((p) => h("option", { value: p, selected: p == "medium" }, t[p])));
       fields.push(
         this.input("name", t.name, { autocomplete: "name", maxlength: 200 }),
-        this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 320 }),
+        this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 254 }),
         this.input("subject", t.subject, { required: true, maxlength: 200 }),
         this.wrap("priority", t.priority, priority, false),
         this.input("description", t.description, { required: true, textarea: true, maxlength: 10000 }),
@@ -297,7 +297,7 @@ class InlineForm {
     if (this.kind == "contact") {
       if (Object.keys(extra).length) body.fields = extra;
       if (this.formId != "contact") body.form = this.formId;
-      body.pageUrl = location.href;
+      body.pageUrl = location.href.slice(0, 2048);
     }
     if (this.kind == "newsletter" && this.cfg.topics?.length) body.topics = data.getAll("topics");
     if (this.cfg.formToken) body.formToken = this.cfg.formToken;
