@@ -24,6 +24,7 @@ hash() { sha256sum "$1" | cut -c1-10; }
 js="console.$(hash "$tmp/console.js").js"
 css="console.$(hash "$tmp/console.css").css"
 mkdir -p "$out"
+rm -f "$out"/console.*.js "$out"/console.*.css  # earlier builds' hashed files
 cp "$tmp/console.js" "$out/$js"
 cp "$tmp/console.css" "$out/$css"
 sed -e "s|@JS@|/admin/$js|" -e "s|@CSS@|/admin/$css|" index.html >"$out/index.html"

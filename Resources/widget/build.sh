@@ -15,6 +15,8 @@ LOADER_BUDGET=2048     # bytes gzipped
 CHAT_BUDGET=15360
 
 tsc -p tsconfig.json
+# The declarations shipped to site developers must type-check the way a site uses them.
+tsc --noEmit --strict --jsx preserve --target ES2020 --lib ES2020,DOM test/usage.tsx
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -87,8 +87,9 @@ struct StorageTests {
         let database = try AppDatabase(path: dir.file("db.sqlite"))
         try database.migrate()
         let store = ContactStore(database: database)
+        let form = FormDefinition(id: "quote", fields: [FormField(name: "company", required: true)])
         let input = try NewContactSubmission(json: ["name": .string(" Ann "), "email": .string("Ann@Example.COM"), "message": .string("Hello\nthere"),
-                                                    "fields": .object(["company": .string("Acme")])])
+                                                    "form": .string("quote"), "fields": .object(["company": .string("Acme")])], form: form)
         let saved = try await store.submit(input, userAgent: "test", now: Date(timeIntervalSince1970: 1_800_000_000))
         let savedID = try #require(saved.id)
         let found = try #require(try await store.find(id: savedID))

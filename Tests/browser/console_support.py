@@ -13,7 +13,9 @@ serve Resources/ from disk while developing the console.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import shutil
 import subprocess
 import time
@@ -126,46 +128,51 @@ def shots(artifacts_dir: Path, capsys: pytest.CaptureFixture[str]) -> Callable[[
 
 # ---- public submissions (what a visitor sends) ------------------------------------------------
 
-def _form_token(server: FrontdeskServer, form: str) -> dict:
-    """The form's token and proof of work (solved), waiting out its minimum fill time."""
+PATHS = {"contact": "/api/v1/contact", "ticket": "/api/v1/tickets", "newsletter": "/api/v1/newsletter/subscriptions"}
+
+
+def _form_extras(server: FrontdeskServer, form: str) -> tuple[dict, float]:
+    """The form's token and solved proof of work, and the minimum fill time to wait out."""
     r = requests.get(server.url(f"/api/v1/forms/{form}"), timeout=10)
     if r.status_code != 200:
-        return {}
+        return {}, 0.0
     config = r.json()
     extra: dict = {}
     if config.get("formToken"):
         extra["formToken"] = config["formToken"]
     pow_ = config.get("proofOfWork")
     if pow_:
-        import hashlib
         for n in range(int(pow_["maxNumber"]) + 1):
             if hashlib.sha256(f"{pow_['salt']}{n}".encode()).hexdigest() == pow_["challenge"]:
                 extra["proofOfWork"] = {"salt": pow_["salt"], "challenge": pow_["challenge"], "number": n, "signature": pow_["signature"]}
                 break
-    extra["_wait"] = float(config.get("minFillSeconds") or 0)
-    return extra
+    return extra, float(config.get("minFillSeconds") or 0)
 
 
-def _submit(server: FrontdeskServer, form: str, path: str, payload: dict) -> dict:
-    extra = _form_token(server, form)
-    wait = extra.pop("_wait", 0)
+def submit_many(server: FrontdeskServer, form: str, payloads: list[dict]) -> list[dict]:
+    """Submits public forms as visitors would: fetch each form, wait the minimum fill time once, send."""
+    prepared = [(_form_extras(server, form), payload) for payload in payloads]
+    wait = max((w for (_, w), _ in prepared), default=0.0)
     if wait:
         time.sleep(wait + 0.2)  # the server refuses forms filled faster than a person could
-    r = requests.post(server.url(path), json={**payload, **extra}, timeout=15)
-    assert r.status_code in (200, 201, 202), f"{path} answered {r.status_code}: {r.text}"
-    return r.json()
+    results = []
+    for (extra, _), payload in prepared:
+        r = requests.post(server.url(PATHS[form]), json={**payload, **extra}, timeout=15)
+        assert r.status_code in (200, 201, 202), f"{PATHS[form]} answered {r.status_code}: {r.text}"
+        results.append(r.json())
+    return results
 
 
 def submit_contact(server: FrontdeskServer, **payload) -> dict:
-    return _submit(server, "contact", "/api/v1/contact", payload)
+    return submit_many(server, "contact", [payload])[0]
 
 
 def submit_ticket(server: FrontdeskServer, **payload) -> dict:
-    return _submit(server, "ticket", "/api/v1/tickets", payload)
+    return submit_many(server, "ticket", [payload])[0]
 
 
 def subscribe(server: FrontdeskServer, **payload) -> dict:
-    return _submit(server, "newsletter", "/api/v1/newsletter/subscriptions", payload)
+    return submit_many(server, "newsletter", [payload])[0]
 
 
 # ---- browser helpers ------------------------------------------------------------------------
@@ -175,11 +182,22 @@ def wait_for(driver: WebDriver, css: str, timeout: float = 10) -> object:
 
 
 def wait_text(driver: WebDriver, css: str, text: str, timeout: float = 10) -> None:
-    WebDriverWait(driver, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    try:
+        WebDriverWait(driver, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))
+    except TimeoutException:
+        shown = driver.execute_script("const el = document.querySelector(arguments[0]); return el ? el.textContent : '(no such element)'", css)
+        logs = "\n".join(e.get("message", "") for e in driver.get_log("browser"))
+        raise AssertionError(f"{css} never showed {text!r} on {driver.current_url}; it shows {shown[:300]!r}\nbrowser log:\n{logs}") from None
 
 
 def sign_in(driver: WebDriver, server: FrontdeskServer, user: dict, path: str = "/admin/inbox") -> None:
     """Opens `path`, which shows sign-in, signs in, and waits to be back on `path`."""
+    if os.environ.get("FRONTDESK_ASSETS_DIR"):
+        # Files served from disk are `no-cache`, so every revisit revalidates; keep the browser from
+        # caching so these runs see what the embedded files (cached for minutes) give. The 304's
+        # own headers are checked in test_console.py.
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
     driver.get(server.url(path))
     wait_for(driver, "#signin-email").send_keys(user["email"])
     driver.find_element(By.ID, "signin-password").send_keys(user["password"])
@@ -204,6 +222,11 @@ def _expected(entry: dict, server: FrontdeskServer | None) -> bool:
 def chat_available(server: FrontdeskServer) -> bool:
     """Whether this binary serves the agent chat socket (a plain GET then answers 426 or 401, not 404)."""
     return requests.get(server.url("/api/v1/admin/ws"), timeout=5).status_code != 404
+
+
+def attr_of(driver: WebDriver, css: str, name: str) -> str | None:
+    """An attribute read in one script call (re-renders make element handles stale)."""
+    return driver.execute_script("const el = document.querySelector(arguments[0]); return el ? el.getAttribute(arguments[1]) : null", css, name)
 
 
 def assert_no_console_errors(driver: WebDriver, where: str, server: FrontdeskServer | None = None) -> None:
@@ -239,12 +262,29 @@ def injected_elements(driver: WebDriver) -> list[str]:
     )
 
 
+DEEP_TEXT = """
+    const walk = (node) => {
+      let out = '';
+      for (const child of node.childNodes) {
+        if (child.nodeType === Node.TEXT_NODE) out += child.data;
+        else if (child.nodeType === Node.ELEMENT_NODE) {
+          if (child.shadowRoot) out += walk(child.shadowRoot);
+          if (child.tagName !== 'SCRIPT' && child.tagName !== 'STYLE') out += walk(child);
+        }
+      }
+      return out;
+    };
+    return walk(document.body);
+"""
+
+
 def page_text(driver: WebDriver) -> str:
-    return driver.execute_script("return document.body.innerText")
+    """All text of the page, shadow roots included (the customer's ticket page uses custom elements)."""
+    return driver.execute_script(DEEP_TEXT)
 
 
 def wait_page_contains(driver: WebDriver, text: str, timeout: float = 10) -> None:
     try:
-        WebDriverWait(driver, timeout).until(lambda d: text in d.execute_script("return document.body.textContent"))
+        WebDriverWait(driver, timeout).until(lambda d: text in page_text(d))
     except TimeoutException:
         raise AssertionError(f"{text!r} did not appear verbatim on {driver.current_url}") from None

@@ -32,6 +32,16 @@ def test_console_page_has_a_strict_policy_and_hashed_assets(console_server) -> N
     assert "eval(" not in requests.get(console_server.url(scripts[0]), timeout=10).text
 
 
+def test_revalidated_console_page_keeps_the_document_policy(console_server) -> None:
+    """A 304 for the console page must not carry the API policy `default-src 'none'`: browsers
+    merge a 304's headers into the cached page, which would then block the console's own files."""
+    first = requests.get(console_server.url("/admin/inbox"), timeout=10)
+    again = requests.get(console_server.url("/admin/inbox"), headers={"If-None-Match": first.headers["ETag"]}, timeout=10)
+    assert again.status_code in (200, 304)
+    policy = again.headers.get("Content-Security-Policy")
+    assert policy is None or "script-src 'self'" in policy, f"the 304 carries {policy!r}"
+
+
 def test_setup_link_creates_the_first_admin(tmp_path, driver, shots) -> None:
     with frontdesk_server(tmp_path) as server:
         link = setup_url(server)

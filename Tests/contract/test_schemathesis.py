@@ -14,7 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from support.frontdesk_proc import frontdesk_server
+from support.inbox import add_user, console, cookie_header
 
 CHECKS = ",".join([
     "not_a_server_error",
@@ -27,33 +30,53 @@ SEED = os.environ.get("FRONTDESK_ST_SEED", "20261126")
 RUN_TIMEOUT_S = int(os.environ.get("FRONTDESK_ST_TIMEOUT", "600"))
 
 
-def test_api_conforms_to_openapi(tmp_path: Path, artifacts_dir: Path) -> None:
-    with frontdesk_server(tmp_path / "server") as server:
-        schema_url = server.url("/api/openapi.json")
-        cmd = [
-            sys.executable, "-m", "schemathesis.cli", "--no-color", "run", schema_url,
-            "--checks", CHECKS,
-            "--max-examples", MAX_EXAMPLES,
-            "--seed", SEED,
-            "--workers", "2",
-            "--request-timeout", "10",
-            "--generation-database", "none",
-            "--report", "junit,ndjson",
-            "--report-dir", str(artifacts_dir / "schemathesis"),
-        ]
-        # cwd is a temp dir so no stray report or config is read from or written to the repo.
-        st = subprocess.run(
-            cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            text=True, timeout=RUN_TIMEOUT_S,
-        )
-        (artifacts_dir / "schemathesis.txt").write_text(st.stdout)
+def _run(server, tmp_path: Path, report_dir: Path, extra: list[str]) -> subprocess.CompletedProcess:
+    cmd = [
+        sys.executable, "-m", "schemathesis.cli", "--no-color", "run", server.url("/api/openapi.json"),
+        "--checks", CHECKS,
+        "--max-examples", MAX_EXAMPLES,
+        "--seed", SEED,
+        "--workers", "2",
+        "--request-timeout", "10",
+        "--generation-database", "none",
+        "--report", "junit,ndjson",
+        "--report-dir", str(report_dir),
+        *extra,
+    ]
+    # cwd is a temp dir so no stray report or config is read from or written to the repo.
+    return subprocess.run(cmd, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=RUN_TIMEOUT_S)
+
+
+# The rate limiter is tested on its own (test_surface, the Swift suites); here it would turn most
+# generated requests into 429s and hide the endpoints behind it.
+@pytest.mark.parametrize("signed_in", [False, True], ids=["anonymous", "console"])
+def test_api_conforms_to_openapi(tmp_path: Path, artifacts_dir: Path, signed_in: bool) -> None:
+    data = tmp_path / "server" / "data"
+    if signed_in:
+        add_user(data)
+    name = "console" if signed_in else "anonymous"
+    with frontdesk_server(tmp_path / "server", extra_args=["--rate-limit", "off"]) as server:
+        extra: list[str] = []
+        if signed_in:
+            session = console(server)
+            extra = [
+                "-H", f"Cookie: {cookie_header(session)}",
+                "-H", f"X-CSRF-Token: {session.headers['X-CSRF-Token']}",
+                "-H", f"Origin: {session.headers['Origin']}",
+                # The inbox as an agent sees it; signing out or managing users would end the run's session.
+                "--include-path-regex", "^/api/v1/admin/(agents|contact-submissions|tickets|newsletter|mail)",
+            ]
+        st = _run(server, tmp_path, artifacts_dir / f"schemathesis-{name}", extra)
+        (artifacts_dir / f"schemathesis-{name}.txt").write_text(st.stdout)
         alive = server.proc is not None and server.proc.poll() is None
     exit_code = server.exit_code
-    (artifacts_dir / "schemathesis-server.log").write_text(server.output())
+    (artifacts_dir / f"schemathesis-{name}-server.log").write_text(server.output())
 
     assert st.returncode == 0, (
         f"schemathesis failed (exit {st.returncode}); "
-        f"see {artifacts_dir / 'schemathesis.txt'}\n{st.stdout[-12000:]}\n{server.log_tail(40)}"
+        f"see {artifacts_dir / f'schemathesis-{name}.txt'}\n{st.stdout[-12000:]}\n{server.log_tail(40)}"
     )
+    if signed_in:
+        assert "401" not in st.stdout.split("Warnings:")[-1] or "Authentication failed" not in st.stdout, st.stdout[-3000:]
     assert alive, f"frontdesk died while being fuzzed\n{server.log_tail()}"
     assert exit_code == 0, f"SIGTERM after fuzzing gave exit code {exit_code}, want 0\n{server.log_tail()}"

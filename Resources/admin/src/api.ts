@@ -50,16 +50,15 @@ export function handleUnauthorized(callback: () => void): void {
 
 export type Query = Record<string, string | number | boolean | null | undefined>;
 
-/** `path?query` with empty values left out. */
+/** `path?query` with empty values left out; spaces as %20 (the server does not read `+` as a space). */
 export function withQuery(path: string, query: Query = {}): string {
-  const params = new URLSearchParams();
+  const parts: string[] = [];
   for (const key of Object.keys(query)) {
     const value = query[key];
     if (value === null || value === undefined || value === "") continue;
-    params.set(key, String(value));
+    parts.push(`${encodeURIComponent(key)}=${encodeURIComponent(String(value))}`);
   }
-  const text = params.toString();
-  return text ? `${path}?${text}` : path;
+  return parts.length ? `${path}?${parts.join("&")}` : path;
 }
 
 interface CallOptions {

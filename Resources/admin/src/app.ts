@@ -42,6 +42,7 @@ export const state = {
 const routes: Route[] = [];
 let current: { route: Route; screen: Screen } | null = null;
 let navBadges: Record<string, HTMLElement> = {};
+const badgeCounts: Record<string, number> = {};
 
 export function addRoute(pattern: RegExp, make: ScreenFactory, options: { open?: boolean; adminOnly?: boolean } = {}): void {
   routes.push({ pattern, make, ...options });
@@ -112,6 +113,7 @@ function shell(section: string): HTMLElement {
   const link = (href: string, name: string, label: string, ic: Parameters<typeof icon>[0]) => {
     const badge = h("span", { class: "nav-badge", hidden: true });
     navBadges[name] = badge;
+    paintBadge(name);
     return h("a", { href, class: section === name ? "nav-link active" : "nav-link", "aria-current": section === name ? "page" : null, "data-nav": name },
       icon(ic), h("span", { class: "nav-label" }, label), badge);
   };
@@ -137,7 +139,13 @@ function shell(section: string): HTMLElement {
 
 /** Shows a count beside a nav section (e.g. visitors waiting in the chat queue). */
 export function setNavBadge(name: string, count: number): void {
+  badgeCounts[name] = count;
+  paintBadge(name);
+}
+
+function paintBadge(name: string): void {
   const badge = navBadges[name];
+  const count = badgeCounts[name] ?? 0;
   if (!badge) return;
   badge.hidden = count <= 0;
   badge.textContent = count > 99 ? "99+" : String(count);

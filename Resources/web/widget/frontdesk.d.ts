@@ -1,0 +1,129 @@
+/**
+ * TypeScript declarations for Frontdesk's visitor widget, for the sites that embed it.
+ *
+ * Copy this file into your project (it is also served at `/widget/frontdesk.d.ts` by your
+ * Frontdesk server) and reference it, e.g. `/// <reference path="./frontdesk.d.ts" />` or list it
+ * in tsconfig's "include". It declares `window.frontdesk` and the custom elements for the DOM and
+ * for JSX (React / Next.js).
+ */
+
+export {};
+
+declare global {
+  /** The consent categories modules declare (a consent banner gates all but "necessary"). */
+  type FrontdeskConsentCategory = "necessary" | "functional" | "analytics" | "marketing";
+
+  /** The site's signed identity for the chat: `hash` is HMAC-SHA256(chat.identity_secret, userId), hex, made on your server. */
+  interface FrontdeskIdentity {
+    userId: string;
+    hash: string;
+    email?: string;
+    name?: string;
+  }
+
+  interface FrontdeskEvents {
+    /** The chat panel opened or closed (`true` when open). */
+    toggle: boolean;
+    open: undefined;
+    close: undefined;
+    /** An agent's message arrived. */
+    message: { id: number; text: string; senderName: string | null };
+    /** Unread agent messages (shown on the bubble while the panel is closed). */
+    unread: number;
+    /** An inline form was accepted by the server. */
+    submit: { form: string; kind: "contact" | "newsletter" | "ticket"; result: Record<string, unknown> };
+  }
+
+  /** `window.frontdesk`, created by /widget.js. Every method is safe to call before it loads, through the queue stub. */
+  interface Frontdesk {
+    readonly version: string;
+    /** Whether the chat panel is open. */
+    readonly isOpen: boolean;
+    /** Opens the chat panel (loads the chat module on first use). */
+    open(): void;
+    /** Closes the chat panel. */
+    close(): void;
+    /** Opens or closes the chat panel. */
+    toggle(): void;
+    /** Links the chat to a signed-in user of your site. */
+    identify(identity: FrontdeskIdentity): void;
+    /** Subscribes to an event; returns a function that unsubscribes. Each event is also dispatched on `window` as `frontdesk:<event>`. */
+    on<K extends keyof FrontdeskEvents>(event: K, listener: (detail: FrontdeskEvents[K]) => void): () => void;
+    /** Records a custom event; kept in the page until the analytics module is enabled. */
+    track(name: string, props?: Record<string, unknown>): void;
+  }
+
+  /** The snippet stub's shape before the loader arrives: calls queued as [method, ...args]. */
+  interface FrontdeskStub {
+    q: unknown[][];
+  }
+
+  interface Window {
+    frontdesk: Frontdesk & Partial<FrontdeskStub>;
+  }
+
+  /** Attributes every Frontdesk element understands. */
+  interface FrontdeskElementAttributes {
+    /** "light", "dark" or "auto" (follows the visitor's system); default: the loader's data-theme, else auto. */
+    "data-theme"?: "light" | "dark" | "auto";
+    /** "en" or "de"; default: the loader's data-locale, else `<html lang>`. */
+    "data-locale"?: string;
+  }
+
+  interface FrontdeskContactFormAttributes extends FrontdeskElementAttributes {
+    /** A form configured on the server as [forms.<id>] (extra fields); default "contact". */
+    form?: string;
+  }
+
+  interface FrontdeskNewsletterAttributes extends FrontdeskElementAttributes {
+    /** Present: also ask for the subscriber's name. */
+    "ask-name"?: boolean | "";
+  }
+
+  interface FrontdeskTicketAttributes extends FrontdeskElementAttributes {
+    /** Default: `?id=` of the page address. */
+    "ticket-id"?: string | number;
+    /** Default: `#token=` of the page address (the magic link). */
+    token?: string;
+  }
+
+  interface FrontdeskChatAttributes extends FrontdeskElementAttributes {
+    /** Present: open the panel as soon as the page loads. */
+    open?: boolean | "";
+  }
+
+  interface HTMLElementTagNameMap {
+    "frontdesk-chat": HTMLElement;
+    "frontdesk-contact-form": HTMLElement;
+    "frontdesk-newsletter": HTMLElement;
+    "frontdesk-ticket-form": HTMLElement;
+    "frontdesk-ticket": HTMLElement;
+  }
+
+  interface HTMLElementEventMap {
+    /** On `<frontdesk-chat>`: the panel opened or closed. */
+    toggle: Event;
+  }
+
+  /** JSX (React, Next.js, Preact, Solid): the custom elements with their attributes. */
+  namespace JSX {
+    interface IntrinsicElements {
+      "frontdesk-chat": FrontdeskChatAttributes & FrontdeskJSXBase;
+      "frontdesk-contact-form": FrontdeskContactFormAttributes & FrontdeskJSXBase;
+      "frontdesk-newsletter": FrontdeskNewsletterAttributes & FrontdeskJSXBase;
+      "frontdesk-ticket-form": FrontdeskElementAttributes & FrontdeskJSXBase;
+      "frontdesk-ticket": FrontdeskTicketAttributes & FrontdeskJSXBase;
+    }
+  }
+
+  /** What JSX passes to any element: key, ref, id, class and style. */
+  interface FrontdeskJSXBase {
+    key?: string | number;
+    ref?: unknown;
+    id?: string;
+    class?: string;
+    className?: string;
+    style?: unknown;
+    children?: unknown;
+  }
+}

@@ -62,6 +62,7 @@ const EN = {
   title: "Chat with us",
   online: "We're online and reply in minutes.",
   away: "We're away right now. Leave a message and your email, and we'll answer by mail.",
+  awayShort: "We're away right now and answer by email.",
   messages: "Messages",
   message: "Message",
   placeholder: "Write a message…",
@@ -98,6 +99,7 @@ const DE: Strings = {
   title: "Schreiben Sie uns",
   online: "Wir sind online und antworten in wenigen Minuten.",
   away: "Gerade ist niemand da. Hinterlassen Sie eine Nachricht und Ihre E-Mail-Adresse, wir antworten per Mail.",
+  awayShort: "Gerade ist niemand da – wir antworten per E-Mail.",
   messages: "Nachrichten",
   message: "Nachricht",
   placeholder: "Nachricht schreiben…",
@@ -280,7 +282,7 @@ class Chat implements ChatController {
     if (this.isOpen) return;
     this.isOpen = true;
     const active = document.activeElement as HTMLElement | null;
-    this.returnFocus = active == this.el ? this.bubble : active;
+    this.returnFocus = !active || active == document.body || active == this.el ? this.bubble : active;
     this.panel.hidden = false;
     this.panel.classList.add("enter");
     requestAnimationFrame(() => this.panel.classList.remove("enter"));
@@ -605,6 +607,7 @@ class Chat implements ChatController {
 
   private sendTyping(typing: boolean): void {
     if (!this.conversation || !this.connected || this.conversation.status == "closed") return;
+    if (!typing && !this.lastTypingSent) return; // the other side was never told we were typing
     if (!typing) this.lastTypingSent = 0;
     this.send("chat.typing", { conversationId: this.conversation.id, typing });
   }
@@ -657,7 +660,7 @@ class Chat implements ChatController {
 
   private renderStatus(): void {
     const t = this.t;
-    this.status.textContent = this.availability.available ? t.online : t.away;
+    this.status.textContent = this.availability.available ? t.online : t.awayShort;
     // Nothing to say while the first connection is being made; after that, say it is gone.
     this.conn.hidden = this.connected || (!this.everConnected && !this.fatal && this.retries < 2);
     this.conn.textContent = this.everConnected && !this.fatal ? t.reconnecting : t.unavailable;
@@ -680,7 +683,7 @@ class Chat implements ChatController {
       }
       const own = m.sender == "visitor";
       wanted.push([key, () => h("li", { class: "m " + m.sender, "data-id": m.id || null },
-        h("span", { class: own ? "sr" : "who" }, own ? t.you + ": " : (m.senderName || t.agent) + ":"), " ", m.text), own ? m : null]);
+        h("span", { class: own ? "sr" : "who" }, own ? t.you + ": " : (m.senderName || t.agent) + ":"), m.text), own ? m : null]);
     }
     if (this.conversation?.status == "closed") wanted.push(["hint-closed", () => h("li", { class: "m hint" }, t.closed), null]);
 

@@ -188,13 +188,13 @@ class InlineForm {
     if (kind == "contact") {
       fields.push(
         this.input("name", t.name, { required: true, autocomplete: "name", maxlength: 200 }),
-        this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 320 }),
+        this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 254 }),
         this.input("subject", t.subject, { maxlength: 200 }),
         ...(this.cfg.fields || []).map((f) => this.configured(f)),
         this.input("message", t.message, { required: true, textarea: true, maxlength: 10000 }),
       );
     } else if (kind == "newsletter") {
-      fields.push(this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 320 }));
+      fields.push(this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 254 }));
       if (this.el.hasAttribute("ask-name")) fields.push(this.input("name", t.name, { autocomplete: "name", maxlength: 200 }));
       const topics = this.cfg.topics || [];
       if (topics.length) {
@@ -212,7 +212,7 @@ class InlineForm {
         ...(["low", "medium", "high", "urgent"] as const).map((p) => h("option", { value: p, selected: p == "medium" }, t[p])));
       fields.push(
         this.input("name", t.name, { autocomplete: "name", maxlength: 200 }),
-        this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 320 }),
+        this.input("email", t.email, { type: "email", required: true, autocomplete: "email", maxlength: 254 }),
         this.input("subject", t.subject, { required: true, maxlength: 200 }),
         this.wrap("priority", t.priority, priority, false),
         this.input("description", t.description, { required: true, textarea: true, maxlength: 10000 }),
@@ -297,7 +297,7 @@ class InlineForm {
     if (this.kind == "contact") {
       if (Object.keys(extra).length) body.fields = extra;
       if (this.formId != "contact") body.form = this.formId;
-      body.pageUrl = location.href;
+      body.pageUrl = location.href.slice(0, 2048);
     }
     if (this.kind == "newsletter" && this.cfg.topics?.length) body.topics = data.getAll("topics");
     if (this.cfg.formToken) body.formToken = this.cfg.formToken;
@@ -309,18 +309,8 @@ class InlineForm {
     if (this.busy) return;
     this.setBusy(true);
     this.clearErrors();
-    const key = (this.attemptKey ||= randomKey());
     try {
-      const body = this.body();
-      // The server refuses a form sent sooner than minFillSeconds after it was served; wait
-      // out the rest rather than make a fast typist (or an autofill) see an error.
-      const wait = (this.cfg.minFillSeconds || 0) * 1000 + 250 - (Date.now() - this.configuredAt);
-      if (wait > 0) await delay(wait);
-      if (this.pow) body.proofOfWork = await this.pow;
-      const result = await request<Record<string, unknown>>(this.rt, ENDPOINT[this.kind], {
-        body,
-        headers: { "Idempotency-Key": key },
-      });
+      const result = await this.send();
       this.attemptKey = null;
       this.rt.emit("submit", { form: this.formId, kind: this.kind, result });
       this.done(result);
@@ -329,6 +319,43 @@ class InlineForm {
     } finally {
       this.setBusy(false);
     }
+  }
+
+  /**
+   * Posts the form. When only the spam defences refused it (a used or expired puzzle, a stale or
+   * too young form token) nothing was stored, so it fetches fresh ones and tries once more
+   * instead of showing the visitor an error they can do nothing about.
+   */
+  private async send(retried = false): Promise<Record<string, unknown>> {
+    const key = (this.attemptKey ||= randomKey());
+    const body = this.body();
+    // The server refuses a form sent sooner than minFillSeconds after it was served; wait
+    // out the rest rather than make a fast typist (or an autofill) see an error.
+    const wait = (this.cfg.minFillSeconds || 0) * 1000 + 250 - (Date.now() - this.configuredAt);
+    if (wait > 0) await delay(wait);
+    if (this.pow) body.proofOfWork = await this.pow.catch(() => undefined);
+    try {
+      return await request<Record<string, unknown>>(this.rt, ENDPOINT[this.kind], { body, headers: { "Idempotency-Key": key } });
+    } catch (err) {
+      // A puzzle is good for one post that reached the server, whatever the answer.
+      if (err instanceof ApiError && err.status > 0 && this.cfg.proofOfWork) this.newChallenge();
+      const guardOnly = err instanceof ApiError && err.status == 422 &&
+        Object.keys(err.details).every((k) => k == "formToken" || k == "proofOfWork") && Object.keys(err.details).length > 0;
+      if (retried || !guardOnly) throw err;
+      this.attemptKey = null; // nothing was stored: the next post is a new attempt
+      if ((err as ApiError).details.formToken && (err as ApiError).code != "submitted_too_fast") await this.loadConfig();
+      return this.send(true);
+    }
+  }
+
+  /** Fetches a fresh proof-of-work puzzle (keeping the form token) and starts solving it. */
+  private newChallenge(): void {
+    this.pow = request<FormConfig>(this.rt, "api/v1/forms/" + encodeURIComponent(this.formId)).then((c) => {
+      this.cfg.proofOfWork = c.proofOfWork || null;
+      if (!c.proofOfWork) throw new Error("no proof of work asked");
+      return solve(c.proofOfWork);
+    });
+    this.pow.catch(() => undefined);
   }
 
   private setBusy(busy: boolean): void {
@@ -349,17 +376,9 @@ class InlineForm {
     for (const i of this.form.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
   }
 
-  private async failed(err: unknown): Promise<void> {
+  private failed(err: unknown): void {
     const t = this.t;
     const e = err instanceof ApiError ? err : new ApiError(0, "client", String(err));
-    if (e.code == "submitted_too_fast" || e.code == "proof_of_work_failed" || e.code == "form_token_invalid") {
-      // The token or challenge went stale (a page left open for hours): fetch fresh ones and
-      // let the visitor send again; what they typed stays.
-      const snapshot = this.body();
-      await this.loadConfig();
-      this.render();
-      this.restore(snapshot);
-    }
     if (e.status == 422) {
       this.attemptKey = null;
       let first: HTMLElement | null = null;
@@ -403,14 +422,6 @@ class InlineForm {
       this.alert.append(h("button", { class: "btn ghost", type: "submit" }, this.t.retry));
     }
     this.alert.hidden = false;
-  }
-
-  private restore(values: Record<string, unknown>): void {
-    for (const [k, v] of Object.entries(values)) {
-      if (k == "fields" && v && typeof v == "object") this.restore(Object.fromEntries(Object.entries(v).map(([n, x]) => ["fields." + n, x])));
-      const input = this.form.querySelector<HTMLInputElement>(`[name="${CSS.escape(k)}"]`);
-      if (input && typeof v == "string" && input.type != "checkbox" && input.closest(".hp") == null) input.value = v;
-    }
   }
 
   private done(result: Record<string, unknown>): void {

@@ -25,6 +25,8 @@ public struct MailSettings: Sendable, Equatable, CustomStringConvertible, Custom
     /// Kept out of `description`; prefer `FRONTDESK_MAIL_SMTP_PASSWORD` to the file.
     public var smtpPassword: String
     public var maxAttempts: Int
+    /// The first wait before a retry; later waits double up to an hour.
+    public var retryBaseSeconds: Int = 30
 
     public init(transport: TransportKind = .file, fromAddress: String = "frontdesk@localhost", fromName: String = "Frontdesk",
                 ownerAddress: String = "", sendmailPath: String = "/usr/sbin/sendmail", smtpHost: String = "", smtpPort: Int = 587,
@@ -54,7 +56,7 @@ public struct MailSettings: Sendable, Equatable, CustomStringConvertible, Custom
     }
 
     /// The retry policy with `mail.max_attempts`.
-    public var retryPolicy: MailRetryPolicy { MailRetryPolicy(maxAttempts: maxAttempts) }
+    public var retryPolicy: MailRetryPolicy { MailRetryPolicy(base: .seconds(retryBaseSeconds), cap: .seconds(max(3600, retryBaseSeconds)), maxAttempts: maxAttempts) }
 
     /// The transport `mail.transport` names.
     ///

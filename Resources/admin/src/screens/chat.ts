@@ -7,7 +7,7 @@ import { Screen, Shortcut, navigate, setNavBadge, state } from "../app";
 import { Conversation, Message, chat } from "../chat/client";
 import { h, icon, replace } from "../dom";
 import { emptyState, fullDate, modal, time, toast } from "../ui";
-import { Ticket } from "./inbox";
+import { Agent, Ticket, agents } from "./inbox";
 
 const SOUND_KEY = "frontdesk.sound";
 const CANNED_KEY = "frontdesk.canned";
@@ -131,6 +131,8 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
   let headEl: HTMLElement | null = null;
   let typingEl: HTMLElement | null = null;
   let contextFor: number | null = null;
+  /** Every active console user (transfer targets need not be online), with presence from the socket. */
+  let directory: Agent[] = [];
   const ticker = window.setInterval(() => { drawList(); drawTyping(); }, 15000);
 
   const listener = () => draw();
@@ -212,7 +214,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
       chat.viewing = null;
       drawnConversation = null;
       replace(convEl, emptyState("Pick a conversation.", h("p", { class: "muted" }, chat.connection === "online" ? "New chats show up on the left as they arrive." : "")));
-      replace(contextEl);
+      replace(contextEl, h("p", { class: "muted small" }, "The visitor's page, identity, earlier conversations and tickets show here."));
       return;
     }
     const c = chat.conversations.get(selected);
@@ -267,8 +269,13 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
   function drawHead(c: Conversation | undefined): void {
     if (!headEl) return;
     if (!c) { replace(headEl, h("h2", null, `Conversation #${selected}`), h("p", { class: "muted" }, "Loading…")); return; }
-    const others = [...chat.agents.values()].filter((a) => a.agentId !== chat.me?.id);
+    const others = (directory.length ? directory.map((a) => ({ agentId: a.id, name: a.name || a.email, status: chat.agents.get(a.id)?.status ?? "offline" }))
+      : [...chat.agents.values()]).filter((a) => a.agentId !== chat.me?.id);
     const canTransfer = c.status === "assigned" && (c.assignee?.id === chat.me?.id || chat.me?.role === "admin") && others.length > 0;
+    // Re-render only on a visible change, so an open "Transfer to…" menu is not pulled away.
+    const signature = JSON.stringify([c.id, c.status, c.assignee, c.closedBy, c.visitor, c.ticketId, others, chat.me?.id]);
+    if (headEl.dataset.sig === signature) return;
+    headEl.dataset.sig = signature;
     replace(headEl,
       h("a", { class: "icon-btn back", href: `/admin/chat?tab=${tab}`, "aria-label": "Back to conversations" }, icon("back")),
       h("div", { class: "detail-title" },
@@ -397,6 +404,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
       main.classList.add("main-chat");
       chat.onChange.push(listener);
       draw();
+      agents().then((list) => { directory = list; draw(); }).catch(() => {});
     },
     update(path, p) {
       const m = path.match(/^\/admin\/chat(?:\/(\d+))?$/);

@@ -143,12 +143,13 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
   let layout: HTMLElement;
   let searchInput: HTMLInputElement;
   let detail: { reply?: () => void; close?: () => void } = {};
+  /** After j/k crossed a page boundary: open the first or last item once the page loads. */
+  let pendingSelect: "first" | "last" | null = null;
 
   const pathFor = (key: string | null, f = filters) => (key ? `/admin/inbox/${key.replace("-", "/")}` : "/admin/inbox") + filterQuery(f);
 
   function setFilters(change: Partial<Filters>): void {
-    filters = { ...filters, page: 1, ...change };
-    navigate(pathFor(selected));
+    navigate(pathFor(selected, { ...filters, page: 1, ...change }));
   }
 
   async function loadList(): Promise<void> {
@@ -160,6 +161,11 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
       items = result.items;
       total = result.total;
       renderList();
+      if (pendingSelect && items.length) {
+        const target = items[pendingSelect === "first" ? 0 : items.length - 1];
+        pendingSelect = null;
+        navigate(pathFor(target.key));
+      }
     } catch (error) {
       if (seq !== loadSeq) return;
       replace(listEl, emptyState("The inbox could not be loaded."));
@@ -170,7 +176,7 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
   }
 
   function renderList(): void {
-    replace(pagerEl, pager(filters.page, PER_PAGE, total, (page) => { filters = { ...filters, page }; navigate(pathFor(selected)); }));
+    replace(pagerEl, pager(filters.page, PER_PAGE, total, (page) => navigate(pathFor(selected, { ...filters, page }))));
     if (!items.length) {
       replace(listEl, emptyState(filters.q || filters.status || filters.type || filters.priority || filters.assignee
         ? "Nothing matches these filters." : "The inbox is empty. Contact messages and tickets will show up here."));
@@ -233,7 +239,7 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
     const target = index < 0 ? (step > 0 ? 0 : items.length - 1) : index + step;
     if (target < 0 || target >= items.length) {
       const page = filters.page + (target < 0 ? -1 : 1);
-      if (page >= 1 && page <= Math.ceil(total / PER_PAGE)) { filters = { ...filters, page }; navigate(pathFor(null)); }
+      if (page >= 1 && page <= Math.ceil(total / PER_PAGE)) { pendingSelect = step > 0 ? "first" : "last"; navigate(pathFor(null, { ...filters, page })); }
       return;
     }
     navigate(pathFor(items[target].key));

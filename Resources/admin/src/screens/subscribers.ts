@@ -60,7 +60,7 @@ export function subscribersScreen(_m: RegExpMatchArray, params: URLSearchParams)
           table)),
       foot);
     try {
-      const r = await api.get<Page<Subscriber> & { counts: Record<string, number> }>("/api/v1/admin/newsletter/subscribers", { status, q, page, perPage: PER_PAGE, sort: "-createdAt" });
+      const r = await api.get<Page<Subscriber> & { counts: Record<string, number> }>("/api/v1/admin/newsletter/subscribers", { status, q, page, perPage: PER_PAGE, sort: "-subscribedAt" });
       const counts = r.counts ?? {};
       const all = STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
       replace(countsEl,

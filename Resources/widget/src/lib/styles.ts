@@ -51,5 +51,5 @@ textarea.in{min-height:120px;resize:vertical}
 .done h3{color:var(--ok);margin-bottom:6px}
 .done p{margin-bottom:12px}
 .row{display:flex;gap:10px;flex-wrap:wrap;align-items:center}
-@media (prefers-reduced-motion:reduce){.fd *,.fd *::before,.fd *::after{transition:none!important;animation:none!important;scroll-behavior:auto!important}}
+@media (prefers-reduced-motion:reduce){.fd,.fd *,.fd *::before,.fd *::after{transition:none!important;animation:none!important;scroll-behavior:auto!important}}
 `;
