@@ -168,7 +168,8 @@ public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext
     TicketsController(store: runtime.tickets, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: router)
     AdminInboxController(contacts: runtime.contacts, tickets: runtime.tickets, newsletter: runtime.newsletter, outbox: runtime.outbox,
                          accounts: runtime.accounts, now: runtime.now).addRoutes(to: router)
-    ChatController(hub: runtime.chat, sockets: ChatSockets(runtime: runtime)).addRoutes(to: router)
+    ChatController(hub: runtime.chat, sockets: ChatSockets(runtime: runtime),
+                   documents: AssetController(assets: runtime.assets, demo: false)).addRoutes(to: router)
     return router
 }
 

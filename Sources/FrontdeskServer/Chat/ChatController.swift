@@ -8,6 +8,8 @@ import Hummingbird
 struct ChatController: Sendable {
     let hub: ChatHub
     let sockets: ChatSockets
+    /// Serves the protocol documents beside the OpenAPI document.
+    let documents: AssetController
 
     struct ConversationList: Encodable {
         let items: [ChatConversationView]
@@ -30,6 +32,8 @@ struct ChatController: Sendable {
     }
 
     func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/api/chat-protocol.md") { request, _ in try documents.serve("web/api/chat-protocol.md", request) }
+        router.get("/api/asyncapi.json") { request, _ in try documents.serve("web/api/asyncapi.json", request) }
         router.get("/api/v1/ws") { request, _ -> Response in
             guard sockets.isAllowedVisitorOrigin(request) else {
                 throw FrontdeskError(.forbidden, code: "origin_not_allowed",
