@@ -73,21 +73,34 @@ struct ChatAdminAPITests {
         }
     }
 
-    @Test("a socket whose queue fills up is dropped with 1013 instead of buffering without bound")
+    /// A transport that records frames and never finishes writing them (a peer that stopped reading).
+    final class StalledPeer: @unchecked Sendable {
+        let lock = NSLock()
+        var written: [String] = []
+        var aborted = false
+        var transport: ChatConnection.Transport {
+            ChatConnection.Transport(write: { buffer, _ in self.lock.withLock { self.written.append(String(buffer: buffer)) } },
+                                     close: { _ in }, abort: { self.lock.withLock { self.aborted = true } })
+        }
+    }
+
+    @Test("a socket whose peer stops reading is dropped (1013) once its backlog passes the bound")
     func slowConsumer() {
-        let socket = ChatConnection(id: 1, role: .visitor, address: "test", maxQueuedFrames: 4)
-        let frame = ByteBuffer(string: #"{"v":1,"type":"chat.message","data":{}}"#)
+        let peer = StalledPeer()
+        let frame = ByteBuffer(string: String(repeating: "x", count: 100))
+        let socket = ChatConnection(id: 1, role: .visitor, address: "test", maxPendingBytes: 450, transport: peer.transport)
         for _ in 0..<4 { #expect(socket.enqueue(frame) == .queued) }
+        #expect(!peer.aborted)
         #expect(socket.enqueue(frame) == .overflowed)
+        #expect(peer.aborted)
         #expect(socket.enqueue(frame) == .dropped)
-        let queued = socket.state.withLock { $0.queue }
-        #expect(queued.count == 1)
-        if case .close(let code, _)? = queued.first { #expect(code == .tryAgainLater) } else { Issue.record("expected a close") }
+        #expect(peer.written.count == 4)
     }
 
     @Test("during a replay live messages are held; afterwards only those the replay did not include are sent, in id order")
     func replayHold() {
-        let socket = ChatConnection(id: 1, role: .visitor, address: "test")
+        let peer = StalledPeer()
+        let socket = ChatConnection(id: 1, role: .visitor, address: "test", transport: peer.transport)
         func frame(_ id: Int64) -> ByteBuffer { ByteBuffer(string: "m\(id)") }
         socket.beginHold(7)
         // Live fan-out while the replay reads: 12 committed before the read (so it is in the
@@ -98,9 +111,6 @@ struct ChatAdminAPITests {
         socket.enqueue(frame(99), message: (8, 99))
         for id: Int64 in [11, 12] { socket.enqueue(frame(id)) }  // the replay itself
         socket.endHold(7, replayedUpTo: 12)
-        let written = socket.state.withLock { $0.queue }.compactMap { item -> String? in
-            if case .frame(let buffer) = item { return String(buffer: buffer) } else { return nil }
-        }
-        #expect(written == ["m99", "m11", "m12", "m13", "m14"])
+        #expect(peer.written == ["m99", "m11", "m12", "m13", "m14"])
     }
 }

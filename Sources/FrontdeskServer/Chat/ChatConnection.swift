@@ -15,19 +15,14 @@ enum ChatCloseCode: UInt16, Sendable {
     case tryAgainLater = 1013
 }
 
-/// One chat socket as the hub sees it: who is on it, and a bounded queue of encoded frames that
-/// its own writer task drains.
+/// One chat socket as the hub sees it: who is on it, and how frames reach it.
 ///
-/// Why a queue per socket: fan-out must never wait for a slow reader. `enqueue` only appends
-/// under this socket's lock; when the queue passes its bound the socket is dropped (1013) instead
-/// of buffering without limit.
+/// Fan-out writes an encoded frame straight into the socket's NIO channel (no task, no actor hop
+/// per recipient) and counts the bytes until the kernel took them. A peer that stops reading
+/// lets that count grow; past `maxPendingBytes` the socket is dropped (1013) instead of
+/// buffering without limit.
 final class ChatConnection: Sendable, Hashable {
     enum Role: Sendable { case visitor, agent }
-
-    enum Outbound: Sendable {
-        case frame(ByteBuffer)
-        case close(ChatCloseCode, String)
-    }
 
     /// The signed-in agent behind an agent socket.
     struct AgentIdentity: Sendable {
@@ -37,14 +32,21 @@ final class ChatConnection: Sendable, Hashable {
         let sessionId: String
     }
 
+    /// How the connection reaches the network; tests pass recording closures.
+    struct Transport: Sendable {
+        /// Writes one text frame; calls `done` once it left (or failed).
+        let write: @Sendable (ByteBuffer, @escaping @Sendable () -> Void) -> Void
+        /// Starts the close handshake from outside the socket's own task.
+        let close: @Sendable (ChatConnection) -> Void
+        /// Drops the TCP connection at once.
+        let abort: @Sendable () -> Void
+    }
+
     struct State {
-        var queue: [Outbound] = []
-        var queuedBytes = 0
-        var waiter: CheckedContinuation<[Outbound]?, Never>?
-        /// No more frames are accepted: a close is queued or the socket ended.
+        /// No more frames are accepted: a close was asked for or the socket ended.
         var finished = false
-        /// The writer is inside a socket write (so a full queue means the peer stopped reading).
-        var writing = false
+        /// The close frame to send, until someone sends it.
+        var pendingClose: (ChatCloseCode, String)?
         /// Conversations being replayed: their live `chat.message` frames wait here, by message id.
         var holds: [Int64: [(Int64, ByteBuffer)]] = [:]
         /// Conversations an agent asked to follow.
@@ -57,10 +59,6 @@ final class ChatConnection: Sendable, Hashable {
         var lastTyping: [Int64: Date] = [:]
         /// Frames refused by the rate limit since the last accepted one.
         var refusedInARow = 0
-        /// The reader has stopped (the client left or was closed for a violation).
-        var readerDone = false
-        /// The writer has written a close frame.
-        var closeSent = false
     }
 
     let id: UInt64
@@ -68,21 +66,18 @@ final class ChatConnection: Sendable, Hashable {
     /// The client's address (rate limits and logs only; never stored).
     let address: String
     let agentIdentity: AgentIdentity?
-    let maxQueuedFrames: Int
-    let maxQueuedBytes: Int
+    let maxPendingBytes: Int
     let state = Mutex(State())
-    /// Drops the TCP connection at once (for a peer that stopped reading).
-    let hardClose: @Sendable () -> Void
+    let pendingBytes = Atomic<Int>(0)
+    let transport: Transport
 
-    init(id: UInt64, role: Role, address: String, agent: AgentIdentity? = nil, maxQueuedFrames: Int = 256, maxQueuedBytes: Int = 1 << 20,
-         hardClose: @escaping @Sendable () -> Void = {}) {
+    init(id: UInt64, role: Role, address: String, agent: AgentIdentity? = nil, maxPendingBytes: Int = 1 << 20, transport: Transport) {
         self.id = id
         self.role = role
         self.address = address
         self.agentIdentity = agent
-        self.maxQueuedFrames = maxQueuedFrames
-        self.maxQueuedBytes = maxQueuedBytes
-        self.hardClose = hardClose
+        self.maxPendingBytes = maxPendingBytes
+        self.transport = transport
     }
 
     static func == (a: ChatConnection, b: ChatConnection) -> Bool { a === b }
@@ -90,97 +85,71 @@ final class ChatConnection: Sendable, Hashable {
 
     enum EnqueueResult { case queued, dropped, overflowed }
 
-    /// Queues one encoded frame. `message` names the conversation and message id of a
+    /// Sends one encoded frame. `message` names the conversation and message id of a
     /// `chat.message` frame, so a replay in progress can hold it back and drop duplicates.
     @discardableResult
     func enqueue(_ frame: ByteBuffer, message: (conversationId: Int64, messageId: Int64)? = nil) -> EnqueueResult {
-        var wake: CheckedContinuation<[Outbound]?, Never>?
-        var batch: [Outbound] = []
-        var result = EnqueueResult.queued
-        var mustHardClose = false
-        state.withLock { s in
-            guard !s.finished else { result = .dropped; return }
+        let open = state.withLock { s -> Bool? in
+            guard !s.finished else { return nil }
             if let message, s.holds[message.conversationId] != nil {
                 s.holds[message.conversationId]!.append((message.messageId, frame))
-                return
+                return false
             }
-            if s.queue.count >= maxQueuedFrames || s.queuedBytes + frame.readableBytes > maxQueuedBytes {
-                s.finished = true
-                s.queue = [.close(.tryAgainLater, "slow consumer")]
-                s.queuedBytes = 0
-                s.holds = [:]
-                mustHardClose = s.writing
-                result = .overflowed
-            } else {
-                s.queue.append(.frame(frame))
-                s.queuedBytes += frame.readableBytes
-            }
-            if let waiter = s.waiter {
-                s.waiter = nil
-                wake = waiter
-                batch = s.queue
-                s.queue = []
-                s.queuedBytes = 0
-                s.writing = true
-            }
+            return true
         }
-        wake?.resume(returning: batch)
-        if mustHardClose { hardClose() }
-        return result
+        guard let open else { return .dropped }
+        guard open else { return .queued }
+        return write(frame)
     }
 
-    /// Queues a close frame; nothing is accepted after it.
+    private func write(_ frame: ByteBuffer) -> EnqueueResult {
+        let size = frame.readableBytes
+        if pendingBytes.add(size, ordering: .relaxed).newValue > maxPendingBytes {
+            pendingBytes.subtract(size, ordering: .relaxed)
+            let first = state.withLock { s -> Bool in
+                defer { s.finished = true; s.holds = [:] }
+                return !s.finished
+            }
+            // The peer is not reading, so a close handshake would wait behind the backlog.
+            if first { transport.abort() }
+            return .overflowed
+        }
+        transport.write(frame) { [self] in pendingBytes.subtract(size, ordering: .relaxed) }
+        return .queued
+    }
+
+    /// Asks to close with `code`; nothing is sent after it. From the socket's reader, use
+    /// `markClose` instead (the reader sends the close itself when it returns).
     func close(_ code: ChatCloseCode, reason: String) {
-        var wake: CheckedContinuation<[Outbound]?, Never>?
-        var batch: [Outbound] = []
+        if markClose(code, reason: reason) { transport.close(self) }
+    }
+
+    /// Records the close to send; false when the socket was already closing.
+    @discardableResult
+    func markClose(_ code: ChatCloseCode, reason: String) -> Bool {
         state.withLock { s in
-            guard !s.finished else { return }
+            guard !s.finished else { return false }
             s.finished = true
             s.holds = [:]
-            s.queue.append(.close(code, reason))
-            if let waiter = s.waiter {
-                s.waiter = nil
-                wake = waiter
-                batch = s.queue
-                s.queue = []
-                s.queuedBytes = 0
-                s.writing = true
-            }
+            s.pendingClose = (code, reason)
+            return true
         }
-        wake?.resume(returning: batch)
     }
 
-    /// Ends the queue: the writer stops once it has written what is queued.
-    func finish() {
-        let waiter = state.withLock { s -> CheckedContinuation<[Outbound]?, Never>? in
-            s.finished = true
-            defer { s.waiter = nil }
-            return s.waiter
+    /// The close frame still to send, taken once.
+    func takePendingClose() -> (ChatCloseCode, String)? {
+        state.withLock { s in
+            defer { s.pendingClose = nil }
+            return s.pendingClose
         }
-        waiter?.resume(returning: nil)
+    }
+
+    /// The socket ended: nothing more is accepted.
+    func finish() {
+        state.withLock { $0.finished = true }
     }
 
     var isFinished: Bool { state.withLock { $0.finished } }
-
-    /// The next frames to write, all at once; nil when the socket is done.
-    func next() async -> [Outbound]? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<[Outbound]?, Never>) in
-            let immediate: [Outbound]?? = state.withLock { s in
-                s.writing = false
-                if !s.queue.isEmpty {
-                    let batch = s.queue
-                    s.queue = []
-                    s.queuedBytes = 0
-                    s.writing = true
-                    return .some(batch)
-                }
-                if s.finished { return .some(nil) }
-                s.waiter = continuation
-                return .none
-            }
-            if let immediate { continuation.resume(returning: immediate) }
-        }
-    }
 
     // MARK: - Replay
 
@@ -190,7 +159,7 @@ final class ChatConnection: Sendable, Hashable {
     }
 
     /// Ends the hold: the held frames the replay did not already include (ids above `replayedUpTo`)
-    /// are queued in id order, so nothing is lost and nothing is sent twice.
+    /// are sent in id order, so nothing is lost and nothing is sent twice.
     func endHold(_ conversationId: Int64, replayedUpTo: Int64) {
         let held = state.withLock { s in s.holds.removeValue(forKey: conversationId) ?? [] }
         for (messageId, frame) in held.sorted(by: { $0.0 < $1.0 }) where messageId > replayedUpTo {

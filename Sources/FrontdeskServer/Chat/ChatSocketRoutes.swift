@@ -121,8 +121,8 @@ struct ChatSockets: Sendable {
 
     // MARK: - The socket
 
-    /// Runs one socket: registers it, reads frames until the client leaves or breaks a rule,
-    /// while a second task writes the socket's queue.
+    /// Runs one socket: registers it, then reads frames until the client leaves or breaks a
+    /// rule. Frames to the client are written by whoever sends them, straight into the channel.
     func run(role: ChatConnection.Role, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter, context: ChatSocketContext) async {
         let upgrade = context.upgrade.value.withLock { $0 }
         if role == .visitor && !hub.admit(address: upgrade.address) {
@@ -130,37 +130,44 @@ struct ChatSockets: Sendable {
             return
         }
         let channel = context.channel
-        let socket = ChatConnection(id: hub.nextConnectionId(), role: role, address: upgrade.address, agent: upgrade.agent,
-                                    hardClose: { channel.close(promise: nil) })
         let logger = hub.logger
-        await withGracefulShutdownHandler {
-            await withTaskGroup(of: Bool.self) { group in
-                group.addTask { await write(socket, to: outbound, channel: channel); return true }
-                group.addTask {
-                    // A socket must say hello within 10 seconds.
-                    try? await Task.sleep(for: .seconds(10))
-                    if !Task.isCancelled && !socket.state.withLock({ $0.helloDone }) {
-                        logger.notice("chat socket closed: no hello", metadata: ["connection": "\(socket.id)", "code": "1008"])
-                        socket.close(.policyViolation, reason: "hello_required")
+        let transport = ChatConnection.Transport(
+            write: { buffer, done in
+                channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer)).whenComplete { _ in done() }
+            },
+            close: { socket in
+                // Asked from another task (hello timeout, sweeper, shutdown): send the close
+                // frame, and drop the connection if the client does not answer in 5 s.
+                Task {
+                    if let (code, reason) = socket.takePendingClose() {
+                        try? await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
                     }
-                    return false
                 }
-                await read(inbound, socket)
-                socket.finish()
-                // Let the writer flush what is queued (an error, a close); if it already sent
-                // the close it is only waiting for the client's answer, which just came.
-                let closeSent = socket.state.withLock { s in
-                    s.readerDone = true
-                    return s.closeSent
-                }
-                if closeSent { group.cancelAll() }
-                while let isWriter = await group.next() {
-                    if isWriter { break }
-                }
-                group.cancelAll()
+                channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
+            },
+            abort: {
+                channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: Self.closePayload(.tryAgainLater, "slow consumer")))
+                    .whenComplete { _ in channel.close(promise: nil) }
+                channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
+            })
+        let socket = ChatConnection(id: hub.nextConnectionId(), role: role, address: upgrade.address, agent: upgrade.agent,
+                                    maxPendingBytes: role == .agent ? 8 << 20 : 1 << 20, transport: transport)
+        // A socket must say hello within 10 seconds (a timer on the event loop, not a task).
+        let helloTimer = channel.eventLoop.scheduleTask(in: .seconds(10)) {
+            if !socket.state.withLock({ $0.helloDone }) {
+                logger.notice("chat socket closed: no hello", metadata: ["connection": "\(socket.id)", "code": "1008"])
+                socket.close(.policyViolation, reason: "hello_required")
             }
+        }
+        await withGracefulShutdownHandler {
+            await read(inbound, socket)
         } onGracefulShutdown: {
             socket.close(.goingAway, reason: "server shutting down")
+        }
+        helloTimer.cancel()
+        socket.finish()
+        if let (code, reason) = socket.takePendingClose() {
+            try? await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
         }
         if role == .visitor {
             hub.release(address: upgrade.address)
@@ -172,35 +179,12 @@ struct ChatSockets: Sendable {
         }
     }
 
-    /// Writes the socket's queue until it ends; after a close frame, waits briefly for the
-    /// client's answer and then drops the connection.
-    func write(_ socket: ChatConnection, to outbound: WebSocketOutboundWriter, channel: any Channel) async {
-        while let batch = await socket.next() {
-            for item in batch {
-                switch item {
-                case .frame(let buffer):
-                    do {
-                        try await outbound.write(.custom(WebSocketFrame(fin: true, opcode: .text, data: buffer)))
-                    } catch {
-                        socket.finish()
-                        return
-                    }
-                case .close(let code, let reason):
-                    try? await outbound.close(WebSocketErrorCode(codeNumber: Int(code.rawValue)), reason: reason)
-                    socket.finish()
-                    let readerDone = socket.state.withLock { s in
-                        s.closeSent = true
-                        return s.readerDone
-                    }
-                    // The reader is still waiting for the client's close answer: give it 5 s.
-                    if !readerDone {
-                        try? await Task.sleep(for: .seconds(5))
-                        if !Task.isCancelled { try? await channel.close() }
-                    }
-                    return
-                }
-            }
-        }
+    /// The payload of a close frame: the code, then the reason.
+    static func closePayload(_ code: ChatCloseCode, _ reason: String) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.writeInteger(code.rawValue)
+        buffer.writeString(reason)
+        return buffer
     }
 
     /// Reads messages (collating fragments) and hands each frame to the hub, enforcing the
@@ -256,7 +240,7 @@ struct ChatSockets: Sendable {
             ref = frame.ref
             if socket.role == .agent, let identity = socket.agentIdentity, sessions.get(identity.sessionId) == nil {
                 hub.logger.notice("chat agent socket closed: session ended", metadata: ["user_id": "\(identity.agent.id)"])
-                socket.close(.policyViolation, reason: "session_ended")
+                socket.markClose(.policyViolation, reason: "session_ended")
                 return false
             }
             if socket.role == .visitor {
@@ -290,6 +274,6 @@ struct ChatSockets: Sendable {
     func violation(_ socket: ChatConnection, _ code: ChatCloseCode, _ reason: String) {
         hub.logger.notice("chat socket closed: \(reason)", metadata: ["connection": "\(socket.id)", "code": "\(code.rawValue)",
                                                                       "role": "\(socket.role == .agent ? "agent" : "visitor")"])
-        socket.close(code, reason: reason)
+        socket.markClose(code, reason: reason)
     }
 }
