@@ -155,6 +155,54 @@ public struct ChatMessage: Codable, Sendable, Equatable, FetchableRecord, Persis
     public var status: ChatMessageStatus {
         readAt != nil ? .read : deliveredAt != nil ? .delivered : .sent
     }
+
+}
+
+extension ChatConversation {
+    /// Reads a row without the Decodable machinery (this runs on every message).
+    public init(row: Row) throws {
+        id = row["id"]
+        visitorId = row["visitor_id"]
+        userId = row["user_id"]
+        visitorName = row["visitor_name"]
+        visitorEmail = row["visitor_email"]
+        identified = row["identified"]
+        status = ChatConversationStatus(rawValue: row["status"]) ?? .open
+        assigneeId = row["assignee_id"]
+        assigneeName = row["assignee_name"]
+        offline = row["offline"]
+        pageUrl = row["page_url"]
+        ticketId = row["ticket_id"]
+        closedBy = (row["closed_by"] as String?).flatMap(ChatClosedBy.init(rawValue:))
+        createdAt = row["created_at"]
+        updatedAt = row["updated_at"]
+        assignedAt = row["assigned_at"]
+        closedAt = row["closed_at"]
+        lastMessageAt = row["last_message_at"]
+        lastMessageId = row["last_message_id"]
+        visitorDeliveredUpTo = row["visitor_delivered_up_to"]
+        visitorReadUpTo = row["visitor_read_up_to"]
+        agentDeliveredUpTo = row["agent_delivered_up_to"]
+        agentReadUpTo = row["agent_read_up_to"]
+    }
+}
+
+extension ChatMessage {
+    /// Reads a row without the Decodable machinery.
+    public init(row: Row) throws {
+        id = row["id"]
+        conversationId = row["conversation_id"]
+        sender = ChatSender(rawValue: row["sender"]) ?? .system
+        agentId = row["agent_id"]
+        senderName = row["sender_name"]
+        senderKey = row["sender_key"]
+        clientMessageId = row["client_message_id"]
+        text = row["text"]
+        systemEvent = row["system_event"]
+        createdAt = row["created_at"]
+        deliveredAt = row["delivered_at"]
+        readAt = row["read_at"]
+    }
 }
 
 // MARK: - The JSON shapes of the protocol and the admin API

@@ -168,7 +168,7 @@ public struct ChatStore: Sendable {
     // MARK: - Reads
 
     public func conversation(id: Int64) async throws -> ChatConversation? {
-        try await database.pool.read { db in try ChatConversation.fetchOne(db, key: id) }
+        try await database.pool.read { db in try Self.conversation(db, id: id) }
     }
 
     /// The visitor's conversation that is not closed, if any (the newest).
@@ -177,8 +177,29 @@ public struct ChatStore: Sendable {
     }
 
     static func current(_ db: Database, visitorId: String) throws -> ChatConversation? {
-        try ChatConversation.filter(ChatConversation.Columns.visitorId == visitorId && ChatConversation.Columns.status != "closed")
-            .order(ChatConversation.Columns.id.desc).fetchOne(db)
+        try ChatConversation.fetchOne(db, SQLRequest(sql: "SELECT * FROM chat_conversations WHERE visitor_id = ? AND status != 'closed' ORDER BY id DESC LIMIT 1",
+                                                     arguments: [visitorId], cached: true))
+    }
+
+    // The hot paths (send, receipt) run thousands of times a second: their statements are
+    // compiled once and cached per connection rather than built from the query interface.
+
+    static func conversation(_ db: Database, id: Int64) throws -> ChatConversation? {
+        try ChatConversation.fetchOne(db, SQLRequest(sql: "SELECT * FROM chat_conversations WHERE id = ?", arguments: [id], cached: true))
+    }
+
+    /// Writes every column of a conversation back.
+    static func save(_ db: Database, _ c: ChatConversation) throws {
+        try db.cachedStatement(sql: """
+            UPDATE chat_conversations SET visitor_id = ?, user_id = ?, visitor_name = ?, visitor_email = ?, identified = ?, status = ?,
+                assignee_id = ?, assignee_name = ?, offline = ?, page_url = ?, ticket_id = ?, closed_by = ?, updated_at = ?, assigned_at = ?,
+                closed_at = ?, last_message_at = ?, last_message_id = ?, visitor_delivered_up_to = ?, visitor_read_up_to = ?,
+                agent_delivered_up_to = ?, agent_read_up_to = ?
+            WHERE id = ?
+            """).execute(arguments: [c.visitorId, c.userId, c.visitorName, c.visitorEmail, c.identified, c.status.rawValue,
+                                     c.assigneeId, c.assigneeName, c.offline, c.pageUrl, c.ticketId, c.closedBy?.rawValue, c.updatedAt, c.assignedAt,
+                                     c.closedAt, c.lastMessageAt, c.lastMessageId, c.visitorDeliveredUpTo, c.visitorReadUpTo,
+                                     c.agentDeliveredUpTo, c.agentReadUpTo, c.id])
     }
 
     /// Every conversation that is not closed, newest first.
@@ -236,8 +257,9 @@ public struct ChatStore: Sendable {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             let senderKey = request.actor.senderKey
-            if let existing = try ChatMessage.filter(ChatMessage.Columns.senderKey == senderKey && ChatMessage.Columns.clientMessageId == request.clientMessageId).fetchOne(db) {
-                let conversation = try ChatConversation.fetchOne(db, key: existing.conversationId)!
+            if let existing = try ChatMessage.fetchOne(db, SQLRequest(sql: "SELECT * FROM chat_messages WHERE sender_key = ? AND client_message_id = ?",
+                                                                     arguments: [senderKey, request.clientMessageId], cached: true)) {
+                let conversation = try Self.conversation(db, id: existing.conversationId)!
                 return ChatSendResult(message: existing, conversation: conversation, duplicate: true, created: false, assigned: false, systemMessages: [])
             }
             var conversation: ChatConversation
@@ -245,7 +267,7 @@ public struct ChatStore: Sendable {
             switch request.actor {
             case .visitor(let visitor):
                 if let id = request.conversationId {
-                    guard let found = try ChatConversation.fetchOne(db, key: id), found.visitorId == visitor.id else {
+                    guard let found = try Self.conversation(db, id: id), found.visitorId == visitor.id else {
                         throw FrontdeskError.notFound("Conversation \(id)")
                     }
                     conversation = found
@@ -258,15 +280,15 @@ public struct ChatStore: Sendable {
                         pageUrl: visitor.pageUrl, ticketId: nil, closedBy: nil, createdAt: stamp, updatedAt: stamp, assignedAt: nil,
                         closedAt: nil, lastMessageAt: nil, lastMessageId: nil, visitorDeliveredUpTo: 0, visitorReadUpTo: 0,
                         agentDeliveredUpTo: 0, agentReadUpTo: 0)
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         INSERT INTO chat_conversations(visitor_id, user_id, visitor_name, visitor_email, identified, status, page_url, created_at, updated_at)
                         VALUES (?, ?, ?, ?, ?, 'open', ?, ?, ?)
-                        """, arguments: [visitor.id, visitor.userId, visitor.name, visitor.email, visitor.identified, visitor.pageUrl, stamp, stamp])
+                        """).execute(arguments: [visitor.id, visitor.userId, visitor.name, visitor.email, visitor.identified, visitor.pageUrl, stamp, stamp])
                     conversation.id = db.lastInsertedRowID
                     created = true
                 }
             case .agent:
-                guard let id = request.conversationId, let found = try ChatConversation.fetchOne(db, key: id) else {
+                guard let id = request.conversationId, let found = try Self.conversation(db, id: id) else {
                     throw FrontdeskError.notFound("Conversation \(request.conversationId ?? 0)")
                 }
                 conversation = found
@@ -304,7 +326,7 @@ public struct ChatStore: Sendable {
             conversation.lastMessageAt = stamp
             conversation.lastMessageId = systemMessages.last?.id ?? message.id
             conversation.updatedAt = stamp
-            try conversation.update(db)
+            try Self.save(db, conversation)
             return ChatSendResult(message: message, conversation: conversation, duplicate: false, created: created, assigned: assigned,
                                   systemMessages: systemMessages)
         }
@@ -312,11 +334,11 @@ public struct ChatStore: Sendable {
 
     /// Inserts a message and sets its id (the record's own insert would store id 0).
     static func insertMessage(_ db: Database, _ message: inout ChatMessage) throws {
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO chat_messages(conversation_id, sender, agent_id, sender_name, sender_key, client_message_id, text, system_event,
                                       created_at, delivered_at, read_at)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [message.conversationId, message.sender.rawValue, message.agentId, message.senderName, message.senderKey,
+            """).execute(arguments: [message.conversationId, message.sender.rawValue, message.agentId, message.senderName, message.senderKey,
                              message.clientMessageId, message.text, message.systemEvent, message.createdAt, message.deliveredAt, message.readAt])
         message.id = db.lastInsertedRowID
     }
@@ -339,7 +361,7 @@ public struct ChatStore: Sendable {
     public func receipt(conversationId: Int64, by actor: ChatActor, upTo: Int64, status: ChatMessageStatus) async throws -> ChatReceiptResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
-            guard var conversation = try ChatConversation.fetchOne(db, key: conversationId) else {
+            guard var conversation = try Self.conversation(db, id: conversationId) else {
                 throw FrontdeskError.notFound("Conversation \(conversationId)")
             }
             let other: ChatSender
@@ -353,19 +375,19 @@ public struct ChatStore: Sendable {
             let upTo = min(upTo, conversation.lastMessageId ?? 0)
             var changed: [Int64] = []
             let column = status == .read ? "read_at" : "delivered_at"
-            changed = try Int64.fetchAll(db, sql: """
+            changed = try Int64.fetchAll(db.cachedStatement(sql: """
                 SELECT id FROM chat_messages WHERE conversation_id = ? AND sender = ? AND id <= ? AND \(column) IS NULL ORDER BY id
-                """, arguments: [conversationId, other.rawValue, upTo])
+                """), arguments: [conversationId, other.rawValue, upTo])
             if !changed.isEmpty {
                 if status == .read {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE chat_messages SET read_at = ?, delivered_at = COALESCE(delivered_at, ?)
                         WHERE conversation_id = ? AND sender = ? AND id <= ? AND read_at IS NULL
-                        """, arguments: [stamp, stamp, conversationId, other.rawValue, upTo])
+                        """).execute(arguments: [stamp, stamp, conversationId, other.rawValue, upTo])
                 } else {
-                    try db.execute(sql: """
+                    try db.cachedStatement(sql: """
                         UPDATE chat_messages SET delivered_at = ? WHERE conversation_id = ? AND sender = ? AND id <= ? AND delivered_at IS NULL
-                        """, arguments: [stamp, conversationId, other.rawValue, upTo])
+                        """).execute(arguments: [stamp, conversationId, other.rawValue, upTo])
                 }
             }
             var touched = false
@@ -377,7 +399,7 @@ public struct ChatStore: Sendable {
                 raise(&conversation.agentDeliveredUpTo)
                 if status == .read { raise(&conversation.agentReadUpTo) }
             }
-            if touched { try conversation.update(db) }
+            if touched { try Self.save(db, conversation) }
             return ChatReceiptResult(conversation: conversation, status: status, sender: other, messageIds: changed, upTo: upTo, at: stamp)
         }
     }
@@ -393,7 +415,7 @@ public struct ChatStore: Sendable {
     public func assign(conversationId: Int64, to agent: ChatAgent, kind: AssignmentKind) async throws -> ChatLifecycleResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
-            guard var conversation = try ChatConversation.fetchOne(db, key: conversationId) else {
+            guard var conversation = try Self.conversation(db, id: conversationId) else {
                 throw FrontdeskError.notFound("Conversation \(conversationId)")
             }
             guard conversation.status != .closed else {
@@ -424,7 +446,7 @@ public struct ChatStore: Sendable {
             let system = try Self.insertSystem(db, conversationId: conversationId, event: event, text: text, at: stamp)
             conversation.lastMessageId = system.id
             conversation.updatedAt = stamp
-            try conversation.update(db)
+            try Self.save(db, conversation)
             return ChatLifecycleResult(conversation: conversation, systemMessage: system, changed: true)
         }
     }
@@ -433,7 +455,7 @@ public struct ChatStore: Sendable {
     public func unassign(conversationId: Int64, by agent: ChatAgent) async throws -> ChatLifecycleResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
-            guard var conversation = try ChatConversation.fetchOne(db, key: conversationId) else {
+            guard var conversation = try Self.conversation(db, id: conversationId) else {
                 throw FrontdeskError.notFound("Conversation \(conversationId)")
             }
             guard conversation.status == .assigned else {
@@ -449,7 +471,7 @@ public struct ChatStore: Sendable {
                                                text: "\(agent.name) put the conversation back in the queue.", at: stamp)
             conversation.lastMessageId = system.id
             conversation.updatedAt = stamp
-            try conversation.update(db)
+            try Self.save(db, conversation)
             return ChatLifecycleResult(conversation: conversation, systemMessage: system, changed: true)
         }
     }
@@ -458,7 +480,7 @@ public struct ChatStore: Sendable {
     public func close(conversationId: Int64, by: ChatClosedBy, agent: ChatAgent? = nil, visitorId: String? = nil) async throws -> ChatLifecycleResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
-            guard let conversation = try ChatConversation.fetchOne(db, key: conversationId),
+            guard let conversation = try Self.conversation(db, id: conversationId),
                   visitorId == nil || conversation.visitorId == visitorId else {
                 throw FrontdeskError.notFound("Conversation \(conversationId)")
             }
@@ -487,7 +509,7 @@ public struct ChatStore: Sendable {
                                       text: text, at: stamp)
         conversation.lastMessageId = system.id
         conversation.updatedAt = stamp
-        try conversation.update(db)
+        try Self.save(db, conversation)
         return ChatLifecycleResult(conversation: conversation, systemMessage: system, changed: true)
     }
 
@@ -519,7 +541,7 @@ public struct ChatStore: Sendable {
                     own.visitorEmail = visitor.email ?? own.visitorEmail
                     own.identified = true
                     own.updatedAt = stamp
-                    try own.update(db)
+                    try Self.save(db, own)
                     return own
                 }
                 return nil
@@ -535,7 +557,7 @@ public struct ChatStore: Sendable {
             open.visitorEmail = visitor.email ?? open.visitorEmail
             open.identified = true
             open.updatedAt = stamp
-            try open.update(db)
+            try Self.save(db, open)
             return try Self.current(db, visitorId: visitor.id) ?? open
         }
     }
@@ -549,7 +571,7 @@ public struct ChatStore: Sendable {
             var conversation: ChatConversation
             var newMessages: [ChatMessage] = []
             if let id = conversationId {
-                guard let found = try ChatConversation.fetchOne(db, key: id), found.visitorId == visitor.id else {
+                guard let found = try Self.conversation(db, id: id), found.visitorId == visitor.id else {
                     throw FrontdeskError.notFound("Conversation \(id)")
                 }
                 if found.status == .closed, let ticket = found.ticketId {
@@ -578,7 +600,7 @@ public struct ChatStore: Sendable {
                                         deliveredAt: nil, readAt: nil)
                 try Self.insertMessage(db, &first)
                 newMessages.append(first)
-                conversation = try ChatConversation.fetchOne(db, key: id)!
+                conversation = try Self.conversation(db, id: id)!
             }
             conversation.visitorEmail = email
             conversation.visitorName = name ?? conversation.visitorName
@@ -590,7 +612,7 @@ public struct ChatStore: Sendable {
                 subject: "Chat: " + subject, transcript: ChatTranscript.plainText(transcript), at: now()), in: db)
             var result = try Self.close(db, conversation, by: .ticket, agent: nil, at: stamp, ticketId: ticketId)
             result.conversation.offline = true
-            try result.conversation.update(db)
+            try Self.save(db, result.conversation)
             return (result, newMessages, ticketId)
         }
     }
