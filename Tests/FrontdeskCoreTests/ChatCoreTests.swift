@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOCore
 import Testing
 @testable import FrontdeskCore
 
@@ -110,5 +111,22 @@ struct ChatCoreTests {
             _ = try await store.send(ChatSendRequest(actor: .visitor(visitor), conversationId: first.conversation.id, clientMessageId: "next",
                                                      text: "more", availability: online))
         }
+    }
+
+    @Test("the fast frame writer produces the same JSON as JSONEncoder, escapes included")
+    func fastWriter() throws {
+        let message = ChatMessage(id: 7, conversationId: 3, sender: .agent, agentId: 2, senderName: "Ann \"the\" agent", senderKey: "a:2",
+                                  clientMessageId: "c-1", text: "line1\nline2\t\u{01} ünïcødé 🎂 \\ /", systemEvent: nil,
+                                  createdAt: "2026-11-26T16:00:00.000Z", deliveredAt: nil, readAt: "2026-11-26T16:00:01.000Z")
+        let view = ChatMessageView(message)
+        let fast = ChatFrame.encodeFast("chat.message", ref: "r\"1", view)
+        struct Slow: Encodable { let v = 1; let type = "chat.message"; let ref = "r\"1"; let data: ChatMessageView }
+        let slow = try JSONEncoder().encode(Slow(data: view))
+        let a = try JSONSerialization.jsonObject(with: Data(fast.readableBytesView)) as? NSDictionary
+        let b = try JSONSerialization.jsonObject(with: slow) as? NSDictionary
+        #expect(a != nil && a == b)
+        let data = (a?["data"] as? NSDictionary)?["message"] as? NSDictionary
+        #expect(data == nil, "a bare message view is the data itself")
+        #expect((a?["data"] as? NSDictionary)?["text"] as? String == message.text)
     }
 }

@@ -285,11 +285,18 @@ extension ChatHub {
 
     // MARK: - Messages
 
-    struct Ack: Encodable, Sendable {
+    struct Ack: Encodable, Sendable, ChatFastPayload {
         let clientMessageId: String
         let duplicate: Bool
         let message: ChatMessageView
         let conversation: ChatConversationView
+
+        func write(to w: inout ChatJSONWriter) {
+            w.key("clientMessageId", first: true); w.string(clientMessageId)
+            w.key("duplicate"); w.bool(duplicate)
+            w.key("message"); w.raw("{"); message.write(to: &w); w.raw("}")
+            w.key("conversation"); w.raw("{"); conversation.write(to: &w); w.raw("}")
+        }
     }
 
     func sendMessage(_ frame: ChatInboundFrame, _ socket: ChatConnection, actor: ChatActor) async throws {

@@ -349,8 +349,12 @@ public final class ChatHub: Service, Sendable {
 
     // MARK: - Payloads
 
-    struct MessagePayload: Encodable, Sendable {
+    struct MessagePayload: Encodable, Sendable, ChatFastPayload {
         let message: ChatMessageView
+
+        func write(to w: inout ChatJSONWriter) {
+            w.key("message", first: true); w.raw("{"); message.write(to: &w); w.raw("}")
+        }
     }
 
     struct ConversationPayload: Encodable, Sendable {
