@@ -40,6 +40,9 @@ final class ChatConnection: Sendable, Hashable {
         let close: @Sendable (ChatConnection) -> Void
         /// Drops the TCP connection at once.
         let abort: @Sendable () -> Void
+        /// The event loop the socket lives on, so a broadcast can write to all of a loop's
+        /// sockets from one task on that loop instead of hopping once per socket.
+        var eventLoop: (any EventLoop)? = nil
     }
 
     struct State {

@@ -336,8 +336,25 @@ public final class ChatHub: Service, Sendable {
     /// Tells every agent and every visitor about an agent's presence.
     func broadcastPresence(of agent: ChatAgent) {
         let payload = AgentPresencePayload(agentId: agent.id, name: agent.name, status: agentStatus(agent.id), availability: availability())
-        let frame = ChatFrame.encode("presence.agent", payload)
-        for socket in allSockets() { send(frame, to: socket) }
+        broadcast(ChatFrame.encode("presence.agent", payload), to: allSockets())
+    }
+
+    /// Sends one frame to many sockets: grouped by event loop, each group written from a single
+    /// task on its loop (a write from the socket's own loop goes straight to the kernel).
+    func broadcast(_ frame: ByteBuffer, to sockets: [ChatConnection]) {
+        var groups: [ObjectIdentifier: (loop: any EventLoop, sockets: [ChatConnection])] = [:]
+        var elsewhere: [ChatConnection] = []
+        for socket in sockets {
+            guard let loop = socket.transport.eventLoop else { elsewhere.append(socket); continue }
+            groups[ObjectIdentifier(loop), default: (loop, [])].sockets.append(socket)
+        }
+        for socket in elsewhere { send(frame, to: socket) }
+        for (_, group) in groups {
+            let members = group.sockets
+            group.loop.execute { [self] in
+                for socket in members { send(frame, to: socket) }
+            }
+        }
     }
 
     /// Tells agents that a visitor with a live conversation came or went.

@@ -149,7 +149,8 @@ struct ChatSockets: Sendable {
                 channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .connectionClose, data: Self.closePayload(.tryAgainLater, "slow consumer")))
                     .whenComplete { _ in channel.close(promise: nil) }
                 channel.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
-            })
+            },
+            eventLoop: channel.eventLoop)
         let socket = ChatConnection(id: hub.nextConnectionId(), role: role, address: upgrade.address, agent: upgrade.agent,
                                     maxPendingBytes: role == .agent ? 8 << 20 : 1 << 20, transport: transport)
         // A socket must say hello within 10 seconds (a timer on the event loop, not a task).
