@@ -231,6 +231,7 @@ def main():
         start = time.perf_counter()
         flipper.send(text("presence.set", {"status": status}))
         last = start
+        first = None
         deadline = start + 30
         while waiting and time.perf_counter() < deadline:
             for fd, _ in epoll.poll(1):
@@ -239,13 +240,18 @@ def main():
                     if fd in waiting:
                         waiting.discard(fd)
                         last = time.perf_counter()
+                        if first is None:
+                            first = last
         if waiting:
             print(f"presence: {len(waiting)} visitors never got the change")
             return 1
         times.append((last - start) * 1000)
+        firsts.append((first - start) * 1000)
         time.sleep(0.2)
     print(f"one presence change to {len(visitors)} visitors, until the last one has it: median {statistics.median(times):.0f} ms, "
-          f"worst {max(times):.0f} ms over {len(times)} changes (goal < 150 ms)")
+          f"worst {max(times):.0f} ms over {len(times)} changes (goal < 150 ms); the first visitor had it after "
+          f"{statistics.median(firsts):.1f} ms. One Python process notices the frame on every socket, so the figure includes "
+          f"its own ~10 us per socket")
     for a in agents + [flipper]:
         a.read_available()
 
