@@ -5,8 +5,8 @@ without duplicates after a server restart."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -16,6 +16,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from support.frontdesk_proc import FrontdeskServer, frontdesk_bin
+from test_widget_forms import PAGES
 from widget_support import (  # noqa: F401 (fixture)
     AGENT_EMAIL,
     AGENT_PASSWORD,
@@ -189,14 +190,16 @@ def own_status(driver, text: str) -> str | None:
     return None
 
 
-def test_message_reaches_agent_and_ticks_delivered_then_read(chat_socket, driver, console_errors) -> None:
+@pytest.mark.parametrize("where", PAGES)
+def test_message_reaches_agent_and_ticks_delivered_then_read(chat_socket, driver, console_errors, where) -> None:
     agent = Agent(chat_socket)
     try:
-        driver.get(chat_socket.url("/demo"))
+        driver.get(PAGES[where](chat_socket))
         chat_root(driver).find_element(By.CSS_SELECTOR, "button.bubble").click()
         wait_for(driver, lambda d: panel_open(d), "the panel did not open")
-        send_chat(driver, "Do you deliver on Sundays?")
-        frame = agent.expect(lambda f: f["type"] == "chat.message" and f["data"]["message"]["text"] == "Do you deliver on Sundays?")
+        question = f"Do you deliver on Sundays? ({where})"
+        send_chat(driver, question)
+        frame = agent.expect(lambda f: f["type"] == "chat.message" and f["data"]["message"]["text"] == question)
         message = frame["data"]["message"]
         wait_for(driver, lambda d: own_status(d, "Sundays") == "sent", "the visitor's message never showed as sent")
 
@@ -206,7 +209,7 @@ def test_message_reaches_agent_and_ticks_delivered_then_read(chat_socket, driver
         wait_for(driver, lambda d: own_status(d, "Sundays") == "read", "status never ticked to read")
 
         # The agent answers: the visitor sees it, and the widget reports it read (panel open, tab focused).
-        agent.send("chat.send", {"conversationId": message["conversationId"], "clientMessageId": "agent-1", "text": "Yes, until noon."})
+        agent.send("chat.send", {"conversationId": message["conversationId"], "clientMessageId": f"agent-{uuid.uuid4()}", "text": "Yes, until noon."})
         wait_for(driver, lambda d: any("Yes, until noon." in i["text"] for i in visitor_log(d)), "the agent's reply never arrived")
         agent.expect(lambda f: f["type"] == "chat.status" and f["data"]["status"] == "read")
         assert page_errors(driver, console_errors, chat_socket) == []
@@ -258,7 +261,7 @@ def test_resume_after_server_restart_without_duplicates(restartable, driver) -> 
     send_chat(driver, "First question")
     msg = agent.expect(lambda f: f["type"] == "chat.message" and f["data"]["message"]["text"] == "First question")["data"]["message"]
     conversation = msg["conversationId"]
-    agent.send("chat.send", {"conversationId": conversation, "clientMessageId": "a-1", "text": "First answer"})
+    agent.send("chat.send", {"conversationId": conversation, "clientMessageId": f"agent-{uuid.uuid4()}", "text": "First answer"})
     wait_for(driver, lambda d: any("First answer" in i["text"] for i in visitor_log(d)), "first answer missing")
     agent.close()
 
@@ -275,7 +278,7 @@ def test_resume_after_server_restart_without_duplicates(restartable, driver) -> 
     agent = Agent(env)
     try:
         agent.send("resume", {"conversationId": conversation, "lastMessageId": 0})
-        agent.send("chat.send", {"conversationId": conversation, "clientMessageId": "a-2", "text": "Second answer"})
+        agent.send("chat.send", {"conversationId": conversation, "clientMessageId": f"agent-{uuid.uuid4()}", "text": "Second answer"})
         wait_for(driver, lambda d: any("Second answer" in i["text"] for i in visitor_log(d)), "second answer missing")
     finally:
         agent.close()
