@@ -192,18 +192,23 @@ def wait_text(driver: WebDriver, css: str, text: str, timeout: float = 10) -> No
 
 def sign_in(driver: WebDriver, server: FrontdeskServer, user: dict, path: str = "/admin/inbox") -> None:
     """Opens `path`, which shows sign-in, signs in, and waits to be back on `path`."""
-    if os.environ.get("FRONTDESK_ASSETS_DIR"):
-        # Files served from disk are `no-cache`, so every revisit revalidates; keep the browser from
-        # caching so these runs see what the embedded files (cached for minutes) give. The 304's
-        # own headers are checked in test_console.py.
-        driver.execute_cdp_cmd("Network.enable", {})
-        driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
+    prepare_browser(driver)
     driver.get(server.url(path))
     wait_for(driver, "#signin-email").send_keys(user["email"])
     driver.find_element(By.ID, "signin-password").send_keys(user["password"])
     driver.find_element(By.ID, "signin-submit").click()
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "sign-out"))
     WebDriverWait(driver, 10).until(lambda d: d.current_url.split("#")[0].endswith(path.split("#")[0]))
+
+
+def prepare_browser(driver: WebDriver) -> None:
+    """Per-test browser settings for the console tests."""
+    if os.environ.get("FRONTDESK_ASSETS_DIR"):
+        # Files served from disk are `no-cache`, so every revisit revalidates; keep the browser from
+        # caching so these runs see what the embedded files (cached for minutes) give. The 304's
+        # own headers are checked in test_console.py.
+        driver.execute_cdp_cmd("Network.enable", {})
+        driver.execute_cdp_cmd("Network.setCacheDisabled", {"cacheDisabled": True})
 
 
 def _expected(entry: dict, server: FrontdeskServer | None) -> bool:
