@@ -40,6 +40,7 @@ export const state = {
 };
 
 const routes: Route[] = [];
+export const SESSION_HINT = "frontdesk.session";
 let current: { route: Route; screen: Screen } | null = null;
 let navBadges: Record<string, HTMLElement> = {};
 const badgeCounts: Record<string, number> = {};
@@ -51,6 +52,10 @@ export function addRoute(pattern: RegExp, make: ScreenFactory, options: { open?:
 /** Remembers the signed-in user and CSRF token, or forgets them. */
 export function setSession(user: PublicUser | null, csrf = ""): void {
   state.user = user;
+  // A hint (not a credential: the cookie is HttpOnly) that a session may exist, so a browser that
+  // never signed in goes straight to sign-in instead of asking the server and getting a 401.
+  if (user) localStorage.setItem(SESSION_HINT, "1");
+  else localStorage.removeItem(SESSION_HINT);
   setCsrfToken(csrf);
   for (const listener of state.sessionListeners) listener(user);
 }

@@ -136,6 +136,20 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
   const ticker = window.setInterval(() => { drawList(); drawTyping(); }, 15000);
 
   const listener = () => draw();
+  let historyLoaded = false;
+
+  /** The "All" tab also lists recent closed conversations, from the HTTP API. */
+  async function loadHistory(): Promise<void> {
+    if (historyLoaded || tab !== "all" || chat.connection !== "online") return;
+    historyLoaded = true;
+    try {
+      const r = await api.get<Page<Conversation>>("/api/v1/admin/chat/conversations", { sort: "-updatedAt", perPage: 50 });
+      for (const c of r.items) if (!chat.conversations.has(c.id)) chat.conversations.set(c.id, c);
+      draw();
+    } catch {
+      historyLoaded = false;
+    }
+  }
 
   function filtered(): Conversation[] {
     const all = [...chat.conversations.values()].sort((a, b) => (b.lastMessageAt ?? b.createdAt).localeCompare(a.lastMessageAt ?? a.createdAt));
@@ -146,6 +160,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
 
   function draw(): void {
     if (!root?.isConnected) return;
+    void loadHistory();
     drawToolbar();
     drawList();
     drawConversation();

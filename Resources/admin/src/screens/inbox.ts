@@ -152,12 +152,17 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
     navigate(pathFor(selected, { ...filters, page: 1, ...change }));
   }
 
-  async function loadList(): Promise<void> {
+  let lastSignature = "";
+
+  async function loadList(quiet = false): Promise<void> {
     const seq = ++loadSeq;
-    listEl.setAttribute("aria-busy", "true");
+    if (!quiet) listEl.setAttribute("aria-busy", "true");
     try {
       const result = await loadItems(filters);
       if (seq !== loadSeq) return;
+      const signature = JSON.stringify([result.total, result.items.map((i) => [i.key, i.data.status, (i.data as Ticket).updatedAt, (i.data as Ticket).priority, (i.data as Ticket).assigneeId, (i.data as Ticket).messageCount])]);
+      if (quiet && signature === lastSignature) return;
+      lastSignature = signature;
       items = result.items;
       total = result.total;
       renderList();
@@ -167,7 +172,7 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
         navigate(pathFor(target.key));
       }
     } catch (error) {
-      if (seq !== loadSeq) return;
+      if (seq !== loadSeq || quiet) return;
       replace(listEl, emptyState("The inbox could not be loaded."));
       showError(error);
     } finally {
@@ -270,9 +275,13 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
     );
   }
 
+  // New messages and tickets show up without a reload; a hidden tab does not poll.
+  const poll = window.setInterval(() => { if (document.visibilityState === "visible" && listEl?.isConnected) void loadList(true); }, 30000);
+
   return {
     section: "inbox",
     title: "Inbox",
+    dispose() { window.clearInterval(poll); },
     render(main) {
       listEl = h("ul", { class: "rows", id: "inbox-list", "aria-label": "Contact messages and tickets" });
       pagerEl = h("div", { class: "list-foot" });
