@@ -237,7 +237,8 @@ function toggleHelp(): void {
     ...screenKeys.map((s) => row(s.key, s.label)),
     row("?", "Show or hide this help"),
     row("Esc", "Close this help or a dialog"),
-    row("g i / g c", "Go to the inbox / the chat"),
+    row("g i", "Go to the inbox"),
+    row("g c", "Go to the chat"),
   ];
   helpDialog = h("div", { class: "help-overlay", id: "shortcut-help", role: "dialog", "aria-modal": "true", "aria-label": "Keyboard shortcuts", onclick: (e: Event) => { if (e.target === helpDialog) closeHelp(); } },
     h("div", { class: "help-card" },

@@ -89,6 +89,8 @@ function filterQuery(f: Filters): string {
 }
 
 let agentsCache: Promise<Agent[]> | null = null;
+/** Unsent replies by ticket id, so j/k through the inbox loses no half-written answer. */
+const drafts = new Map<number, { text: string; internal: boolean }>();
 
 /** Active users one can assign a ticket to (fetched once per page load). */
 export function agents(): Promise<Agent[]> {
@@ -334,6 +336,10 @@ async function ticketView(el: HTMLElement, id: number, changed: (next?: string) 
   const agentList = await agents().catch(() => [] as Agent[]);
   const body = h("textarea", { name: "body", id: "reply-body", rows: "5", required: true, placeholder: "Write a reply… (Ctrl+Enter sends)", "aria-label": "Reply" });
   const internal = h("input", { type: "checkbox", name: "internal", id: "reply-internal" });
+  const draft = drafts.get(id);
+  if (draft) { body.value = draft.text; internal.checked = draft.internal; }
+  const saveDraft = () => { if (body.value.trim()) drafts.set(id, { text: body.value, internal: internal.checked }); else drafts.delete(id); };
+  body.addEventListener("input", saveDraft);
   const sendButton = h("button", { type: "submit", class: "btn btn-primary", id: "reply-send" }, "Send reply");
   const thread = h("ol", { class: "thread", id: "ticket-thread" });
 
@@ -354,11 +360,13 @@ async function ticketView(el: HTMLElement, id: number, changed: (next?: string) 
     h("div", { class: "composer-bar" },
       h("label", { class: "check" }, internal, " Internal note (never sent to the customer)"),
       sendButton));
-  internal.addEventListener("change", () => {
+  const showMode = () => {
     composer.classList.toggle("is-note", internal.checked);
     sendButton.textContent = internal.checked ? "Add note" : "Send reply";
     body.placeholder = internal.checked ? "Write a note for the team… (Ctrl+Enter saves)" : "Write a reply… (Ctrl+Enter sends)";
-  });
+  };
+  internal.addEventListener("change", () => { showMode(); saveDraft(); });
+  showMode();
   body.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); composer.requestSubmit(); } });
   composer.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -369,6 +377,7 @@ async function ticketView(el: HTMLElement, id: number, changed: (next?: string) 
       await api.post(`/api/v1/admin/tickets/${id}/messages`, { body: text, internal: internal.checked });
       toast(internal.checked ? "Note added" : `Reply sent to ${ticket.email}`, "ok");
       body.value = "";
+      drafts.delete(id);
       ticket = await api.get<Ticket>(`/api/v1/admin/tickets/${id}`);
       draw();
       changed();
