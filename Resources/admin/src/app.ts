@@ -244,8 +244,9 @@ function toggleHelp(): void {
     h("div", { class: "help-card" },
       h("h2", null, "Keyboard shortcuts"),
       h("table", { class: "keys" }, h("tbody", null, rows)),
-      h("button", { class: "btn", type: "button", onclick: closeHelp }, "Close")));
+      h("button", { class: "btn", type: "button", id: "shortcut-help-close", onclick: closeHelp }, "Close")));
   document.body.appendChild(helpDialog);
+  (helpDialog.querySelector("#shortcut-help-close") as HTMLElement).focus();
 }
 
 let pendingG = 0;

@@ -32,6 +32,13 @@ export function startChat(): void {
     if (mine) notify(c ? visitorName(c) : "Visitor", m.text, m.conversationId);
   });
   chat.onError.push((message) => toast(message, "error"));
+  // Browsers let a page play sound only after the person interacted with it: unlock audio then.
+  const unlock = () => {
+    if (localStorage.getItem(SOUND_KEY) === "off") return;
+    try { audio ??= new AudioContext(); void audio.resume(); } catch { /* no audio output */ }
+  };
+  document.addEventListener("pointerdown", unlock, { once: true });
+  document.addEventListener("keydown", unlock, { once: true });
   chat.onChange.push(() => setNavBadge("chat", waitingCount() + mineUnread()));
   document.addEventListener("visibilitychange", () => { if (chat.viewing) chat.receiveUpTo(chat.viewing); });
   window.addEventListener("focus", () => { if (chat.viewing) { chat.receiveUpTo(chat.viewing); chat.changed(); } });
