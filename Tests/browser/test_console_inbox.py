@@ -291,3 +291,37 @@ def test_outbox_shows_a_failure_with_its_reason_and_retries_it(console_server, d
     driver.get(console_server.url("/admin/outbox?status=sent"))
     wait_text(driver, "#mail-table", f"Undeliverable {tag}")
     assert_no_console_errors(driver, "outbox", console_server)
+
+
+FETCH_SPY = """
+window.__calls = [];
+const realFetch = window.fetch;
+window.fetch = function (input, init) {
+  init = init || {};
+  const headers = new Headers(init.headers || {});
+  window.__calls.push({method: (init.method || 'GET').toUpperCase(), url: String(input), csrf: headers.get('X-CSRF-Token')});
+  return realFetch.apply(this, arguments);
+};
+"""
+
+
+def test_every_state_change_carries_the_csrf_token(console_server, driver) -> None:
+    tag = uuid.uuid4().hex[:8]
+    submit_many(console_server, "contact", [{"name": "Csrf Check", "email": f"csrf-{tag}@example.com", "subject": f"Token {tag}", "message": "m"}])
+    sign_in(driver, console_server, ADMIN, f"/admin/inbox?q={tag}")
+    driver.execute_script(FETCH_SPY)
+    open_first_row(driver)
+    wait_for(driver, "#contact-processed").click()
+    wait_for(driver, "#contact-unprocess").click()
+    wait_for(driver, "#contact-convert").click()
+    wait_for(driver, "#ticket-thread")
+    driver.find_element(By.ID, "reply-internal").click()
+    driver.find_element(By.ID, "reply-body").send_keys("note")
+    driver.find_element(By.ID, "reply-send").click()
+    wait_for(driver, "#ticket-thread .msg-internal")
+    calls = driver.execute_script("return window.__calls")
+    changes = [c for c in calls if c["method"] != "GET"]
+    assert len(changes) >= 4, calls
+    cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+    token = requests.get(console_server.url("/api/v1/admin/session"), cookies=cookies, timeout=10).json()["csrfToken"]
+    assert all(c["csrf"] == token for c in changes), changes
