@@ -23,7 +23,9 @@ export function startChat(): void {
   state.sessionListeners.push((user) => (user ? chat.start() : chat.stop()));
   chat.onSessionEnded = () => {
     // A 1008 close: find out whether the session really ended (then the API call sends us to sign-in).
-    api.session().catch((error) => { if (error?.status === 401) location.assign(`/admin/signin?expired=1&next=${encodeURIComponent(location.pathname + location.search)}`); });
+    api.session().then(() => chat.reconnectLater(), (error) => {
+      if (error?.status === 401) location.assign(`/admin/signin?expired=1&next=${encodeURIComponent(location.pathname + location.search)}`);
+    });
   };
   chat.onNewConversation.push((c) => notify("New chat", `${visitorName(c)} is waiting${c.pageUrl ? " on " + c.pageUrl : ""}`, c.id));
   chat.onVisitorMessage.push((m, c) => {
