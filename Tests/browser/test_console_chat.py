@@ -224,6 +224,12 @@ def test_away_agent_gets_queue_notification_and_sound_then_takes_the_chat(consol
         wait_text(driver, "#chat-thread", f"Anyone there? {tag}")
         assert "/admin/chat/" in driver.current_url
 
+        # Back to the queue, and taken again from the conversation's own header.
+        wait_for(driver, "#chat-unassign").click()
+        visitor.expect("conversation.updated", lambda d: d["conversation"]["status"] == "open")
+        wait_for(driver, "#chat-take").click()
+        visitor.expect("conversation.updated", lambda d: d["conversation"]["status"] == "assigned")
+
         driver.find_element(By.ID, "presence-online").click()
         visitor.expect("presence.agent", lambda d: d["status"] == "online")
         assert_no_console_errors(driver, "chat queue", console_server)

@@ -6,7 +6,7 @@ import { Page, api } from "../api";
 import { Screen, Shortcut, navigate, setNavBadge, state } from "../app";
 import { Conversation, Message, chat } from "../chat/client";
 import { h, icon, replace } from "../dom";
-import { emptyState, fullDate, modal, time, toast } from "../ui";
+import { emptyState, fullDate, modal, showError, time, toast } from "../ui";
 import { Agent, Ticket, agents } from "./inbox";
 
 const SOUND_KEY = "frontdesk.sound";
@@ -296,6 +296,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
     const others = (directory.length ? directory.map((a) => ({ agentId: a.id, name: a.name || a.email, status: chat.agents.get(a.id)?.status ?? "offline" }))
       : [...chat.agents.values()]).filter((a) => a.agentId !== chat.me?.id);
     const canTransfer = c.status === "assigned" && (c.assignee?.id === chat.me?.id || chat.me?.role === "admin") && others.length > 0;
+    const canUnassign = c.status === "assigned" && (c.assignee?.id === chat.me?.id || chat.me?.role === "admin");
     // Re-render only on a visible change, so an open "Transfer to…" menu is not pulled away.
     const signature = JSON.stringify([c.id, c.status, c.assignee, c.closedBy, c.visitor, c.ticketId, others, chat.me?.id]);
     if (headEl.dataset.sig === signature) return;
@@ -316,6 +317,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
           if (s.value) void transfer(c.id, Number(s.value));
           s.value = "";
         } }, h("option", { value: "" }, "Transfer to…"), others.map((a) => h("option", { value: String(a.agentId) }, `${a.name} (${a.status})`))) : null,
+        canUnassign ? h("button", { class: "btn btn-small", type: "button", id: "chat-unassign", title: "Put it back in the queue for anyone to take", onclick: () => void unassign(c.id) }, "Back to queue") : null,
         c.status !== "closed" ? h("button", { class: "btn btn-small", type: "button", id: "chat-close", onclick: () => void close(c.id) }, "Close") : null,
         c.ticketId ? h("a", { class: "btn btn-small", href: `/admin/inbox/ticket/${c.ticketId}` }, `Ticket #${c.ticketId}`) : null));
   }
@@ -398,6 +400,13 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
       await chat.transfer(id, agentId);
       toast(`Transferred to ${chat.agents.get(agentId)?.name ?? "the agent"}`, "ok");
     } catch (error: any) { toast(error?.message ?? "Could not transfer it.", "error"); }
+  }
+
+  async function unassign(id: number): Promise<void> {
+    try {
+      await api.patch(`/api/v1/admin/chat/conversations/${id}`, { assigneeId: null });
+      toast("Back in the queue", "ok");
+    } catch (error) { showError(error); }
   }
 
   async function close(id: number): Promise<void> {
