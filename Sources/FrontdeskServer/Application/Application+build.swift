@@ -143,9 +143,9 @@ public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext
                                                  metrics: HTTPMetrics(factory: runtime.metricsFactory),
                                                  maxBodyBytes: config.maxBodyBytes,
                                                  addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies))))
+    router.add(middleware: CORSMiddleware(siteOrigins: Set(config.siteOrigins)))
     router.add(middleware: RateLimitMiddleware(limiter: runtime.state.rateLimiter, settings: config.rateLimits))
     router.add(middleware: ErrorMiddleware(logger: runtime.logger, contract: runtime.contract))
-    router.add(middleware: CORSMiddleware(siteOrigins: Set(config.siteOrigins)))
     router.add(middleware: AdminSessionMiddleware(sessions: runtime.state.sessions, users: users, publicOrigin: publicOrigin))
     HealthController(database: runtime.database, registry: runtime.registry,
                      stateMetrics: StateMetrics(state: runtime.state, factory: runtime.metricsFactory)).addRoutes(to: router)
