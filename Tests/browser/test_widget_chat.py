@@ -16,9 +16,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from support.frontdesk_proc import FrontdeskServer, frontdesk_bin
-from test_widget_forms import PAGES
 from widget_support import (  # noqa: F401 (fixture)
     AGENT_EMAIL,
+    PAGES,
     AGENT_PASSWORD,
     Agent,
     WidgetEnv,

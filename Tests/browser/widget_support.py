@@ -33,7 +33,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from support.frontdesk_proc import REPO_ROOT, FrontdeskServer, free_port, frontdesk_bin
 
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
 AGENT_EMAIL = "ann@example.com"
 AGENT_PASSWORD = "correct horse battery staple 42"
 WAIT = 15
@@ -93,10 +93,10 @@ class _PageHandler(http.server.SimpleHTTPRequestHandler):
     frontdesk = ""
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, directory=str(PAGES), **kwargs)
+        super().__init__(*args, directory=str(PAGES_DIR), **kwargs)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        path = PAGES / self.path.split("?")[0].lstrip("/")
+        path = PAGES_DIR / self.path.split("?")[0].lstrip("/")
         if path.suffix == ".html" and path.is_file():
             body = path.read_text().replace("{{FRONTDESK}}", self.frontdesk).encode()
             self.send_response(200)
@@ -145,6 +145,13 @@ def widget_env(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) ->
         (artifacts_dir / "widget-server.log").write_text(server.output())
     assert alive, f"frontdesk died during the widget tests\n{server.log_tail()}"
     assert code == 0, f"SIGTERM gave exit code {code}\n{server.log_tail()}"
+
+
+# The two places every element is tested: Frontdesk's own demo page and a site on another origin.
+PAGES: dict[str, Callable[[WidgetEnv], str]] = {
+    "demo": lambda env: env.url("/demo"),
+    "cross-origin": lambda env: env.page("embed.html"),
+}
 
 
 # --- shadow DOM helpers -------------------------------------------------------------------------
