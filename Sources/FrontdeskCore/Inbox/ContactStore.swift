@@ -20,11 +20,11 @@ public struct ContactStore: Sendable {
             id: nil, form: input.form, name: input.name, email: input.email, subject: input.subject,
             message: input.message, fields: fieldsJSON, status: "new", pageURL: input.pageURL,
             userAgent: userAgent.map { String($0.prefix(512)) }, createdAt: Timestamps.iso8601Milliseconds(now), processedAt: nil)
-        let mailer = self.mailer
+        let notify = try await mailer?.prepareContactNotification(input, now: now, database: database)
         return try await database.writer.write { db in
             var inserted = record
             try inserted.insert(db)
-            try mailer?.contactNotification(inserted, fields: input.fields, now: now, in: db)
+            try notify?(db, inserted.id ?? 0)
             try also?(db, inserted)
             return inserted
         }
