@@ -412,8 +412,8 @@ class Chat implements ChatController {
         this.renderStatus();
         break;
       case "identify.ok":
-        this.visitorId = d.visitorId;
-        store.set("visitor", d.visitorId);
+        // The identified id is not kept: identification is never resumed from storage (the next
+        // person on this browser must not see a signed-out user's chat); identify follows every welcome.
         if (d.conversation && d.conversation.id != this.conversation?.id) this.adopt(d.conversation);
         break;
       case "resume.done":
