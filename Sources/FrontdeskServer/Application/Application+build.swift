@@ -72,7 +72,11 @@ public final class FrontdeskRuntime: Sendable {
         self.links = PublicLinks(configured: config.publicURL)
         self.outbox = MailOutbox(database: database, defaultSender: try config.mail.sender(), now: now)
         self.mailTransport = try config.mail.makeTransport(dataDirectory: config.dataDirectory, now: now)
-        let templates = try MailTemplates(sources: Self.mailTemplateSources(assets: assets))
+        var templateSources = try Self.mailTemplateSources(assets: assets)
+        if let own = config.mailTemplatesDirectory {
+            templateSources.merge(try MailTemplates.sources(inDirectory: own)) { $1 }
+        }
+        let templates = try MailTemplates(sources: templateSources)
         let mailer = InboxMailer(outbox: outbox, templates: templates, siteName: config.siteName, owner: try config.mail.owner(), links: links)
         let secret = try InstallSecret.load("secret.inbox", database: database, now: now())
         self.contacts = ContactStore(database: database, mailer: mailer)
