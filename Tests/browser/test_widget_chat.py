@@ -24,6 +24,7 @@ from widget_support import (  # noqa: F401 (fixture)
     WidgetEnv,
     active_in_shadow,
     chat_available,
+    server_args,
     shadow,
     unexpected_console_errors,
     wait_for,
@@ -243,7 +244,7 @@ def restartable(tmp_path: Path, widget_env: WidgetEnv) -> Iterator[WidgetEnv]:
          "--role", "admin", "--password-stdin"],
         input=AGENT_PASSWORD.encode(), check=True, capture_output=True,
     )
-    server = FrontdeskServer(data, demo=True, extra_args=["--rate-limit", "off"], log_path=tmp_path / "server.log").start()
+    server = FrontdeskServer(data, demo=True, extra_args=server_args(), log_path=tmp_path / "server.log").start()
     env = WidgetEnv(server, widget_env.pages_origin)
     try:
         yield env
@@ -271,7 +272,7 @@ def test_resume_after_server_restart_without_duplicates(restartable, driver) -> 
     wait_for(driver, lambda _: root.find_element(By.CSS_SELECTOR, ".conn").is_displayed(), "no reconnecting notice")
     send_chat(driver, "Written while offline")
     wait_for(driver, lambda d: own_status(d, "Written while offline") == "sending", "offline message not shown as sending")
-    env.server = FrontdeskServer(env.server.data_dir, demo=True, port=port, extra_args=["--rate-limit", "off"],
+    env.server = FrontdeskServer(env.server.data_dir, demo=True, port=port, extra_args=server_args(),
                                  log_path=env.server.log_path).start()
 
     wait_for(driver, lambda d: own_status(d, "Written while offline") == "sent", "the offline message was never sent", timeout=40)

@@ -87,6 +87,15 @@ fields = [{{ name = "order_number", label = "Order number", required = true, max
     return path
 
 
+def server_args() -> list[str]:
+    """Flags every widget test server gets: no rate limits, and the widget from disk when asked."""
+    args = ["--rate-limit", "off"]
+    assets = os.environ.get("FRONTDESK_WIDGET_ASSETS_DIR")
+    if assets:
+        args += ["--assets-dir", str((REPO_ROOT / assets).resolve())]
+    return args
+
+
 class _PageHandler(http.server.SimpleHTTPRequestHandler):
     """Serves Tests/browser/pages, with {{FRONTDESK}} replaced by the server's base URL."""
 
@@ -124,11 +133,7 @@ def widget_env(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) ->
          "--email", AGENT_EMAIL, "--name", "Ann", "--role", "admin", "--password-stdin"],
         input=AGENT_PASSWORD.encode(), check=True, capture_output=True,
     )
-    extra = ["--config", str(config), "--rate-limit", "off"]
-    assets = os.environ.get("FRONTDESK_WIDGET_ASSETS_DIR")
-    if assets:
-        extra += ["--assets-dir", str((REPO_ROOT / assets).resolve())]
-    server = FrontdeskServer(data, demo=True, extra_args=extra, log_path=tmp / "server.log").start()
+    server = FrontdeskServer(data, demo=True, extra_args=["--config", str(config), *server_args()], log_path=tmp / "server.log").start()
 
     handler = type("Handler", (_PageHandler,), {"frontdesk": server.base_url.rstrip("/")})
     pages = http.server.ThreadingHTTPServer(("127.0.0.1", pages_port), handler)
