@@ -5,6 +5,8 @@ without duplicates after a server restart."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import subprocess
 import uuid
 from pathlib import Path
@@ -18,12 +20,14 @@ from selenium.webdriver.common.keys import Keys
 from support.frontdesk_proc import FrontdeskServer, frontdesk_bin
 from widget_support import (  # noqa: F401 (fixture)
     AGENT_EMAIL,
+    IDENTITY_SECRET,
     PAGES,
     AGENT_PASSWORD,
     Agent,
     WidgetEnv,
     active_in_shadow,
     chat_available,
+    knows_setting,
     server_args,
     shadow,
     unexpected_console_errors,
@@ -214,6 +218,29 @@ def test_message_reaches_agent_and_ticks_delivered_then_read(chat_socket, driver
         wait_for(driver, lambda d: any("Yes, until noon." in i["text"] for i in visitor_log(d)), "the agent's reply never arrived")
         agent.expect(lambda f: f["type"] == "chat.status" and f["data"]["status"] == "read")
         assert page_errors(driver, console_errors, chat_socket) == []
+    finally:
+        agent.close()
+
+
+def test_identified_visitor_reaches_the_agent_by_name(chat_socket, driver) -> None:
+    """frontdesk.identify() with the site's HMAC: the agent sees who is writing."""
+    if not knows_setting("chat.identity_secret"):
+        pytest.skip("this binary has no chat.identity_secret setting")
+    user_id = f"u-{uuid.uuid4().hex[:8]}"
+    signature = hmac.new(IDENTITY_SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+    agent = Agent(chat_socket)
+    try:
+        driver.get(chat_socket.page("embed.html"))
+        chat_root(driver)
+        driver.execute_script(
+            "frontdesk.identify(arguments[0]); frontdesk.open();",
+            {"userId": user_id, "hash": signature, "email": "ada@example.com", "name": "Ada Lovelace"},
+        )
+        wait_for(driver, lambda d: panel_open(d), "frontdesk.open() did not open the panel")
+        send_chat(driver, "Hello, it is Ada")
+        created = agent.expect(lambda f: f["type"] == "conversation.created")
+        visitor = created["data"]["conversation"]["visitor"]
+        assert visitor["identified"] is True and visitor["userId"] == user_id and visitor["name"] == "Ada Lovelace", visitor
     finally:
         agent.close()
 

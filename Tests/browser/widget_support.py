@@ -65,8 +65,19 @@ class WidgetEnv:
         return self.rows(f"SELECT count(*) FROM {table} WHERE email = ?", email)[0][0]
 
 
+IDENTITY_SECRET = "frontdesk-widget-test-secret"
+
+
+def knows_setting(key: str) -> bool:
+    """Whether this binary has a setting (e.g. chat.identity_secret): unknown keys stop the server."""
+    out = subprocess.run([str(frontdesk_bin()), "check-config", "--print-defaults"], capture_output=True, text=True).stdout
+    return f"# {key.split('.')[-1]} =" in out and f"[{key.split('.')[0]}]" in out
+
+
 def _config(path: Path, site_origin: str) -> Path:
+    chat = f'\n[chat]\nidentity_secret = "{IDENTITY_SECRET}"\n' if knows_setting("chat.identity_secret") else ""
     path.write_text(
+        chat +
         f"""
 [server]
 site_origins = ["{site_origin}"]
