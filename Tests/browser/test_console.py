@@ -59,7 +59,7 @@ def test_setup_link_creates_the_first_admin(tmp_path, driver, shots) -> None:
         driver.find_element(By.ID, "setup-submit").click()
         WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith("/admin/inbox"))
         wait_text(driver, ".whoami", "Sam Setup")
-        assert_no_console_errors(driver, "setup")
+        assert_no_console_errors(driver, "setup", server)
         # The link works once: a second visit says the console is set up.
         driver.get(link)
         wait_for(driver, "#setup-done")

@@ -227,7 +227,7 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
     replace(detailEl, h("div", { class: "loading" }, "Loading…"));
     try {
       if (kind === "ticket") detail = await ticketView(detailEl, id, onItemChanged);
-      else detail = await contactView(detailEl, id, items.find((i) => i.key === selected)?.data as Contact | undefined, onItemChanged);
+      else detail = await contactView(detailEl, id, onItemChanged);
     } catch (error) {
       if ((error as any)?.status === 404) replace(detailEl, emptyState("This item does not exist any more."));
       else { replace(detailEl, emptyState("This item could not be loaded.")); showError(error); }
@@ -452,19 +452,8 @@ function message(m: TicketMessage, ticket: Ticket): HTMLElement {
 
 // ---- contact --------------------------------------------------------------------------------
 
-async function findContact(id: number): Promise<Contact | undefined> {
-  // There is no single-item endpoint: look through the list, newest first.
-  for (let page = 1; page <= 20; page++) {
-    const r = await api.get<Page<Contact>>("/api/v1/admin/contact-submissions", { page, perPage: 100, sort: "-createdAt" });
-    const hit = r.items.find((c) => c.id === id);
-    if (hit || r.items.length < 100) return hit;
-  }
-  return undefined;
-}
-
-async function contactView(el: HTMLElement, id: number, known: Contact | undefined, changed: (next?: string) => void): Promise<{ close: () => void }> {
-  let contact = known ?? (await findContact(id));
-  if (!contact) { replace(el, emptyState("This message does not exist any more.")); return { close: () => {} }; }
+async function contactView(el: HTMLElement, id: number, changed: (next?: string) => void): Promise<{ close: () => void }> {
+  let contact = await api.get<Contact>(`/api/v1/admin/contact-submissions/${id}`);
 
   async function setStatus(status: string): Promise<void> {
     try {
@@ -494,7 +483,7 @@ async function contactView(el: HTMLElement, id: number, known: Contact | undefin
   }
 
   function draw(): void {
-    const c = contact!;
+    const c = contact;
     const fields = c.fields ? Object.keys(c.fields) : [];
     replace(el,
       h("div", { class: "detail-head" },
@@ -519,7 +508,7 @@ async function contactView(el: HTMLElement, id: number, known: Contact | undefin
   }
 
   draw();
-  return { close: () => { if (contact?.status === "new") void setStatus("processed"); } };
+  return { close: () => { if (contact.status === "new") void setStatus("processed"); } };
 }
 
 function firstLine(text: string | null | undefined, max = 80): string {
