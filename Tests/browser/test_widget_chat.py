@@ -260,6 +260,24 @@ def test_offline_email_fallback_creates_a_ticket(chat_socket, driver) -> None:
     assert rows == [("chat",)]
 
 
+def test_transcript_by_mail(chat_socket, driver) -> None:
+    driver.get(chat_socket.url("/demo"))
+    root = chat_root(driver)
+    root.find_element(By.CSS_SELECTOR, "button.bubble").click()
+    wait_for(driver, lambda d: panel_open(d), "the panel did not open")
+    send_chat(driver, "Please mail me this chat")
+    button = wait_for(driver, lambda _: [b for b in root.find_elements(By.CSS_SELECTOR, ".head button") if b.text == "Email transcript" and b.is_displayed()],
+                      "no transcript button once the conversation exists")[0]
+    button.click()
+    email = root.find_element(By.CSS_SELECTOR, "#fd-te")
+    assert active_in_shadow(driver)["id"] == "fd-te"  # focus moves to the new field
+    email.send_keys("transcript-reader@example.com")
+    email.send_keys(Keys.ENTER)
+    wait_for(driver, lambda _: "on its way to transcript-reader@example.com" in root.find_element(By.CSS_SELECTOR, ".box").text,
+             lambda: f"no confirmation: {root.find_element(By.CSS_SELECTOR, '.box').text!r}")
+    assert chat_socket.rows("SELECT count(*) FROM mail_outbox WHERE to_address LIKE ?", "%transcript-reader@example.com%")[0][0] == 1
+
+
 @pytest.fixture
 def restartable(tmp_path: Path, widget_env: WidgetEnv) -> Iterator[WidgetEnv]:
     """A second server (own data directory) this test may stop and start again on the same port."""

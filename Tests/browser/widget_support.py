@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.shadowroot import ShadowRoot
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -206,8 +207,12 @@ def active_in_shadow(driver: WebDriver) -> dict:
     )
 
 
-def wait_for(driver: WebDriver, predicate: Callable[[WebDriver], Any], message: str, timeout: float = WAIT) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(predicate, message)
+def wait_for(driver: WebDriver, predicate: Callable[[WebDriver], Any], message: str | Callable[[], str], timeout: float = WAIT) -> Any:
+    """WebDriverWait with a message that may be computed at failure time (to show what was there instead)."""
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(predicate)
+    except TimeoutException:
+        raise TimeoutException(message() if callable(message) else message) from None
 
 
 def unexpected_console_errors(entries: list[dict], allowed_statuses: tuple[int, ...] = ()) -> list[dict]:
