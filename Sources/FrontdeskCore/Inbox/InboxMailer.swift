@@ -27,6 +27,27 @@ public final class PublicLinks: Sendable {
     }
 }
 
+/// The active admins' addresses, who get contact notifications when no owner address is set;
+/// read at most every few seconds instead of on every submission.
+final class AdminRecipients: Sendable {
+    private let cached = Mutex<(addresses: [MailAddress], readAt: Date)?>(nil)
+    static let lifetime: TimeInterval = 10
+
+    func current(database: AppDatabase, now: Date) async throws -> [MailAddress] {
+        if let hit = cached.withLock({ $0 }), now.timeIntervalSince(hit.readAt) < Self.lifetime, now >= hit.readAt {
+            return hit.addresses
+        }
+        let rows = try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT email, name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id LIMIT 10")
+        }
+        let addresses = rows.compactMap { row in
+            try? MailAddress(row["email"], name: MailHeaderText.singleLine(row["name"] ?? "", maxLength: 78), allowLocalhost: true)
+        }
+        cached.withLock { $0 = (addresses, now) }
+        return addresses
+    }
+}
+
 /// Writes the inbox's mails into the durable outbox, inside the caller's transaction, so a
 /// mail exists exactly when what it tells about was committed.
 public struct InboxMailer: Sendable {
@@ -35,6 +56,7 @@ public struct InboxMailer: Sendable {
     let siteName: String
     let owner: MailAddress?
     public let links: PublicLinks
+    let admins = AdminRecipients()
 
     public init(outbox: MailOutbox, templates: MailTemplates, siteName: String, owner: MailAddress?, links: PublicLinks) {
         self.outbox = outbox
@@ -49,17 +71,8 @@ public struct InboxMailer: Sendable {
     /// `mail.owner_address`, else every active admin, with Reply-To set to the visitor; nil when
     /// there is nobody to tell.
     func prepareContactNotification(_ input: NewContactSubmission, now: Date, database: AppDatabase) async throws -> (@Sendable (Database, Int64) throws -> Void)? {
-        var recipients: [MailAddress] = owner.map { [$0] } ?? []
-        if recipients.isEmpty {
-            let rows = try await database.pool.read { db in
-                try Row.fetchAll(db, sql: "SELECT email, name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id LIMIT 10")
-            }
-            for row in rows {
-                if let address = try? MailAddress(row["email"], name: MailHeaderText.singleLine(row["name"] ?? "", maxLength: 78), allowLocalhost: true) {
-                    recipients.append(address)
-                }
-            }
-        }
+        let recipients: [MailAddress]
+        if let owner { recipients = [owner] } else { recipients = try await admins.current(database: database, now: now) }
         if recipients.isEmpty { return nil }
         let placeholder = "00000000-frontdesk-submission-id"
         let content = try templates.contactNotification(
