@@ -35,6 +35,7 @@ public final class FrontdeskRuntime: Sendable {
     public let tickets: TicketStore
     let idempotency: IdempotencyStore
     let formGuard: FormGuard
+    let ticketSecret: Data
 
     /// Creates the data directory, opens the log file and the database, and applies migrations.
     public static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
@@ -79,6 +80,7 @@ public final class FrontdeskRuntime: Sendable {
         let templates = try MailTemplates(sources: templateSources)
         let mailer = InboxMailer(outbox: outbox, templates: templates, siteName: config.siteName, owner: try config.mail.owner(), links: links)
         let secret = try InstallSecret.load("secret.inbox", database: database, now: now())
+        self.ticketSecret = secret
         self.contacts = ContactStore(database: database, mailer: mailer)
         self.newsletter = NewsletterStore(database: database, mailer: mailer, settings: config.newsletter)
         self.tickets = TicketStore(database: database, mailer: mailer, secret: secret)
@@ -102,7 +104,7 @@ public final class FrontdeskRuntime: Sendable {
     public func prepare() async throws {
         state.restoreSessions()
         if config.demo {
-            try await DemoSeeder(database: database).seed(now: now())
+            try await DemoSeeder(database: database, tickets: TicketStore(database: database, mailer: nil, secret: ticketSecret)).seed(now: now())
         }
         if !(try await accounts.adminExists()) {
             _ = setupToken.issue()
