@@ -125,7 +125,7 @@ public final class FrontdeskRuntime: Sendable {
         ]
         services.append(MailDeliveryService(outbox: outbox, transport: mailTransport, policy: config.mail.retryPolicy,
                                             clock: ContinuousClock(), now: now, logger: logger))
-        services.append(InboxMaintenanceService(newsletter: newsletter, idempotency: idempotency, interval: .seconds(3600),
+        services.append(InboxMaintenanceService(newsletter: newsletter, idempotency: idempotency, outbox: outbox, interval: .seconds(3600),
                                                 clock: ContinuousClock(), now: now, logger: logger))
         if config.backupIntervalHours > 0 {
             services.append(BackupService(database: database, sessionsPath: state.snapshotPath, directory: config.backupDirectory,
