@@ -10,7 +10,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
-    ADMIN, AGENT, ConsoleAPI, admin_api, assert_no_console_errors, console_server, prepare_browser, setup_url, shots,
+    click, ADMIN, AGENT, ConsoleAPI, admin_api, assert_no_console_errors, console_server, setup_url, shots,
     sign_in, wait_for, wait_text,
 )
 from support.frontdesk_proc import frontdesk_server
@@ -47,7 +47,6 @@ def test_setup_link_creates_the_first_admin(tmp_path, driver, shots) -> None:
     with frontdesk_server(tmp_path) as server:
         link = setup_url(server)
         assert link, "serve printed no setup link:\n" + server.output()
-        prepare_browser(driver)
         driver.get(link)
         wait_for(driver, "#setup-form")
         assert "token=" not in driver.current_url, "the one-time token stays in the address bar"
@@ -66,7 +65,6 @@ def test_setup_link_creates_the_first_admin(tmp_path, driver, shots) -> None:
 
 
 def test_sign_in_wrong_password_then_sign_in_and_out(console_server, driver, shots) -> None:
-    prepare_browser(driver)
     driver.get(console_server.url("/admin/inbox"))
     wait_for(driver, "#signin-form")
     assert "/admin/signin" in driver.current_url
@@ -149,7 +147,7 @@ def test_admin_adds_disables_and_resets_a_user(console_server, driver, shots) ->
     ConsoleAPI(console_server, "casey@bakery.example", password)  # can sign in
 
     driver.find_element(By.CSS_SELECTOR, f'{row} [data-action="disable"]').click()
-    wait_for(driver, "dialog.modal .btn-danger").click()
+    click(driver, "dialog.modal .btn-danger")
     wait_for(driver, f'{row} [data-action="enable"]')
     r = requests.post(console_server.url("/api/v1/admin/session"), json={"email": "casey@bakery.example", "password": password},
                       headers={"Origin": console_server.base_url.rstrip("/")}, timeout=10)

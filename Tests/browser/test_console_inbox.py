@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
-    ADMIN, AGENT, admin_api, api_available, assert_no_console_errors, console_server, shots,
+    click, ADMIN, AGENT, admin_api, api_available, assert_no_console_errors, console_server, shots,
     page_text, sign_in, submit_contact, submit_many, submit_ticket, wait_for, wait_page_contains, wait_text,
 )
 
@@ -59,7 +59,7 @@ def value_of(driver, css: str) -> str | None:
 
 
 def open_first_row(driver) -> None:
-    wait_for(driver, "#inbox-list .row a").click()
+    click(driver, "#inbox-list .row a")
 
 
 def test_ticket_flow_from_submission_to_reply_mail_and_magic_link(console_server, driver, shots) -> None:
@@ -145,7 +145,7 @@ def test_contact_marked_processed_and_converted_to_ticket(console_server, driver
 
     driver.get(console_server.url(f"/admin/inbox?type=contact&q=conrad-{tag}"))
     open_first_row(driver)
-    wait_for(driver, "#contact-convert").click()
+    click(driver, "#contact-convert")
     wait_text(driver, "#ticket-subject", f"Catering {tag}")
     assert re.search(r"/admin/inbox/ticket/\d+", driver.current_url)
     wait_page_contains(driver, "We need 40 sandwiches on Friday.")
@@ -311,9 +311,9 @@ def test_every_state_change_carries_the_csrf_token(console_server, driver) -> No
     sign_in(driver, console_server, ADMIN, f"/admin/inbox?q={tag}")
     driver.execute_script(FETCH_SPY)
     open_first_row(driver)
-    wait_for(driver, "#contact-processed").click()
-    wait_for(driver, "#contact-unprocess").click()
-    wait_for(driver, "#contact-convert").click()
+    click(driver, "#contact-processed")
+    click(driver, "#contact-unprocess")
+    click(driver, "#contact-convert")
     wait_for(driver, "#ticket-thread")
     driver.find_element(By.ID, "reply-internal").click()
     driver.find_element(By.ID, "reply-body").send_keys("note")
