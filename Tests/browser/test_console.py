@@ -47,6 +47,15 @@ def test_setup_link_creates_the_first_admin(tmp_path, driver, shots) -> None:
     with frontdesk_server(tmp_path) as server:
         link = setup_url(server)
         assert link, "serve printed no setup link:\n" + server.output()
+        # A made-up token is refused and creates nothing.
+        driver.get(link.split("#")[0] + "#token=not-the-token")
+        wait_for(driver, "#setup-form")
+        driver.find_element(By.ID, "setup-email").send_keys("mallory@example.com")
+        driver.find_element(By.ID, "setup-password").send_keys("a long enough passphrase")
+        driver.find_element(By.ID, "setup-again").send_keys("a long enough passphrase")
+        driver.find_element(By.ID, "setup-submit").click()
+        wait_text(driver, ".form-error", "not valid")
+        driver.get_log("browser")  # the refusal's 403 was expected
         driver.get(link)
         wait_for(driver, "#setup-form")
         assert "token=" not in driver.current_url, "the one-time token stays in the address bar"
