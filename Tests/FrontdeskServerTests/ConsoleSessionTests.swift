@@ -232,7 +232,9 @@ struct ThrottleTests {
 
     @Test("the sign-in endpoint answers 429 with Retry-After after repeated failures")
     func endpoint() async throws {
-        let env = try TestEnvironment(flags: ["rate_limit.login_burst": "100", "rate_limit.login_per_minute": "100"])
+        // A clock that stands still: the answer's Retry-After must not depend on how slow the machine is.
+        let clock = ManualClock()
+        let env = try TestEnvironment(flags: ["rate_limit.login_burst": "100", "rate_limit.login_per_minute": "100"], now: { clock.now })
         try await env.addUser("owner@example.com", role: .admin)
         try await env.application().test(.router) { client in
             var console = ConsoleClient(client: client)

@@ -209,8 +209,35 @@ struct CORSTests {
                 #expect(response.envelope?.error.code == "origin_not_allowed")
                 #expect(response.headers[.accessControlAllowOrigin] == nil)
             }
+            // Errors reach the allowed site too, or the browser hides the field errors from the widget.
+            try await client.execute(uri: "/api/v1/contact", method: .post,
+                                     headers: [.origin: "https://shop.example", .contentType: "application/json"],
+                                     body: ByteBuffer(json: #"{"email": "x"}"#)) { response in
+                #expect(response.status == .unprocessableContent)
+                #expect(response.headers[.accessControlAllowOrigin] == "https://shop.example")
+                #expect(response.headers[.accessControlExposeHeaders]?.contains("Retry-After") == true)
+            }
+            try await client.execute(uri: "/api/v1/tickets/1", method: .get, headers: [.origin: "https://shop.example"]) { response in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.accessControlAllowOrigin] == "https://shop.example")
+            }
         }
         #expect(try await env.contactCount() == 1)
+    }
+
+    @Test("a 304 for a document keeps the document's security policy")
+    func revalidatedDocument() async throws {
+        let env = try TestEnvironment(flags: ["demo.enabled": "true"])
+        try await env.application().test(.router) { client in
+            let etag = try await client.execute(uri: "/robots.txt", method: .get) { $0.headers[.eTag] }
+            let first = try await client.execute(uri: "/demo", method: .get) { $0 }
+            #expect(first.headers[.contentSecurityPolicy]?.contains("script-src 'self'") == true)
+            try await client.execute(uri: "/demo", method: .get, headers: [.ifNoneMatch: first.headers[.eTag] ?? ""]) { response in
+                #expect(response.status == .notModified)
+                #expect(response.headers[.contentSecurityPolicy] == first.headers[.contentSecurityPolicy])
+            }
+            #expect(etag != nil)
+        }
     }
 }
 

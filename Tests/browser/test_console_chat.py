@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
-    ADMIN, AGENT, XSS_MARKER, assert_no_alert, attr_of, assert_no_console_errors, chat_available, console_server,
+    click, ADMIN, AGENT, XSS_MARKER, assert_no_alert, attr_of, assert_no_console_errors, chat_available, console_server,
     injected_elements, naughty_strings, page_text, shots, sign_in, wait_for, wait_text,
 )
 
@@ -223,6 +223,12 @@ def test_away_agent_gets_queue_notification_and_sound_then_takes_the_chat(consol
         assert taken["conversation"]["assignee"]["name"] == AGENT["name"]
         wait_text(driver, "#chat-thread", f"Anyone there? {tag}")
         assert "/admin/chat/" in driver.current_url
+
+        # Back to the queue, and taken again from the conversation's own header.
+        click(driver, "#chat-unassign")
+        visitor.expect("conversation.updated", lambda d: d["conversation"]["status"] == "open")
+        click(driver, "#chat-take")
+        visitor.expect("conversation.updated", lambda d: d["conversation"]["status"] == "assigned")
 
         driver.find_element(By.ID, "presence-online").click()
         visitor.expect("presence.agent", lambda d: d["status"] == "online")

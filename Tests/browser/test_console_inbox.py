@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
-    ADMIN, AGENT, admin_api, api_available, assert_no_console_errors, console_server, shots,
+    click, ADMIN, AGENT, admin_api, api_available, assert_no_console_errors, console_server, shots,
     page_text, sign_in, submit_contact, submit_many, submit_ticket, wait_for, wait_page_contains, wait_text,
 )
 
@@ -59,7 +59,7 @@ def value_of(driver, css: str) -> str | None:
 
 
 def open_first_row(driver) -> None:
-    wait_for(driver, "#inbox-list .row a").click()
+    click(driver, "#inbox-list .row a")
 
 
 def test_ticket_flow_from_submission_to_reply_mail_and_magic_link(console_server, driver, shots) -> None:
@@ -145,7 +145,7 @@ def test_contact_marked_processed_and_converted_to_ticket(console_server, driver
 
     driver.get(console_server.url(f"/admin/inbox?type=contact&q=conrad-{tag}"))
     open_first_row(driver)
-    wait_for(driver, "#contact-convert").click()
+    click(driver, "#contact-convert")
     wait_text(driver, "#ticket-subject", f"Catering {tag}")
     assert re.search(r"/admin/inbox/ticket/\d+", driver.current_url)
     wait_page_contains(driver, "We need 40 sandwiches on Friday.")
@@ -276,10 +276,10 @@ def test_outbox_shows_a_failure_with_its_reason_and_retries_it(console_server, d
         while f"Undeliverable {tag}" not in driver.find_element(By.TAG_NAME, "body").text:
             assert time.monotonic() < deadline, "the failed mail never showed"
             time.sleep(0.5)
-            driver.refresh()
+            driver.find_element(By.XPATH, "//button[normalize-space()='Refresh']").click()
             wait_for(driver, "#mail-table")
-        row = driver.find_element(By.XPATH, f"//tr[contains(., 'Undeliverable {tag}')]")
-        assert row.find_element(By.CSS_SELECTOR, ".mail-error").text.strip(), "no reason shown"
+        reason = driver.find_element(By.XPATH, f"//tr[contains(., 'Undeliverable {tag}')]//*[@class='mail-error']").text
+        assert reason.strip(), "no reason shown"
         shots(driver, "outbox")
     finally:
         spool.unlink()
@@ -291,3 +291,37 @@ def test_outbox_shows_a_failure_with_its_reason_and_retries_it(console_server, d
     driver.get(console_server.url("/admin/outbox?status=sent"))
     wait_text(driver, "#mail-table", f"Undeliverable {tag}")
     assert_no_console_errors(driver, "outbox", console_server)
+
+
+FETCH_SPY = """
+window.__calls = [];
+const realFetch = window.fetch;
+window.fetch = function (input, init) {
+  init = init || {};
+  const headers = new Headers(init.headers || {});
+  window.__calls.push({method: (init.method || 'GET').toUpperCase(), url: String(input), csrf: headers.get('X-CSRF-Token')});
+  return realFetch.apply(this, arguments);
+};
+"""
+
+
+def test_every_state_change_carries_the_csrf_token(console_server, driver) -> None:
+    tag = uuid.uuid4().hex[:8]
+    submit_many(console_server, "contact", [{"name": "Csrf Check", "email": f"csrf-{tag}@example.com", "subject": f"Token {tag}", "message": "m"}])
+    sign_in(driver, console_server, ADMIN, f"/admin/inbox?q={tag}")
+    driver.execute_script(FETCH_SPY)
+    open_first_row(driver)
+    click(driver, "#contact-processed")
+    click(driver, "#contact-unprocess")
+    click(driver, "#contact-convert")
+    wait_for(driver, "#ticket-thread")
+    driver.find_element(By.ID, "reply-internal").click()
+    driver.find_element(By.ID, "reply-body").send_keys("note")
+    driver.find_element(By.ID, "reply-send").click()
+    wait_for(driver, "#ticket-thread .msg-internal")
+    calls = driver.execute_script("return window.__calls")
+    changes = [c for c in calls if c["method"] != "GET"]
+    assert len(changes) >= 4, calls
+    cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+    token = requests.get(console_server.url("/api/v1/admin/session"), cookies=cookies, timeout=10).json()["csrfToken"]
+    assert all(c["csrf"] == token for c in changes), changes

@@ -12,7 +12,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
-    ADMIN, XSS_MARKER, api_available, assert_no_alert, assert_no_console_errors, console_server, injected_elements,
+    click, ADMIN, XSS_MARKER, api_available, assert_no_alert, assert_no_console_errors, console_server, injected_elements,
     naughty_strings, page_text, shots, sign_in, submit_many, wait_for, wait_text,
 )
 
@@ -115,7 +115,7 @@ def test_naughty_strings_are_inert_text_in_each_detail_verbatim(console_server, 
             if s not in stored["accepted"][kind]:
                 continue
             driver.get(console_server.url(f"/admin/inbox?type={kind}&q=xss{i}-{tag}@"))
-            wait_for(driver, "#inbox-list .row a").click()
+            click(driver, "#inbox-list .row a")
             wait_for(driver, "#contact-message" if kind == "contact" else "#ticket-thread .msg")
             assert_inert_and_verbatim(driver, [s], f"{kind} with string #{i}")
 

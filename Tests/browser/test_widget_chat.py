@@ -5,8 +5,10 @@ without duplicates after a server restart."""
 
 from __future__ import annotations
 
-import shutil
+import hashlib
+import hmac
 import subprocess
+import uuid
 from pathlib import Path
 from typing import Iterator
 
@@ -18,11 +20,15 @@ from selenium.webdriver.common.keys import Keys
 from support.frontdesk_proc import FrontdeskServer, frontdesk_bin
 from widget_support import (  # noqa: F401 (fixture)
     AGENT_EMAIL,
+    IDENTITY_SECRET,
+    PAGES,
     AGENT_PASSWORD,
     Agent,
     WidgetEnv,
     active_in_shadow,
     chat_available,
+    knows_setting,
+    server_args,
     shadow,
     unexpected_console_errors,
     wait_for,
@@ -189,14 +195,16 @@ def own_status(driver, text: str) -> str | None:
     return None
 
 
-def test_message_reaches_agent_and_ticks_delivered_then_read(chat_socket, driver, console_errors) -> None:
+@pytest.mark.parametrize("where", PAGES)
+def test_message_reaches_agent_and_ticks_delivered_then_read(chat_socket, driver, console_errors, where) -> None:
     agent = Agent(chat_socket)
     try:
-        driver.get(chat_socket.url("/demo"))
+        driver.get(PAGES[where](chat_socket))
         chat_root(driver).find_element(By.CSS_SELECTOR, "button.bubble").click()
         wait_for(driver, lambda d: panel_open(d), "the panel did not open")
-        send_chat(driver, "Do you deliver on Sundays?")
-        frame = agent.expect(lambda f: f["type"] == "chat.message" and f["data"]["message"]["text"] == "Do you deliver on Sundays?")
+        question = f"Do you deliver on Sundays? ({where})"
+        send_chat(driver, question)
+        frame = agent.expect(lambda f: f["type"] == "chat.message" and f["data"]["message"]["text"] == question)
         message = frame["data"]["message"]
         wait_for(driver, lambda d: own_status(d, "Sundays") == "sent", "the visitor's message never showed as sent")
 
@@ -206,10 +214,33 @@ def test_message_reaches_agent_and_ticks_delivered_then_read(chat_socket, driver
         wait_for(driver, lambda d: own_status(d, "Sundays") == "read", "status never ticked to read")
 
         # The agent answers: the visitor sees it, and the widget reports it read (panel open, tab focused).
-        agent.send("chat.send", {"conversationId": message["conversationId"], "clientMessageId": "agent-1", "text": "Yes, until noon."})
+        agent.send("chat.send", {"conversationId": message["conversationId"], "clientMessageId": f"agent-{uuid.uuid4()}", "text": "Yes, until noon."})
         wait_for(driver, lambda d: any("Yes, until noon." in i["text"] for i in visitor_log(d)), "the agent's reply never arrived")
         agent.expect(lambda f: f["type"] == "chat.status" and f["data"]["status"] == "read")
         assert page_errors(driver, console_errors, chat_socket) == []
+    finally:
+        agent.close()
+
+
+def test_identified_visitor_reaches_the_agent_by_name(chat_socket, driver) -> None:
+    """frontdesk.identify() with the site's HMAC: the agent sees who is writing."""
+    if not knows_setting("chat.identity_secret"):
+        pytest.skip("this binary has no chat.identity_secret setting")
+    user_id = f"u-{uuid.uuid4().hex[:8]}"
+    signature = hmac.new(IDENTITY_SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+    agent = Agent(chat_socket)
+    try:
+        driver.get(chat_socket.page("embed.html"))
+        chat_root(driver)
+        driver.execute_script(
+            "frontdesk.identify(arguments[0]); frontdesk.open();",
+            {"userId": user_id, "hash": signature, "email": "ada@example.com", "name": "Ada Lovelace"},
+        )
+        wait_for(driver, lambda d: panel_open(d), "frontdesk.open() did not open the panel")
+        send_chat(driver, "Hello, it is Ada")
+        created = agent.expect(lambda f: f["type"] == "conversation.created")
+        visitor = created["data"]["conversation"]["visitor"]
+        assert visitor["identified"] is True and visitor["userId"] == user_id and visitor["name"] == "Ada Lovelace", visitor
     finally:
         agent.close()
 
@@ -229,6 +260,24 @@ def test_offline_email_fallback_creates_a_ticket(chat_socket, driver) -> None:
     assert rows == [("chat",)]
 
 
+def test_transcript_by_mail(chat_socket, driver) -> None:
+    driver.get(chat_socket.url("/demo"))
+    root = chat_root(driver)
+    root.find_element(By.CSS_SELECTOR, "button.bubble").click()
+    wait_for(driver, lambda d: panel_open(d), "the panel did not open")
+    send_chat(driver, "Please mail me this chat")
+    button = wait_for(driver, lambda _: [b for b in root.find_elements(By.CSS_SELECTOR, ".head button") if b.text == "Email transcript" and b.is_displayed()],
+                      "no transcript button once the conversation exists")[0]
+    button.click()
+    email = root.find_element(By.CSS_SELECTOR, "#fd-te")
+    assert active_in_shadow(driver)["id"] == "fd-te"  # focus moves to the new field
+    email.send_keys("transcript-reader@example.com")
+    email.send_keys(Keys.ENTER)
+    wait_for(driver, lambda _: "on its way to transcript-reader@example.com" in root.find_element(By.CSS_SELECTOR, ".box").text,
+             lambda: f"no confirmation: {root.find_element(By.CSS_SELECTOR, '.box').text!r}")
+    assert chat_socket.rows("SELECT count(*) FROM mail_outbox WHERE to_address LIKE ?", "%transcript-reader@example.com%")[0][0] == 1
+
+
 @pytest.fixture
 def restartable(tmp_path: Path, widget_env: WidgetEnv) -> Iterator[WidgetEnv]:
     """A second server (own data directory) this test may stop and start again on the same port."""
@@ -240,7 +289,7 @@ def restartable(tmp_path: Path, widget_env: WidgetEnv) -> Iterator[WidgetEnv]:
          "--role", "admin", "--password-stdin"],
         input=AGENT_PASSWORD.encode(), check=True, capture_output=True,
     )
-    server = FrontdeskServer(data, demo=True, extra_args=["--rate-limit", "off"], log_path=tmp_path / "server.log").start()
+    server = FrontdeskServer(data, demo=True, extra_args=server_args(), log_path=tmp_path / "server.log").start()
     env = WidgetEnv(server, widget_env.pages_origin)
     try:
         yield env
@@ -258,7 +307,7 @@ def test_resume_after_server_restart_without_duplicates(restartable, driver) -> 
     send_chat(driver, "First question")
     msg = agent.expect(lambda f: f["type"] == "chat.message" and f["data"]["message"]["text"] == "First question")["data"]["message"]
     conversation = msg["conversationId"]
-    agent.send("chat.send", {"conversationId": conversation, "clientMessageId": "a-1", "text": "First answer"})
+    agent.send("chat.send", {"conversationId": conversation, "clientMessageId": f"agent-{uuid.uuid4()}", "text": "First answer"})
     wait_for(driver, lambda d: any("First answer" in i["text"] for i in visitor_log(d)), "first answer missing")
     agent.close()
 
@@ -268,14 +317,14 @@ def test_resume_after_server_restart_without_duplicates(restartable, driver) -> 
     wait_for(driver, lambda _: root.find_element(By.CSS_SELECTOR, ".conn").is_displayed(), "no reconnecting notice")
     send_chat(driver, "Written while offline")
     wait_for(driver, lambda d: own_status(d, "Written while offline") == "sending", "offline message not shown as sending")
-    env.server = FrontdeskServer(env.server.data_dir, demo=True, port=port, extra_args=["--rate-limit", "off"],
+    env.server = FrontdeskServer(env.server.data_dir, demo=True, port=port, extra_args=server_args(),
                                  log_path=env.server.log_path).start()
 
     wait_for(driver, lambda d: own_status(d, "Written while offline") == "sent", "the offline message was never sent", timeout=40)
     agent = Agent(env)
     try:
         agent.send("resume", {"conversationId": conversation, "lastMessageId": 0})
-        agent.send("chat.send", {"conversationId": conversation, "clientMessageId": "a-2", "text": "Second answer"})
+        agent.send("chat.send", {"conversationId": conversation, "clientMessageId": f"agent-{uuid.uuid4()}", "text": "Second answer"})
         wait_for(driver, lambda d: any("Second answer" in i["text"] for i in visitor_log(d)), "second answer missing")
     finally:
         agent.close()

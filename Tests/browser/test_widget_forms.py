@@ -14,7 +14,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from widget_support import (  # noqa: F401 (fixture)
-    WAIT,
+    PAGES,
     cross_origin_errors_readable,
     fill,
     inner,
@@ -24,7 +24,6 @@ from widget_support import (  # noqa: F401 (fixture)
     widget_env,
 )
 
-PAGES = {"demo": lambda env: env.url("/demo"), "cross-origin": lambda env: env.page("embed.html")}
 
 
 def load(driver, env, where: str) -> None:

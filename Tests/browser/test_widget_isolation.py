@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.common.by import By
 
-from test_widget_forms import PAGES
-from widget_support import chat_available, shadow, wait_for, widget_env  # noqa: F401 (fixture)
+from widget_support import PAGES, chat_available, shadow, wait_for, widget_env  # noqa: F401 (fixture)
 
 HOSTILE_CSS = (Path(__file__).resolve().parent / "pages" / "hostile.css").read_text()
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.shadowroot import ShadowRoot
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -33,7 +34,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from support.frontdesk_proc import REPO_ROOT, FrontdeskServer, free_port, frontdesk_bin
 
-PAGES = Path(__file__).resolve().parent / "pages"
+PAGES_DIR = Path(__file__).resolve().parent / "pages"
 AGENT_EMAIL = "ann@example.com"
 AGENT_PASSWORD = "correct horse battery staple 42"
 WAIT = 15
@@ -65,8 +66,19 @@ class WidgetEnv:
         return self.rows(f"SELECT count(*) FROM {table} WHERE email = ?", email)[0][0]
 
 
+IDENTITY_SECRET = "frontdesk-widget-test-secret"
+
+
+def knows_setting(key: str) -> bool:
+    """Whether this binary has a setting (e.g. chat.identity_secret): unknown keys stop the server."""
+    out = subprocess.run([str(frontdesk_bin()), "check-config", "--print-defaults"], capture_output=True, text=True).stdout
+    return f"# {key.split('.')[-1]} =" in out and f"[{key.split('.')[0]}]" in out
+
+
 def _config(path: Path, site_origin: str) -> Path:
+    chat = f'\n[chat]\nidentity_secret = "{IDENTITY_SECRET}"\n' if knows_setting("chat.identity_secret") else ""
     path.write_text(
+        chat +
         f"""
 [server]
 site_origins = ["{site_origin}"]
@@ -87,16 +99,25 @@ fields = [{{ name = "order_number", label = "Order number", required = true, max
     return path
 
 
+def server_args() -> list[str]:
+    """Flags every widget test server gets: no rate limits, and the widget from disk when asked."""
+    args = ["--rate-limit", "off"]
+    assets = os.environ.get("FRONTDESK_WIDGET_ASSETS_DIR")
+    if assets:
+        args += ["--assets-dir", str((REPO_ROOT / assets).resolve())]
+    return args
+
+
 class _PageHandler(http.server.SimpleHTTPRequestHandler):
     """Serves Tests/browser/pages, with {{FRONTDESK}} replaced by the server's base URL."""
 
     frontdesk = ""
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, directory=str(PAGES), **kwargs)
+        super().__init__(*args, directory=str(PAGES_DIR), **kwargs)
 
     def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        path = PAGES / self.path.split("?")[0].lstrip("/")
+        path = PAGES_DIR / self.path.split("?")[0].lstrip("/")
         if path.suffix == ".html" and path.is_file():
             body = path.read_text().replace("{{FRONTDESK}}", self.frontdesk).encode()
             self.send_response(200)
@@ -124,11 +145,7 @@ def widget_env(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) ->
          "--email", AGENT_EMAIL, "--name", "Ann", "--role", "admin", "--password-stdin"],
         input=AGENT_PASSWORD.encode(), check=True, capture_output=True,
     )
-    extra = ["--config", str(config), "--rate-limit", "off"]
-    assets = os.environ.get("FRONTDESK_WIDGET_ASSETS_DIR")
-    if assets:
-        extra += ["--assets-dir", str((REPO_ROOT / assets).resolve())]
-    server = FrontdeskServer(data, demo=True, extra_args=extra, log_path=tmp / "server.log").start()
+    server = FrontdeskServer(data, demo=True, extra_args=["--config", str(config), *server_args()], log_path=tmp / "server.log").start()
 
     handler = type("Handler", (_PageHandler,), {"frontdesk": server.base_url.rstrip("/")})
     pages = http.server.ThreadingHTTPServer(("127.0.0.1", pages_port), handler)
@@ -145,6 +162,13 @@ def widget_env(tmp_path_factory: pytest.TempPathFactory, artifacts_dir: Path) ->
         (artifacts_dir / "widget-server.log").write_text(server.output())
     assert alive, f"frontdesk died during the widget tests\n{server.log_tail()}"
     assert code == 0, f"SIGTERM gave exit code {code}\n{server.log_tail()}"
+
+
+# The two places every element is tested: Frontdesk's own demo page and a site on another origin.
+PAGES: dict[str, Callable[[WidgetEnv], str]] = {
+    "demo": lambda env: env.url("/demo"),
+    "cross-origin": lambda env: env.page("embed.html"),
+}
 
 
 # --- shadow DOM helpers -------------------------------------------------------------------------
@@ -183,8 +207,12 @@ def active_in_shadow(driver: WebDriver) -> dict:
     )
 
 
-def wait_for(driver: WebDriver, predicate: Callable[[WebDriver], Any], message: str, timeout: float = WAIT) -> Any:
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(predicate, message)
+def wait_for(driver: WebDriver, predicate: Callable[[WebDriver], Any], message: str | Callable[[], str], timeout: float = WAIT) -> Any:
+    """WebDriverWait with a message that may be computed at failure time (to show what was there instead)."""
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1).until(predicate)
+    except TimeoutException:
+        raise TimeoutException(message() if callable(message) else message) from None
 
 
 def unexpected_console_errors(entries: list[dict], allowed_statuses: tuple[int, ...] = ()) -> list[dict]:

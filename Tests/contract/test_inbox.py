@@ -389,11 +389,18 @@ printf '%s\\n' "$@" > {outbox}/$n.args
 cat > {outbox}/$n.eml
 """)
     script.chmod(0o755)
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "newsletter_confirmation.subject.mustache").write_text("Please confirm your {{site_name}} sign-up")
     config = write_config(tmp_path, f"""
+[site]
+name = "Lakeside Bakery"
+
 [mail]
 transport = "sendmail"
 sendmail_path = "{script}"
 from_address = "desk@example.com"
+templates_dir = "{templates}"
 """)
     with frontdesk_server(tmp_path / "srv", extra_args=["--config", str(config), "--rate-limit", "off"]) as server:
         requests.post(server.url("/api/v1/newsletter/subscriptions"), json={"email": "reader@example.com"}, timeout=5)
@@ -405,6 +412,7 @@ from_address = "desk@example.com"
     assert len(emls) == 1, server.log_tail()
     args = (outbox / "0.args").read_text().split("\n")
     assert "reader@example.com" in args and "-f" in args or "desk@example.com" in " ".join(args), args
+    assert b"Subject: Please confirm your Lakeside Bakery sign-up" in emls[0].read_bytes()  # the owner's own template
     assert b"/api/v1/newsletter/confirm?token=" in emls[0].read_bytes().replace(b"=\r\n", b"").replace(b"=\n", b"").replace(b"=3D", b"=")
 
 

@@ -40,6 +40,7 @@ export const state = {
 };
 
 const routes: Route[] = [];
+export const SESSION_HINT = "frontdesk.session";
 let current: { route: Route; screen: Screen } | null = null;
 let navBadges: Record<string, HTMLElement> = {};
 const badgeCounts: Record<string, number> = {};
@@ -51,6 +52,10 @@ export function addRoute(pattern: RegExp, make: ScreenFactory, options: { open?:
 /** Remembers the signed-in user and CSRF token, or forgets them. */
 export function setSession(user: PublicUser | null, csrf = ""): void {
   state.user = user;
+  // A hint (not a credential: the cookie is HttpOnly) that a session may exist, so a browser that
+  // never signed in goes straight to sign-in instead of asking the server and getting a 401.
+  if (user) localStorage.setItem(SESSION_HINT, "1");
+  else localStorage.removeItem(SESSION_HINT);
   setCsrfToken(csrf);
   for (const listener of state.sessionListeners) listener(user);
 }
@@ -232,14 +237,16 @@ function toggleHelp(): void {
     ...screenKeys.map((s) => row(s.key, s.label)),
     row("?", "Show or hide this help"),
     row("Esc", "Close this help or a dialog"),
-    row("g i / g c", "Go to the inbox / the chat"),
+    row("g i", "Go to the inbox"),
+    row("g c", "Go to the chat"),
   ];
   helpDialog = h("div", { class: "help-overlay", id: "shortcut-help", role: "dialog", "aria-modal": "true", "aria-label": "Keyboard shortcuts", onclick: (e: Event) => { if (e.target === helpDialog) closeHelp(); } },
     h("div", { class: "help-card" },
       h("h2", null, "Keyboard shortcuts"),
       h("table", { class: "keys" }, h("tbody", null, rows)),
-      h("button", { class: "btn", type: "button", onclick: closeHelp }, "Close")));
+      h("button", { class: "btn", type: "button", id: "shortcut-help-close", onclick: closeHelp }, "Close")));
   document.body.appendChild(helpDialog);
+  (helpDialog.querySelector("#shortcut-help-close") as HTMLElement).focus();
 }
 
 let pendingG = 0;

@@ -1,7 +1,7 @@
 // Boots the Frontdesk console: theme, routes, the session check, then the first screen.
 
 import { api, handleUnauthorized } from "./api";
-import { addRoute, applyTheme, installKeyboard, installLinkHandler, render, sessionEnded, setSession } from "./app";
+import { SESSION_HINT, addRoute, applyTheme, installKeyboard, installLinkHandler, render, sessionEnded, setSession } from "./app";
 import { signInScreen, setupScreen } from "./screens/auth";
 import { chatScreen, startChat } from "./screens/chat";
 import { inboxScreen } from "./screens/inbox";
@@ -23,7 +23,7 @@ async function boot(): Promise<void> {
   installLinkHandler();
   handleUnauthorized(sessionEnded);
   startChat();
-  if (!location.pathname.startsWith("/admin/setup")) {
+  if (!location.pathname.startsWith("/admin/setup") && localStorage.getItem(SESSION_HINT)) {
     try {
       const session = await api.session();
       setSession(session.user, session.csrfToken);

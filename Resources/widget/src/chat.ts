@@ -214,7 +214,8 @@ class Chat implements ChatController {
   private refs = 0;
   private visitorId = store.get("visitor");
   private conversation: Conversation | null = null;
-  private availability: Availability = { available: true, reason: null };
+  /** Unknown until the server's welcome. */
+  private availability: Availability | null = null;
   private typingInterval = 2000;
   private lastTypingSent = 0;
   private typingTimer = 0;
@@ -411,8 +412,8 @@ class Chat implements ChatController {
         this.renderStatus();
         break;
       case "identify.ok":
-        this.visitorId = d.visitorId;
-        store.set("visitor", d.visitorId);
+        // The identified id is not kept: identification is never resumed from storage (the next
+        // person on this browser must not see a signed-out user's chat); identify follows every welcome.
         if (d.conversation && d.conversation.id != this.conversation?.id) this.adopt(d.conversation);
         break;
       case "resume.done":
@@ -660,7 +661,7 @@ class Chat implements ChatController {
 
   private renderStatus(): void {
     const t = this.t;
-    this.status.textContent = this.availability.available ? t.online : t.awayShort;
+    this.status.textContent = !this.availability ? "" : this.availability.available ? t.online : t.awayShort;
     // Nothing to say while the first connection is being made; after that, say it is gone.
     this.conn.hidden = this.connected || (!this.everConnected && !this.fatal && this.retries < 2);
     this.conn.textContent = this.everConnected && !this.fatal ? t.reconnecting : t.unavailable;

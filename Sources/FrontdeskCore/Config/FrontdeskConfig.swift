@@ -51,6 +51,8 @@ public struct FrontdeskConfig: Sendable {
     public var chat: ChatSettings
     /// The site's name in mails and pages.
     public var siteName: String
+    /// The site owner's mail templates, replacing built-in ones by name.
+    public var mailTemplatesDirectory: String?
     /// Honeypot, minimum fill time and proof of work for every public form.
     public var spam: SpamSettings
     /// Newsletter topics, consent text and the expiry of unconfirmed sign-ups.
@@ -160,6 +162,8 @@ public struct FrontdeskConfig: Sendable {
                     doc: "SMTP password. Prefer the environment variable FRONTDESK_MAIL_SMTP_PASSWORD (e.g. from a systemd credential or EnvironmentFile) to writing it in this file."),
         SettingSpec(key: "mail.retry_base_seconds", env: "FRONTDESK_MAIL_RETRY_BASE_SECONDS", kind: .integer(1...3600), defaultValue: .integer(30),
                     doc: "The wait before the first retry of a mail a server refused for now (SMTP 4xx, a connection error); each later wait doubles, up to an hour."),
+        SettingSpec(key: "mail.templates_dir", env: "FRONTDESK_MAIL_TEMPLATES_DIR", kind: .string, defaultValue: .string(""),
+                    doc: "A folder of your own mail templates (<name>.subject.mustache, .txt.mustache, .html.mustache, as in Resources/mail/); files there replace the built-in ones of the same name."),
         SettingSpec(key: "mail.max_attempts", env: "FRONTDESK_MAIL_MAX_ATTEMPTS", kind: .integer(1...100), defaultValue: .integer(8),
                     doc: "Delivery attempts before a mail is marked dead; waits between attempts start at mail.retry_base_seconds and double up to 1 h. A permanent rejection (SMTP 5xx) is dead at once."),
         SettingSpec(key: "site.name", env: "FRONTDESK_SITE_NAME", kind: .string, defaultValue: .string("Frontdesk"),
@@ -275,6 +279,8 @@ public struct FrontdeskConfig: Sendable {
             smtpTLS: SMTPTransport.Security(rawValue: string("mail.smtp_tls")) ?? .startTLS,
             smtpUsername: string("mail.smtp_username"), smtpPassword: string("mail.smtp_password"), maxAttempts: int("mail.max_attempts"))
         mail.retryBaseSeconds = int("mail.retry_base_seconds")
+        let templates = string("mail.templates_dir")
+        mailTemplatesDirectory = templates.isEmpty ? nil : templates
         chat = ChatSettings(values: values)
         siteName = string("site.name")
         spam = SpamSettings(honeypotField: string("spam.honeypot_field"), minFillSeconds: int("spam.min_fill_seconds"),

@@ -20,11 +20,11 @@ public struct ContactStore: Sendable {
             id: nil, form: input.form, name: input.name, email: input.email, subject: input.subject,
             message: input.message, fields: fieldsJSON, status: "new", pageURL: input.pageURL,
             userAgent: userAgent.map { String($0.prefix(512)) }, createdAt: Timestamps.iso8601Milliseconds(now), processedAt: nil)
-        let mailer = self.mailer
+        let notify = try await mailer?.prepareContactNotification(input, now: now, database: database)
         return try await database.writer.write { db in
             var inserted = record
             try inserted.insert(db)
-            try mailer?.contactNotification(inserted, fields: input.fields, now: now, in: db)
+            try notify?(db, inserted.id ?? 0)
             try also?(db, inserted)
             return inserted
         }
@@ -55,25 +55,14 @@ public struct ContactStore: Sendable {
     }
 
     public func list(_ query: ListQuery) async throws -> Page<ContactSubmission> {
-        let filter = filter(query)
-        let order = "\(Self.sortColumns[query.sort] ?? "created_at") \(query.descending ? "DESC" : "ASC"), id \(query.descending ? "DESC" : "ASC")"
-        return try await database.pool.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contact_submissions \(filter.sql)", arguments: filter.statementArguments) ?? 0
-            let arguments = filter.arguments(with: query.perPage, query.offset)
-            let items = try ContactSubmission.fetchAll(db, sql: "SELECT * FROM contact_submissions \(filter.sql) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: arguments)
-            return Page(items: items, total: total, page: query.page, perPage: query.perPage)
-        }
+        try await database.page(ContactSubmission.self, select: "SELECT * FROM contact_submissions", from: "contact_submissions", filter: filter(query),
+                                order: query.order(Self.sortColumns, default: "created_at"), query: query)
     }
 
     /// Up to `limit` rows matching `query` with ids after `after`, by id: CSV export pages through
     /// with this so a large export never holds more than one batch.
     public func exportBatch(_ query: ListQuery, after: Int64, limit: Int = 500) async throws -> [ContactSubmission] {
-        let filter = filter(query)
-        let arguments = filter.arguments(with: after, limit)
-        let clause = filter.sql.isEmpty ? "WHERE id > ?" : filter.sql + " AND id > ?"
-        return try await database.pool.read { db in
-            try ContactSubmission.fetchAll(db, sql: "SELECT * FROM contact_submissions \(clause) ORDER BY id LIMIT ?", arguments: arguments)
-        }
+        try await database.batch(ContactSubmission.self, table: "contact_submissions", filter: filter(query), after: after, limit: limit)
     }
 
     /// Marks a submission processed (or new again).

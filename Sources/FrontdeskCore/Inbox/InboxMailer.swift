@@ -27,6 +27,27 @@ public final class PublicLinks: Sendable {
     }
 }
 
+/// The active admins' addresses, who get contact notifications when no owner address is set;
+/// read at most every few seconds instead of on every submission.
+final class AdminRecipients: Sendable {
+    private let cached = Mutex<(addresses: [MailAddress], readAt: Date)?>(nil)
+    static let lifetime: TimeInterval = 10
+
+    func current(database: AppDatabase, now: Date) async throws -> [MailAddress] {
+        if let hit = cached.withLock({ $0 }), now.timeIntervalSince(hit.readAt) < Self.lifetime, now >= hit.readAt {
+            return hit.addresses
+        }
+        let rows = try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT email, name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id LIMIT 10")
+        }
+        let addresses = rows.compactMap { row in
+            try? MailAddress(row["email"], name: MailHeaderText.singleLine(row["name"] ?? "", maxLength: 78), allowLocalhost: true)
+        }
+        cached.withLock { $0 = (addresses, now) }
+        return addresses
+    }
+}
+
 /// Writes the inbox's mails into the durable outbox, inside the caller's transaction, so a
 /// mail exists exactly when what it tells about was committed.
 public struct InboxMailer: Sendable {
@@ -35,6 +56,7 @@ public struct InboxMailer: Sendable {
     let siteName: String
     let owner: MailAddress?
     public let links: PublicLinks
+    let admins = AdminRecipients()
 
     public init(outbox: MailOutbox, templates: MailTemplates, siteName: String, owner: MailAddress?, links: PublicLinks) {
         self.outbox = outbox
@@ -44,24 +66,28 @@ public struct InboxMailer: Sendable {
         self.links = links
     }
 
-    /// To the site owner (`mail.owner_address`, else every active admin), with Reply-To set to the visitor.
-    func contactNotification(_ submission: ContactSubmission, fields: [String: String], now: Date, in db: Database) throws {
-        guard let id = submission.id else { return }
-        var recipients: [MailAddress] = owner.map { [$0] } ?? []
-        if recipients.isEmpty {
-            for row in try Row.fetchAll(db, sql: "SELECT email, name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id LIMIT 10") {
-                if let address = try? MailAddress(row["email"], name: MailHeaderText.singleLine(row["name"] ?? "", maxLength: 78), allowLocalhost: true) {
-                    recipients.append(address)
-                }
-            }
-        }
+    /// The owner's notification of a new submission, rendered before the write transaction (so the
+    /// single writer never waits on a template) and enqueued inside it once the id is known. Goes to
+    /// `mail.owner_address`, else every active admin, with Reply-To set to the visitor; nil when
+    /// there is nobody to tell.
+    func prepareContactNotification(_ input: NewContactSubmission, now: Date, database: AppDatabase) async throws -> (@Sendable (Database, Int64) throws -> Void)? {
+        let recipients: [MailAddress]
+        if let owner { recipients = [owner] } else { recipients = try await admins.current(database: database, now: now) }
+        if recipients.isEmpty { return nil }
+        let placeholder = "00000000-frontdesk-submission-id"
         let content = try templates.contactNotification(
-            siteName: siteName, name: submission.name, email: submission.email, subject: submission.subject, message: submission.message,
-            fields: fields, submittedAt: now, submissionURL: links.url("/admin/inbox/contact/\(id)"))
-        let replyTo = try? MailAddress(submission.email, name: MailHeaderText.singleLine(submission.name, maxLength: 78))
-        for recipient in recipients {
-            try outbox.enqueue(OutgoingMail(kind: .contactNotification, to: recipient, content: content, replyTo: replyTo,
-                                            idempotencyKey: "contact-\(id)-\(recipient.address)"), in: db)
+            siteName: siteName, name: input.name, email: input.email, subject: input.subject, message: input.message,
+            fields: input.fields, submittedAt: now, submissionURL: links.url("/admin/inbox/contact/\(placeholder)"))
+        let replyTo = try? MailAddress(input.email, name: MailHeaderText.singleLine(input.name, maxLength: 78))
+        let outbox = self.outbox
+        let targets = recipients
+        return { db, id in
+            let filled = MailContent(subject: content.subject, text: content.text.replacingOccurrences(of: placeholder, with: String(id)),
+                                     html: content.html?.replacingOccurrences(of: placeholder, with: String(id)))
+            for recipient in targets {
+                try outbox.enqueue(OutgoingMail(kind: .contactNotification, to: recipient, content: filled, replyTo: replyTo,
+                                                idempotencyKey: "contact-\(id)-\(recipient.address)"), in: db)
+            }
         }
     }
 

@@ -97,3 +97,36 @@ struct SQLFilter: Sendable {
         StatementArguments(arguments + extra.map(\.databaseValue))
     }
 }
+
+extension AppDatabase {
+    /// One page of `select` (which ends in its FROM clause) under `filter`, with the total count.
+    func page<Record: FetchableRecord & Sendable & Encodable>(_ type: Record.Type, select: String, from: String, filter: SQLFilter,
+                                                              order: String, query: ListQuery) async throws -> Page<Record> {
+        let arguments = filter.arguments(with: query.perPage, query.offset)
+        let countArguments = filter.statementArguments
+        let clause = filter.sql
+        return try await pool.read { db in
+            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(from) \(clause)", arguments: countArguments) ?? 0
+            let items = try Record.fetchAll(db, sql: "\(select) \(clause) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: arguments)
+            return Page(items: items, total: total, page: query.page, perPage: query.perPage)
+        }
+    }
+
+    /// Up to `limit` rows of `table` under `filter` with ids after `after`, by id: exports page
+    /// through with this, so a large export never holds more than one batch.
+    func batch<Record: FetchableRecord & Sendable>(_ type: Record.Type, table: String, filter: SQLFilter, after: Int64, limit: Int) async throws -> [Record] {
+        let arguments = filter.arguments(with: after, limit)
+        let clause = filter.sql.isEmpty ? "WHERE id > ?" : filter.sql + " AND id > ?"
+        return try await pool.read { db in
+            try Record.fetchAll(db, sql: "SELECT * FROM \(table) \(clause) ORDER BY id LIMIT ?", arguments: arguments)
+        }
+    }
+}
+
+extension ListQuery {
+    /// `column direction, id direction` for a sort key, so equal values keep a stable order.
+    func order(_ columns: [String: String], default fallback: String, id: String = "id") -> String {
+        let direction = descending ? "DESC" : "ASC"
+        return "\(columns[sort] ?? fallback) \(direction), \(id) \(direction)"
+    }
+}

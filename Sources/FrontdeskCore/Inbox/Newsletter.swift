@@ -213,14 +213,8 @@ public struct NewsletterStore: Sendable {
     }
 
     public func list(_ query: ListQuery) async throws -> Page<NewsletterSubscription> {
-        let filter = filter(query)
-        let order = "\(Self.sortColumns[query.sort] ?? "subscribed_at") \(query.descending ? "DESC" : "ASC"), id \(query.descending ? "DESC" : "ASC")"
-        return try await database.pool.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM newsletter_subscriptions \(filter.sql)", arguments: filter.statementArguments) ?? 0
-            let arguments = filter.arguments(with: query.perPage, query.offset)
-            let items = try NewsletterSubscription.fetchAll(db, sql: "SELECT * FROM newsletter_subscriptions \(filter.sql) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: arguments)
-            return Page(items: items, total: total, page: query.page, perPage: query.perPage)
-        }
+        try await database.page(NewsletterSubscription.self, select: "SELECT * FROM newsletter_subscriptions", from: "newsletter_subscriptions", filter: filter(query),
+                                order: query.order(Self.sortColumns, default: "subscribed_at"), query: query)
     }
 
     public func counts() async throws -> [String: Int] {
@@ -236,12 +230,7 @@ public struct NewsletterStore: Sendable {
     /// Up to `limit` rows matching `query` with ids after `after`, by id: CSV export pages through
     /// with this so a large export never holds more than one batch.
     public func exportBatch(_ query: ListQuery, after: Int64, limit: Int = 500) async throws -> [NewsletterSubscription] {
-        let filter = filter(query)
-        let arguments = filter.arguments(with: after, limit)
-        let clause = filter.sql.isEmpty ? "WHERE id > ?" : filter.sql + " AND id > ?"
-        return try await database.pool.read { db in
-            try NewsletterSubscription.fetchAll(db, sql: "SELECT * FROM newsletter_subscriptions \(clause) ORDER BY id LIMIT ?", arguments: arguments)
-        }
+        try await database.batch(NewsletterSubscription.self, table: "newsletter_subscriptions", filter: filter(query), after: after, limit: limit)
     }
 
     public func delete(id: Int64) async throws {

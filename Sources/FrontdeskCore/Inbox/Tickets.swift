@@ -293,15 +293,8 @@ public struct TicketStore: Sendable {
             }
         }
         filter.search(query.likePattern, columns: ["t.email", "t.name", "t.subject", "t.description"])
-        let direction = query.descending ? "DESC" : "ASC"
-        let order = "\(Self.sortColumns[query.sort] ?? "t.updated_at") \(direction), t.id \(direction)"
-        let built = filter
-        return try await database.pool.read { db in
-            let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM support_tickets t \(built.sql)", arguments: built.statementArguments) ?? 0
-            let arguments = built.arguments(with: query.perPage, query.offset)
-            let items = try TicketSummary.fetchAll(db, sql: TicketSummary.select + " \(built.sql) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: arguments)
-            return Page(items: items, total: total, page: query.page, perPage: query.perPage)
-        }
+        return try await database.page(TicketSummary.self, select: TicketSummary.select, from: "support_tickets t", filter: filter,
+                                       order: query.order(Self.sortColumns, default: "t.updated_at", id: "t.id"), query: query)
     }
 
     /// What an agent may change. `assigneeID` is `.some(nil)` to unassign.

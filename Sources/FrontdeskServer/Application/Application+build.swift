@@ -36,6 +36,7 @@ public final class FrontdeskRuntime: Sendable {
     public let tickets: TicketStore
     let idempotency: IdempotencyStore
     let formGuard: FormGuard
+    let ticketSecret: Data
     /// Live chat: sockets, presence, fan-out.
     public let chat: ChatHub
 
@@ -75,9 +76,14 @@ public final class FrontdeskRuntime: Sendable {
         self.links = PublicLinks(configured: config.publicURL)
         self.outbox = MailOutbox(database: database, defaultSender: try config.mail.sender(), now: now)
         self.mailTransport = try config.mail.makeTransport(dataDirectory: config.dataDirectory, now: now)
-        let templates = try MailTemplates(sources: Self.mailTemplateSources(assets: assets))
+        var templateSources = try Self.mailTemplateSources(assets: assets)
+        if let own = config.mailTemplatesDirectory {
+            templateSources.merge(try MailTemplates.sources(inDirectory: own)) { $1 }
+        }
+        let templates = try MailTemplates(sources: templateSources)
         let mailer = InboxMailer(outbox: outbox, templates: templates, siteName: config.siteName, owner: try config.mail.owner(), links: links)
         let secret = try InstallSecret.load("secret.inbox", database: database, now: now())
+        self.ticketSecret = secret
         self.contacts = ContactStore(database: database, mailer: mailer)
         self.newsletter = NewsletterStore(database: database, mailer: mailer, settings: config.newsletter)
         self.tickets = TicketStore(database: database, mailer: mailer, secret: secret)
@@ -103,7 +109,7 @@ public final class FrontdeskRuntime: Sendable {
     public func prepare() async throws {
         state.restoreSessions()
         if config.demo {
-            try await DemoSeeder(database: database).seed(now: now())
+            try await DemoSeeder(database: database, tickets: TicketStore(database: database, mailer: nil, secret: ticketSecret)).seed(now: now())
         }
         if !(try await accounts.adminExists()) {
             _ = setupToken.issue()
@@ -124,7 +130,7 @@ public final class FrontdeskRuntime: Sendable {
         ]
         services.append(MailDeliveryService(outbox: outbox, transport: mailTransport, policy: config.mail.retryPolicy,
                                             clock: ContinuousClock(), now: now, logger: logger))
-        services.append(InboxMaintenanceService(newsletter: newsletter, idempotency: idempotency, interval: .seconds(3600),
+        services.append(InboxMaintenanceService(newsletter: newsletter, idempotency: idempotency, outbox: outbox, interval: .seconds(3600),
                                                 clock: ContinuousClock(), now: now, logger: logger))
         if config.backupIntervalHours > 0 {
             services.append(BackupService(database: database, sessionsPath: state.snapshotPath, directory: config.backupDirectory,
@@ -149,9 +155,9 @@ public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext
                                                  metrics: HTTPMetrics(factory: runtime.metricsFactory),
                                                  maxBodyBytes: config.maxBodyBytes,
                                                  addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies))))
+    router.add(middleware: CORSMiddleware(siteOrigins: Set(config.siteOrigins)))
     router.add(middleware: RateLimitMiddleware(limiter: runtime.state.rateLimiter, settings: config.rateLimits))
     router.add(middleware: ErrorMiddleware(logger: runtime.logger, contract: runtime.contract))
-    router.add(middleware: CORSMiddleware(siteOrigins: Set(config.siteOrigins)))
     router.add(middleware: AdminSessionMiddleware(sessions: runtime.state.sessions, users: users, publicOrigin: publicOrigin))
     HealthController(database: runtime.database, registry: runtime.registry,
                      stateMetrics: StateMetrics(state: runtime.state, factory: runtime.metricsFactory)).addRoutes(to: router)

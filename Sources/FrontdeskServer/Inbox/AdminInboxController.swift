@@ -47,6 +47,10 @@ struct AdminInboxController: Sendable {
                         rows.last?.id)
             }
         }
+        admin.get("/contact-submissions/:id") { _, context in
+            guard let row = try await contacts.find(id: try Self.id(context)) else { throw FrontdeskError.notFound("The submission") }
+            return try Response.json(ContactView(row))
+        }
         admin.patch("/contact-submissions/:id") { request, context in
             let id = try Self.id(context)
             var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["status"])

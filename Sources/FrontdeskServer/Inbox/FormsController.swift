@@ -88,7 +88,8 @@ struct ContactController: Sendable {
                 let stored = try await store.submit(input, userAgent: request.headers[.userAgent], now: now()) { db, row in
                     try recorder.record(.created, Created(id: row.id ?? 0, status: row.status, createdAt: row.createdAt), in: db)
                 }
-                context.logger.info("contact submission stored", metadata: ["contact_id": "\(stored.id ?? 0)", "request_id": "\(context.requestID)"])
+                // The access log already has a line per request; this one is for tracing a submission.
+                context.logger.debug("contact submission stored", metadata: ["contact_id": "\(stored.id ?? 0)", "request_id": "\(context.requestID)"])
                 return try Response.json(Created(id: stored.id ?? 0, status: stored.status, createdAt: stored.createdAt), status: .created)
             }
         }

@@ -5,6 +5,10 @@ import Hummingbird
 /// Cross-origin rules for the public API (`/api/v1/…`, not the admin API): the sites listed in
 /// `server.site_origins` may call it from the browser; the server's own origin always may; any
 /// other origin gets 403 `origin_not_allowed`, so a stray site cannot post into the inbox.
+///
+/// It runs outside the rate limiter and the error middleware, so every answer to an allowed
+/// origin carries the CORS headers — a 422's field errors and a 429's `Retry-After` included;
+/// without them the browser hides the answer from the widget.
 struct CORSMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -22,8 +26,8 @@ struct CORSMiddleware: RouterMiddleware {
             return try await next(request, context)
         }
         guard siteOrigins.contains(origin) else {
-            throw FrontdeskError(.forbidden, code: "origin_not_allowed",
-                                 message: "Requests from \(origin) are not allowed. The site owner can add it to server.site_origins.")
+            return ErrorEnvelope.response(for: FrontdeskError(.forbidden, code: "origin_not_allowed",
+                                                              message: "Requests from \(origin) are not allowed. The site owner can add it to server.site_origins."))
         }
         if request.method == .options {
             var headers = HTTPFields()

@@ -169,6 +169,12 @@ export class ChatClient {
     this.retryTimer = window.setTimeout(() => { if (this.wanted && !this.socket) this.connect(); }, delay);
   }
 
+  /** Reconnects after the usual backoff (a policy close while the session is still valid). */
+  reconnectLater(): void {
+    this.backoff = 30000;
+    this.scheduleReconnect();
+  }
+
   /** Reconnects now (the "retry" button). */
   reconnect(): void {
     this.backoff = 1000;

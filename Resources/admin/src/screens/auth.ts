@@ -12,7 +12,7 @@ export function signInScreen(_m: RegExpMatchArray, params: URLSearchParams): Scr
     async render(main) {
       const next = safeNext(params.get("next"));
       if (state.user) return navigate(next, { replace: true });
-      const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, autofocus: true, id: "signin-email" });
+      const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, id: "signin-email" });
       const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true, id: "signin-password" });
       const errors = h("div", { class: "form-errors" });
       const submit = h("button", { type: "submit", class: "btn btn-primary btn-wide", id: "signin-submit" }, "Sign in");

@@ -6,7 +6,7 @@ import { Page, api } from "../api";
 import { Screen, Shortcut, navigate, setNavBadge, state } from "../app";
 import { Conversation, Message, chat } from "../chat/client";
 import { h, icon, replace } from "../dom";
-import { emptyState, fullDate, modal, time, toast } from "../ui";
+import { emptyState, fullDate, modal, showError, time, toast } from "../ui";
 import { Agent, Ticket, agents } from "./inbox";
 
 const SOUND_KEY = "frontdesk.sound";
@@ -23,7 +23,9 @@ export function startChat(): void {
   state.sessionListeners.push((user) => (user ? chat.start() : chat.stop()));
   chat.onSessionEnded = () => {
     // A 1008 close: find out whether the session really ended (then the API call sends us to sign-in).
-    api.session().catch((error) => { if (error?.status === 401) location.assign(`/admin/signin?expired=1&next=${encodeURIComponent(location.pathname + location.search)}`); });
+    api.session().then(() => chat.reconnectLater(), (error) => {
+      if (error?.status === 401) location.assign(`/admin/signin?expired=1&next=${encodeURIComponent(location.pathname + location.search)}`);
+    });
   };
   chat.onNewConversation.push((c) => notify("New chat", `${visitorName(c)} is waiting${c.pageUrl ? " on " + c.pageUrl : ""}`, c.id));
   chat.onVisitorMessage.push((m, c) => {
@@ -32,6 +34,13 @@ export function startChat(): void {
     if (mine) notify(c ? visitorName(c) : "Visitor", m.text, m.conversationId);
   });
   chat.onError.push((message) => toast(message, "error"));
+  // Browsers let a page play sound only after the person interacted with it: unlock audio then.
+  const unlock = () => {
+    if (localStorage.getItem(SOUND_KEY) === "off") return;
+    try { audio ??= new AudioContext(); void audio.resume(); } catch { /* no audio output */ }
+  };
+  document.addEventListener("pointerdown", unlock, { once: true });
+  document.addEventListener("keydown", unlock, { once: true });
   chat.onChange.push(() => setNavBadge("chat", waitingCount() + mineUnread()));
   document.addEventListener("visibilitychange", () => { if (chat.viewing) chat.receiveUpTo(chat.viewing); });
   window.addEventListener("focus", () => { if (chat.viewing) { chat.receiveUpTo(chat.viewing); chat.changed(); } });
@@ -136,6 +145,20 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
   const ticker = window.setInterval(() => { drawList(); drawTyping(); }, 15000);
 
   const listener = () => draw();
+  let historyLoaded = false;
+
+  /** The "All" tab also lists recent closed conversations, from the HTTP API. */
+  async function loadHistory(): Promise<void> {
+    if (historyLoaded || tab !== "all" || chat.connection !== "online") return;
+    historyLoaded = true;
+    try {
+      const r = await api.get<Page<Conversation>>("/api/v1/admin/chat/conversations", { sort: "-updatedAt", perPage: 50 });
+      for (const c of r.items) if (!chat.conversations.has(c.id)) chat.conversations.set(c.id, c);
+      draw();
+    } catch {
+      historyLoaded = false;
+    }
+  }
 
   function filtered(): Conversation[] {
     const all = [...chat.conversations.values()].sort((a, b) => (b.lastMessageAt ?? b.createdAt).localeCompare(a.lastMessageAt ?? a.createdAt));
@@ -146,6 +169,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
 
   function draw(): void {
     if (!root?.isConnected) return;
+    void loadHistory();
     drawToolbar();
     drawList();
     drawConversation();
@@ -272,6 +296,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
     const others = (directory.length ? directory.map((a) => ({ agentId: a.id, name: a.name || a.email, status: chat.agents.get(a.id)?.status ?? "offline" }))
       : [...chat.agents.values()]).filter((a) => a.agentId !== chat.me?.id);
     const canTransfer = c.status === "assigned" && (c.assignee?.id === chat.me?.id || chat.me?.role === "admin") && others.length > 0;
+    const canUnassign = c.status === "assigned" && (c.assignee?.id === chat.me?.id || chat.me?.role === "admin");
     // Re-render only on a visible change, so an open "Transfer to…" menu is not pulled away.
     const signature = JSON.stringify([c.id, c.status, c.assignee, c.closedBy, c.visitor, c.ticketId, others, chat.me?.id]);
     if (headEl.dataset.sig === signature) return;
@@ -292,6 +317,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
           if (s.value) void transfer(c.id, Number(s.value));
           s.value = "";
         } }, h("option", { value: "" }, "Transfer to…"), others.map((a) => h("option", { value: String(a.agentId) }, `${a.name} (${a.status})`))) : null,
+        canUnassign ? h("button", { class: "btn btn-small", type: "button", id: "chat-unassign", title: "Put it back in the queue for anyone to take", onclick: () => void unassign(c.id) }, "Back to queue") : null,
         c.status !== "closed" ? h("button", { class: "btn btn-small", type: "button", id: "chat-close", onclick: () => void close(c.id) }, "Close") : null,
         c.ticketId ? h("a", { class: "btn btn-small", href: `/admin/inbox/ticket/${c.ticketId}` }, `Ticket #${c.ticketId}`) : null));
   }
@@ -374,6 +400,13 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
       await chat.transfer(id, agentId);
       toast(`Transferred to ${chat.agents.get(agentId)?.name ?? "the agent"}`, "ok");
     } catch (error: any) { toast(error?.message ?? "Could not transfer it.", "error"); }
+  }
+
+  async function unassign(id: number): Promise<void> {
+    try {
+      await api.patch(`/api/v1/admin/chat/conversations/${id}`, { assigneeId: null });
+      toast("Back in the queue", "ok");
+    } catch (error) { showError(error); }
   }
 
   async function close(id: number): Promise<void> {

@@ -89,6 +89,8 @@ function filterQuery(f: Filters): string {
 }
 
 let agentsCache: Promise<Agent[]> | null = null;
+/** Unsent replies by ticket id, so j/k through the inbox loses no half-written answer. */
+const drafts = new Map<number, { text: string; internal: boolean }>();
 
 /** Active users one can assign a ticket to (fetched once per page load). */
 export function agents(): Promise<Agent[]> {
@@ -152,12 +154,17 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
     navigate(pathFor(selected, { ...filters, page: 1, ...change }));
   }
 
-  async function loadList(): Promise<void> {
+  let lastSignature = "";
+
+  async function loadList(quiet = false): Promise<void> {
     const seq = ++loadSeq;
-    listEl.setAttribute("aria-busy", "true");
+    if (!quiet) listEl.setAttribute("aria-busy", "true");
     try {
       const result = await loadItems(filters);
       if (seq !== loadSeq) return;
+      const signature = JSON.stringify([result.total, result.items.map((i) => [i.key, i.data.status, (i.data as Ticket).updatedAt, (i.data as Ticket).priority, (i.data as Ticket).assigneeId, (i.data as Ticket).messageCount])]);
+      if (quiet && signature === lastSignature) return;
+      lastSignature = signature;
       items = result.items;
       total = result.total;
       renderList();
@@ -167,7 +174,7 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
         navigate(pathFor(target.key));
       }
     } catch (error) {
-      if (seq !== loadSeq) return;
+      if (seq !== loadSeq || quiet) return;
       replace(listEl, emptyState("The inbox could not be loaded."));
       showError(error);
     } finally {
@@ -220,7 +227,7 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
     replace(detailEl, h("div", { class: "loading" }, "Loading…"));
     try {
       if (kind === "ticket") detail = await ticketView(detailEl, id, onItemChanged);
-      else detail = await contactView(detailEl, id, items.find((i) => i.key === selected)?.data as Contact | undefined, onItemChanged);
+      else detail = await contactView(detailEl, id, onItemChanged);
     } catch (error) {
       if ((error as any)?.status === 404) replace(detailEl, emptyState("This item does not exist any more."));
       else { replace(detailEl, emptyState("This item could not be loaded.")); showError(error); }
@@ -270,9 +277,13 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
     );
   }
 
+  // New messages and tickets show up without a reload; a hidden tab does not poll.
+  const poll = window.setInterval(() => { if (document.visibilityState === "visible" && listEl?.isConnected) void loadList(true); }, 30000);
+
   return {
     section: "inbox",
     title: "Inbox",
+    dispose() { window.clearInterval(poll); },
     render(main) {
       listEl = h("ul", { class: "rows", id: "inbox-list", "aria-label": "Contact messages and tickets" });
       pagerEl = h("div", { class: "list-foot" });
@@ -325,6 +336,10 @@ async function ticketView(el: HTMLElement, id: number, changed: (next?: string) 
   const agentList = await agents().catch(() => [] as Agent[]);
   const body = h("textarea", { name: "body", id: "reply-body", rows: "5", required: true, placeholder: "Write a reply… (Ctrl+Enter sends)", "aria-label": "Reply" });
   const internal = h("input", { type: "checkbox", name: "internal", id: "reply-internal" });
+  const draft = drafts.get(id);
+  if (draft) { body.value = draft.text; internal.checked = draft.internal; }
+  const saveDraft = () => { if (body.value.trim()) drafts.set(id, { text: body.value, internal: internal.checked }); else drafts.delete(id); };
+  body.addEventListener("input", saveDraft);
   const sendButton = h("button", { type: "submit", class: "btn btn-primary", id: "reply-send" }, "Send reply");
   const thread = h("ol", { class: "thread", id: "ticket-thread" });
 
@@ -345,11 +360,13 @@ async function ticketView(el: HTMLElement, id: number, changed: (next?: string) 
     h("div", { class: "composer-bar" },
       h("label", { class: "check" }, internal, " Internal note (never sent to the customer)"),
       sendButton));
-  internal.addEventListener("change", () => {
+  const showMode = () => {
     composer.classList.toggle("is-note", internal.checked);
     sendButton.textContent = internal.checked ? "Add note" : "Send reply";
     body.placeholder = internal.checked ? "Write a note for the team… (Ctrl+Enter saves)" : "Write a reply… (Ctrl+Enter sends)";
-  });
+  };
+  internal.addEventListener("change", () => { showMode(); saveDraft(); });
+  showMode();
   body.addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); composer.requestSubmit(); } });
   composer.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -360,6 +377,7 @@ async function ticketView(el: HTMLElement, id: number, changed: (next?: string) 
       await api.post(`/api/v1/admin/tickets/${id}/messages`, { body: text, internal: internal.checked });
       toast(internal.checked ? "Note added" : `Reply sent to ${ticket.email}`, "ok");
       body.value = "";
+      drafts.delete(id);
       ticket = await api.get<Ticket>(`/api/v1/admin/tickets/${id}`);
       draw();
       changed();
@@ -434,19 +452,8 @@ function message(m: TicketMessage, ticket: Ticket): HTMLElement {
 
 // ---- contact --------------------------------------------------------------------------------
 
-async function findContact(id: number): Promise<Contact | undefined> {
-  // There is no single-item endpoint: look through the list, newest first.
-  for (let page = 1; page <= 20; page++) {
-    const r = await api.get<Page<Contact>>("/api/v1/admin/contact-submissions", { page, perPage: 100, sort: "-createdAt" });
-    const hit = r.items.find((c) => c.id === id);
-    if (hit || r.items.length < 100) return hit;
-  }
-  return undefined;
-}
-
-async function contactView(el: HTMLElement, id: number, known: Contact | undefined, changed: (next?: string) => void): Promise<{ close: () => void }> {
-  let contact = known ?? (await findContact(id));
-  if (!contact) { replace(el, emptyState("This message does not exist any more.")); return { close: () => {} }; }
+async function contactView(el: HTMLElement, id: number, changed: (next?: string) => void): Promise<{ close: () => void }> {
+  let contact = await api.get<Contact>(`/api/v1/admin/contact-submissions/${id}`);
 
   async function setStatus(status: string): Promise<void> {
     try {
@@ -476,7 +483,7 @@ async function contactView(el: HTMLElement, id: number, known: Contact | undefin
   }
 
   function draw(): void {
-    const c = contact!;
+    const c = contact;
     const fields = c.fields ? Object.keys(c.fields) : [];
     replace(el,
       h("div", { class: "detail-head" },
@@ -501,7 +508,7 @@ async function contactView(el: HTMLElement, id: number, known: Contact | undefin
   }
 
   draw();
-  return { close: () => { if (contact?.status === "new") void setStatus("processed"); } };
+  return { close: () => { if (contact.status === "new") void setStatus("processed"); } };
 }
 
 function firstLine(text: string | null | undefined, max = 80): string {

@@ -67,7 +67,7 @@ export function usersScreen(): Screen {
   async function resetDialog(u: PublicUser): Promise<void> {
     const password = h("input", { type: "text", name: "password", value: generatePassword(), required: true, minlength: "10", id: "reset-password", autocomplete: "off", class: "mono" });
     const answer = await modal(`New password for ${u.email}`, [
-      field("New password", password, "Give it to them over a safe channel; they are signed out everywhere."),
+      field("New password", withCopy(password), "Give it to them over a safe channel; they are signed out everywhere."),
     ], [{ label: "Cancel", value: "cancel" }, { label: "Set password", value: "set", primary: true }]);
     if (answer === "set") await update(u, { password: password.value }, `Password of ${u.email} changed`);
   }
@@ -84,7 +84,7 @@ export function usersScreen(): Screen {
       h("h2", null, "Add a user"),
       errors,
       field("Name", name), field("Email", email), field("Role", role),
-      field("Password", password, "Share it with them; they can't change it themselves yet, an admin can reset it."),
+      field("Password", withCopy(password), "Share it with them; they can't change it themselves yet, an admin can reset it."),
       h("div", { class: "modal-actions" },
         h("button", { class: "btn", type: "button", onclick: () => dialog.close() }, "Cancel"),
         h("button", { class: "btn btn-primary", type: "submit", id: "new-user-submit" }, "Add user")));
@@ -104,6 +104,15 @@ export function usersScreen(): Screen {
     document.body.appendChild(dialog);
     dialog.showModal();
     name.focus();
+  }
+
+  /** The password input with a button that copies it. */
+  function withCopy(input: HTMLInputElement): HTMLElement {
+    return h("span", { class: "with-copy" }, input, h("button", {
+      type: "button", class: "btn btn-small", onclick: async () => {
+        try { await navigator.clipboard.writeText(input.value); toast("Password copied", "ok"); } catch { input.select(); }
+      },
+    }, "Copy"));
   }
 
   return {
