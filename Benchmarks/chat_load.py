@@ -222,6 +222,7 @@ def main():
 
     # 2. One presence change, broadcast to every visitor.
     times = []
+    firsts = []
     # Ends with the flipper away, so the message phase assigns conversations to the 10 agents only.
     for status in ["away", "online", "away", "online", "away", "online", "away"]:
         drain(visitors)
