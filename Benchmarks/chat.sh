@@ -42,9 +42,30 @@ for i in $(seq 0 $((AGENTS - 1))); do
 done
 printf '%s' "$PASSWORD" | "$BIN" user add --data-dir "$WORK/data" --email "presence@bench.test" --name "Presence" --role agent --password-stdin >/dev/null
 
-"$BIN" serve --data-dir "$WORK/data" --port "$PORT" --rate-limit off --log-level warning >"$WORK/server.log" 2>&1 &
+"$BIN" serve --data-dir "$WORK/data" --port "$PORT" --rate-limit off --log-level notice >"$WORK/server.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
 
 echo "frontdesk $("$BIN" version 2>/dev/null | head -1) on 127.0.0.1:$PORT (pid $SERVER), $(nproc) cores shared with the load client"
-python3 Benchmarks/chat_load.py --port "$PORT" --pid "$SERVER" --idle "$IDLE" --senders "$SENDERS" --seconds "$DURATION" --agents "$AGENTS" --password "$PASSWORD"
+status=0
+python3 Benchmarks/chat_load.py --port "$PORT" --pid "$SERVER" --idle "$IDLE" --senders "$SENDERS" --seconds "$DURATION" --agents "$AGENTS" --password "$PASSWORD" || status=$?
+# The server's own side of each presence broadcast: until the frame was handed to every socket
+# (read from its log once it stopped, which flushes the log).
+kill "$SERVER" 2>/dev/null || true
+wait "$SERVER" 2>/dev/null || true
+SERVER=""
+python3 - "$WORK/data/logs/frontdesk.log" <<'PY'
+import json, statistics, sys
+ms = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    try:
+        entry = json.loads(line)
+    except ValueError:
+        continue
+    if entry.get("msg") == "chat broadcast written":
+        ms.append(float(entry.get("milliseconds", "nan")))
+if ms:
+    print(f"server side of the presence broadcasts (frame handed to every socket): median {statistics.median(ms):.1f} ms, "
+          f"worst {max(ms):.1f} ms over {len(ms)}")
+PY
+exit $status

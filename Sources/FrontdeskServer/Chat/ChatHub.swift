@@ -340,8 +340,10 @@ public final class ChatHub: Service, Sendable {
     }
 
     /// Sends one frame to many sockets: grouped by event loop, each group written from a single
-    /// task on its loop (a write from the socket's own loop goes straight to the kernel).
+    /// task on its loop (a write from the socket's own loop goes straight to the kernel). Large
+    /// broadcasts log how long the server took to hand the frame to every socket.
     func broadcast(_ frame: ByteBuffer, to sockets: [ChatConnection]) {
+        let start = ContinuousClock.now
         var groups: [ObjectIdentifier: (loop: any EventLoop, sockets: [ChatConnection])] = [:]
         var elsewhere: [ChatConnection] = []
         for socket in sockets {
@@ -349,10 +351,16 @@ public final class ChatHub: Service, Sendable {
             groups[ObjectIdentifier(loop), default: (loop, [])].sockets.append(socket)
         }
         for socket in elsewhere { send(frame, to: socket) }
+        let remaining = BroadcastCountdown(groups.count)
+        let total = sockets.count
         for (_, group) in groups {
             let members = group.sockets
             group.loop.execute { [self] in
                 for socket in members { send(frame, to: socket) }
+                if remaining.finishOne(), total >= 1000 {
+                    logger.notice("chat broadcast written", metadata: ["sockets": "\(total)",
+                                                                       "milliseconds": "\((ContinuousClock.now - start).milliseconds)"])
+                }
             }
         }
     }
@@ -403,5 +411,26 @@ final class Locked<Value: Sendable>: Sendable {
 
     func withLock<T>(_ body: (inout sending Value) throws -> sending T) rethrows -> T {
         try mutex.withLock(body)
+    }
+}
+
+/// Counts the event-loop groups of a broadcast still writing.
+final class BroadcastCountdown: Sendable {
+    private let left: Atomic<Int>
+
+    init(_ count: Int) {
+        left = Atomic(count)
+    }
+
+    /// True for the group that finishes last.
+    func finishOne() -> Bool {
+        left.subtract(1, ordering: .acquiringAndReleasing).newValue == 0
+    }
+}
+
+extension Duration {
+    /// Whole and fractional milliseconds, for logs.
+    var milliseconds: Double {
+        Double(components.seconds) * 1000 + Double(components.attoseconds) / 1e15
     }
 }
