@@ -64,8 +64,10 @@ for line in open(sys.argv[1], encoding="utf-8"):
         continue
     if entry.get("msg") == "chat broadcast written":
         ms.append(float(entry.get("milliseconds", "nan")))
+# The first 7 are the measured changes; later ones are agents leaving while 10,000 sockets close.
+ms = ms[:7]
 if ms:
-    print(f"server side of the presence broadcasts (frame handed to every socket): median {statistics.median(ms):.1f} ms, "
-          f"worst {max(ms):.1f} ms over {len(ms)}")
+    print(f"server side of those presence changes (frame handed to every socket): median {statistics.median(ms):.1f} ms, "
+          f"worst {max(ms):.1f} ms ({', '.join(f'{m:.0f}' for m in ms)})")
 PY
 exit $status
