@@ -78,8 +78,11 @@ struct ChatAdminAPITests {
         let lock = NSLock()
         var written: [String] = []
         var aborted = false
+        /// The channel reports itself writable until this many frames are out (then the peer stalls).
+        var writableUpTo = 0
         var transport: ChatConnection.Transport {
-            ChatConnection.Transport(write: { buffer, _ in self.lock.withLock { self.written.append(String(buffer: buffer)) } },
+            ChatConnection.Transport(write: { buffer in self.lock.withLock { self.written.append(String(buffer: buffer)) } },
+                                     isWritable: { self.lock.withLock { self.written.count < self.writableUpTo } },
                                      close: { _ in }, abort: { self.lock.withLock { self.aborted = true } })
         }
     }
@@ -87,19 +90,22 @@ struct ChatAdminAPITests {
     @Test("a socket whose peer stops reading is dropped (1013) once its backlog passes the bound")
     func slowConsumer() {
         let peer = StalledPeer()
+        peer.writableUpTo = 2
         let frame = ByteBuffer(string: String(repeating: "x", count: 100))
         let socket = ChatConnection(id: 1, role: .visitor, address: "test", maxPendingBytes: 450, transport: peer.transport)
-        for _ in 0..<4 { #expect(socket.enqueue(frame) == .queued) }
+        // Two frames while writable, then four counted against the 450-byte bound.
+        for _ in 0..<6 { #expect(socket.enqueue(frame) == .queued) }
         #expect(!peer.aborted)
         #expect(socket.enqueue(frame) == .overflowed)
         #expect(peer.aborted)
         #expect(socket.enqueue(frame) == .dropped)
-        #expect(peer.written.count == 4)
+        #expect(peer.written.count == 6)
     }
 
     @Test("during a replay live messages are held; afterwards only those the replay did not include are sent, in id order")
     func replayHold() {
         let peer = StalledPeer()
+        peer.writableUpTo = .max
         let socket = ChatConnection(id: 1, role: .visitor, address: "test", transport: peer.transport)
         func frame(_ id: Int64) -> ByteBuffer { ByteBuffer(string: "m\(id)") }
         socket.beginHold(7)

@@ -18,9 +18,10 @@ enum ChatCloseCode: UInt16, Sendable {
 /// One chat socket as the hub sees it: who is on it, and how frames reach it.
 ///
 /// Fan-out writes an encoded frame straight into the socket's NIO channel (no task, no actor hop
-/// per recipient) and counts the bytes until the kernel took them. A peer that stops reading
-/// lets that count grow; past `maxPendingBytes` the socket is dropped (1013) instead of
-/// buffering without limit.
+/// per recipient). While the channel reports itself unwritable (its backlog is over NIO's 64 KiB
+/// high-water mark, so the peer is not keeping up) the bytes written are counted; past
+/// `maxPendingBytes` the socket is dropped (1013) instead of buffering without limit. A socket
+/// seen writable again starts counting from zero.
 final class ChatConnection: Sendable, Hashable {
     enum Role: Sendable { case visitor, agent }
 
@@ -34,8 +35,10 @@ final class ChatConnection: Sendable, Hashable {
 
     /// How the connection reaches the network; tests pass recording closures.
     struct Transport: Sendable {
-        /// Writes one text frame; calls `done` once it left (or failed).
-        let write: @Sendable (ByteBuffer, @escaping @Sendable () -> Void) -> Void
+        /// Writes one text frame and flushes it.
+        let write: @Sendable (ByteBuffer) -> Void
+        /// Whether the socket's outbound buffer is under NIO's high-water mark (64 KiB).
+        let isWritable: @Sendable () -> Bool
         /// Starts the close handshake from outside the socket's own task.
         let close: @Sendable (ChatConnection) -> Void
         /// Drops the TCP connection at once.
@@ -71,6 +74,7 @@ final class ChatConnection: Sendable, Hashable {
     let agentIdentity: AgentIdentity?
     let maxPendingBytes: Int
     let state = Mutex(State())
+    /// Bytes written since the channel was last seen writable.
     let pendingBytes = Atomic<Int>(0)
     let transport: Transport
 
@@ -107,8 +111,9 @@ final class ChatConnection: Sendable, Hashable {
 
     private func write(_ frame: ByteBuffer) -> EnqueueResult {
         let size = frame.readableBytes
-        if pendingBytes.add(size, ordering: .relaxed).newValue > maxPendingBytes {
-            pendingBytes.subtract(size, ordering: .relaxed)
+        if transport.isWritable() {
+            pendingBytes.store(0, ordering: .relaxed)
+        } else if pendingBytes.add(size, ordering: .relaxed).newValue > maxPendingBytes {
             let first = state.withLock { s -> Bool in
                 defer { s.finished = true; s.holds = [:] }
                 return !s.finished
@@ -117,7 +122,7 @@ final class ChatConnection: Sendable, Hashable {
             if first { transport.abort() }
             return .overflowed
         }
-        transport.write(frame) { [self] in pendingBytes.subtract(size, ordering: .relaxed) }
+        transport.write(frame)
         return .queued
     }
 

@@ -132,9 +132,10 @@ struct ChatSockets: Sendable {
         let channel = context.channel
         let logger = hub.logger
         let transport = ChatConnection.Transport(
-            write: { buffer, done in
-                channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer)).whenComplete { _ in done() }
+            write: { buffer in
+                channel.writeAndFlush(WebSocketFrame(fin: true, opcode: .text, data: buffer), promise: nil)
             },
+            isWritable: { channel.isWritable },
             close: { socket in
                 // Asked from another task (hello timeout, sweeper, shutdown): send the close
                 // frame, and drop the connection if the client does not answer in 5 s.
