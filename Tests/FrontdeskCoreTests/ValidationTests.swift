@@ -44,3 +44,39 @@ struct ValidationTests {
         #expect(ClientAddress.truncated("10.0.0") == "-")
     }
 }
+
+@Suite("JSON parser")
+struct JSONParserTests {
+    @Test("parses what JSONDecoder parses, to the same values")
+    func agreesWithFoundation() throws {
+        let documents = [
+            #"{"name": " Ann ", "n": -12.5e2, "ok": true, "no": false, "nil": null, "list": [1, "two", {"x": []}], "empty": {}}"#,
+            #"{"escapes": "a\"b\\c\/d\b\f\n\r\t", "unicode": "caf\u00e9 \ud83d\ude00 ü 日本", "zero": 0, "small": 1E-3}"#,
+            "  [ ]  ", #""just a string""#, "42",
+        ]
+        for document in documents {
+            let data = Data(document.utf8)
+            #expect(try JSONValue.parse(data) == JSONDecoder().decode(JSONValue.self, from: data), "\(document)")
+        }
+    }
+
+    @Test("refuses what is not JSON, with the offset")
+    func refuses() {
+        let bad = ["", "{", #"{"a" 1}"#, "[1,]", "{\"a\":1,}", "01", "1.", "-", "tru", #""\x""#, "\"a\u{01}b\"", #""\ud800""#,
+                   "[1] 2", #"{"dup": 1, "dup": 2}"#, String(repeating: "[", count: 100) + String(repeating: "]", count: 100), "1e999"]
+        for document in bad {
+            #expect(throws: JSONParseError.self, "\(document)") { try JSONValue.parse(Data(document.utf8)) }
+        }
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Data([0x22, 0xC3, 0x28, 0x22])) }  // invalid UTF-8
+        let error = try? #require(throws: JSONParseError.self) { try JSONValue.parse(Data(#"{"a": [1, 2 3]}"#.utf8)) }
+        #expect(error?.offset == 12)
+    }
+
+    @Test("trimming keeps inner white space and removes outer Unicode white space")
+    func trimming() {
+        #expect(FieldReader.trimmed("  a b \n") == "a b")
+        #expect(FieldReader.trimmed("\u{00A0}\u{2003}x\u{3000}") == "x")
+        #expect(FieldReader.trimmed("x") == "x")
+        #expect(FieldReader.trimmed(" \n\t ") == "")
+    }
+}

@@ -93,8 +93,13 @@ struct HTTPContractTests {
                 let envelope = try #require(response.envelope)
                 #expect(envelope.error.code == "malformed_json")
                 #expect(envelope.error.details["line"] == "2")
-                #expect(envelope.error.details["column"] != nil)
-                #expect(envelope.error.message.contains("line 2"))
+                #expect(envelope.error.details["column"] == "11")
+                #expect(envelope.error.message.contains("line 2, column 11"))
+            }
+            try await client.execute(uri: "/api/v1/contact", method: .post, headers: jsonHeaders,
+                                     body: ByteBuffer(json: #"{"name": "Ann", "email": "a@example.com", "message": "m", "name": "Bob"}"#)) { response in
+                #expect(response.status == .badRequest)
+                #expect(response.envelope?.error.message.contains("appears twice") == true)
             }
             try await client.execute(uri: "/api/v1/contact", method: .post, headers: jsonHeaders, body: ByteBuffer(json: "[1,2]")) { response in
                 #expect(response.status == .badRequest)

@@ -213,6 +213,7 @@ def test_away_agent_gets_queue_notification_and_sound_then_takes_the_chat(consol
         assert title == "New chat" and "waiting" in body, (title, body)
         assert driver.execute_script("return window.__chimes") > 0, "no sound played"
         WebDriverWait(driver, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-nav="chat"] .nav-badge').text == "1")
+        assert driver.title.startswith("(1) "), driver.title
 
         driver.find_element(By.CSS_SELECTOR, '[data-nav="chat"]').click()
         take = f'#chat-queue [data-take="{cid}"]'

@@ -99,7 +99,8 @@ function show(screen: Screen, route: Route | null): void {
   current?.screen.dispose?.();
   current = route ? { route, screen } : null;
   closeHelp();
-  document.title = `${screen.title} · Frontdesk`;
+  baseTitle = `${screen.title} · Frontdesk`;
+  paintTitle();
   const app = document.getElementById("app")!;
   app.className = "";
   let main: HTMLElement;
@@ -140,6 +141,19 @@ function shell(section: string): HTMLElement {
       h("button", { class: "icon-btn", type: "button", id: "sign-out", title: "Sign out", "aria-label": "Sign out", onclick: signOut }, icon("out")),
     ),
   );
+}
+
+let baseTitle = "Frontdesk";
+let titleCount = 0;
+
+/** "(3) Inbox · Frontdesk": what needs attention shows in a background tab's title. */
+export function setTitleCount(count: number): void {
+  titleCount = count;
+  paintTitle();
+}
+
+function paintTitle(): void {
+  document.title = titleCount > 0 ? `(${titleCount}) ${baseTitle}` : baseTitle;
 }
 
 /** Shows a count beside a nav section (e.g. visitors waiting in the chat queue). */

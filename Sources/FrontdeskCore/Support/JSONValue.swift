@@ -73,13 +73,14 @@ public struct FieldReader {
             fail(key, "must be a string, not \(raw.typeName)")
             return nil
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = Self.trimmed(value)
         if trimmed.isEmpty {
             if required { fail(key, "must not be empty") }
             return nil
         }
-        if trimmed.count < minLength { fail(key, "must be at least \(minLength) characters"); return nil }
-        if trimmed.count > maxLength { fail(key, "must be at most \(maxLength) characters"); return nil }
+        let length = trimmed.count
+        if length < minLength { fail(key, "must be at least \(minLength) characters"); return nil }
+        if length > maxLength { fail(key, "must be at most \(maxLength) characters"); return nil }
         if !multiline, trimmed.contains(where: { $0 == "\n" || $0 == "\r" }) { fail(key, "must be a single line"); return nil }
         if trimmed.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\r" && $0 != "\t" }) {
             fail(key, "must not contain control characters"); return nil
@@ -110,6 +111,18 @@ public struct FieldReader {
             out[name] = s
         }
         return out
+    }
+
+    /// `text` without leading and trailing white space and line breaks (Unicode White_Space),
+    /// without a round trip through Foundation's `trimmingCharacters(in:)`.
+    static func trimmed(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, scalars[start].properties.isWhitespace { start = scalars.index(after: start) }
+        while end > start, scalars[scalars.index(before: end)].properties.isWhitespace { end = scalars.index(before: end) }
+        if start == scalars.startIndex && end == scalars.endIndex { return text }
+        return String(scalars[start..<end])
     }
 
     /// Throws the 422 when anything was wrong.

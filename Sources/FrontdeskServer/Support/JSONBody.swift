@@ -33,11 +33,12 @@ extension Request {
         }
         let value: JSONValue
         do {
-            value = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
-            let location = Self.location(in: data)
-            throw FrontdeskError(.badRequest, code: "malformed_json", message: "The request body is not valid JSON: \(Self.describe(location))",
-                                 details: location)
+            value = try JSONValue.parse(data)
+        } catch let error as JSONParseError {
+            let location = Self.location(of: error.offset, in: data)
+            throw FrontdeskError(.badRequest, code: "malformed_json",
+                                 message: "The request body is not valid JSON: \(error.reason) at line \(location["line"]!), column \(location["column"]!).",
+                                 details: location.merging(["reason": error.reason]) { $1 })
         }
         guard case .object(let object) = value else {
             throw FrontdeskError(.badRequest, code: "malformed_json", message: "The request body must be a JSON object, not \(value.typeName).")
@@ -51,27 +52,8 @@ extension Request {
                        details: ["limitBytes": String(limit)])
     }
 
-    /// The parser's complaint, e.g. "invalid value at line 2, column 11".
-    static func describe(_ location: [String: String]) -> String {
-        if let line = location["line"], let column = location["column"] {
-            return "invalid value at line \(line), column \(column)."
-        }
-        return "it could not be parsed."
-    }
-
-    /// `{"line": "2", "column": "11", "offset": "24"}`: where the JSON parser gave up.
-    /// JSONDecoder on Linux does not say; JSONSerialization reports a character offset.
-    static func location(in data: Data) -> [String: String] {
-        var offset: Int?
-        do {
-            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            let text = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? ""
-            if let range = text.range(of: "character ") {
-                offset = Int(text[range.upperBound...].prefix { $0.isNumber })
-            }
-        }
-        guard let offset else { return [:] }
+    /// `{"line": "2", "column": "11", "offset": "24"}` for a byte offset (columns count characters).
+    static func location(of offset: Int, in data: Data) -> [String: String] {
         var line = 1, column = 1
         for (index, byte) in data.enumerated() {
             if index >= offset { break }

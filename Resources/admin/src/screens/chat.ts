@@ -3,7 +3,7 @@
 // canned replies, presence, and desktop notification plus sound on a new conversation.
 
 import { Page, api } from "../api";
-import { Screen, Shortcut, navigate, setNavBadge, state } from "../app";
+import { Screen, Shortcut, navigate, setNavBadge, setTitleCount, state } from "../app";
 import { Conversation, Message, chat } from "../chat/client";
 import { h, icon, replace } from "../dom";
 import { emptyState, fullDate, modal, showError, time, toast } from "../ui";
@@ -41,7 +41,11 @@ export function startChat(): void {
   };
   document.addEventListener("pointerdown", unlock, { once: true });
   document.addEventListener("keydown", unlock, { once: true });
-  chat.onChange.push(() => setNavBadge("chat", waitingCount() + mineUnread()));
+  chat.onChange.push(() => {
+    const count = waitingCount() + mineUnread();
+    setNavBadge("chat", count);
+    setTitleCount(count);
+  });
   document.addEventListener("visibilitychange", () => { if (chat.viewing) chat.receiveUpTo(chat.viewing); });
   window.addEventListener("focus", () => { if (chat.viewing) { chat.receiveUpTo(chat.viewing); chat.changed(); } });
 }
