@@ -23,38 +23,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-need=()
-command -v wrk >/dev/null || need+=(wrk)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
-if [ ${#need[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
-fi
+source Benchmarks/common.sh
+need_packages wrk nginx-light
 
 echo "building release binaries…"
 swift build -c release --product frontdesk >/dev/null
 swift build -c release --product BareRoute >/dev/null
 BIN=$(swift build -c release --show-bin-path)
 
-wait_for() { for _ in $(seq 1 100); do curl -s -o /dev/null "$1" && return 0; sleep 0.1; done; echo "no answer from $1" >&2; exit 1; }
-
 "$BIN/frontdesk" serve --data-dir "$WORK/data" --port $FD_PORT >"$WORK/fd.log" 2>&1 &
 pids+=($!)
 "$BIN/BareRoute" $BARE_PORT >"$WORK/bare.log" 2>&1 &
 pids+=($!)
-cat >"$WORK/nginx.conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/nginx-error.log;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server { listen 127.0.0.1:$NGINX_PORT; location / { return 204; } }
-}
-CONF
-/usr/sbin/nginx -c "$WORK/nginx.conf"
+start_nginx $NGINX_PORT
 wait_for "http://127.0.0.1:$FD_PORT/healthz"
 wait_for "http://127.0.0.1:$BARE_PORT/healthz"
-wait_for "http://127.0.0.1:$NGINX_PORT/"
 
 run() { # name url → requests/s
   wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$2" >"$WORK/$1.wrk" 2>&1
