@@ -53,7 +53,7 @@ def test_setup_link_creates_the_first_admin(tmp_path, driver, shots) -> None:
         driver.find_element(By.ID, "setup-email").send_keys("mallory@example.com")
         driver.find_element(By.ID, "setup-password").send_keys("a long enough passphrase")
         driver.find_element(By.ID, "setup-again").send_keys("a long enough passphrase")
-        driver.find_element(By.ID, "setup-submit").click()
+        click(driver, "#setup-submit")
         wait_text(driver, ".form-error", "not valid")
         driver.get_log("browser")  # the refusal's 403 was expected
         driver.get(link)
@@ -64,7 +64,7 @@ def test_setup_link_creates_the_first_admin(tmp_path, driver, shots) -> None:
         driver.find_element(By.ID, "setup-password").send_keys("a long enough passphrase")
         driver.find_element(By.ID, "setup-again").send_keys("a long enough passphrase")
         shots(driver, "setup")
-        driver.find_element(By.ID, "setup-submit").click()
+        click(driver, "#setup-submit")
         WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith("/admin/inbox"))
         wait_text(driver, ".whoami", "Sam Setup")
         assert_no_console_errors(driver, "setup", server)
@@ -82,17 +82,17 @@ def test_sign_in_wrong_password_then_sign_in_and_out(console_server, driver, sho
 
     driver.find_element(By.ID, "signin-email").send_keys(ADMIN["email"])
     driver.find_element(By.ID, "signin-password").send_keys("not the password")
-    driver.find_element(By.ID, "signin-submit").click()
+    click(driver, "#signin-submit")
     wait_text(driver, ".form-error", "wrong")
     field = driver.find_element(By.ID, "signin-password")
     field.clear()
     field.send_keys(ADMIN["password"])
-    driver.find_element(By.ID, "signin-submit").click()
+    click(driver, "#signin-submit")
     WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith("/admin/inbox"))
     wait_text(driver, ".whoami", ADMIN["name"])
     driver.get_log("browser")  # the wrong password's 401 was expected
 
-    driver.find_element(By.ID, "sign-out").click()
+    click(driver, "#sign-out")
     wait_for(driver, "#signin-notice")
     assert "/admin/signin" in driver.current_url
     # The session is gone on the server too: a reload stays on sign-in.
@@ -113,7 +113,7 @@ def test_expired_session_returns_to_the_same_screen_after_sign_in(console_server
 
     # The next API call answers 401 (the chat socket, closed with session_ended, may notice first).
     try:
-        driver.find_element(By.CSS_SELECTOR, '[data-nav="subscribers"]').click()
+        click(driver, '[data-nav="subscribers"]')
         where = "/admin/subscribers"
     except (NoSuchElementException, StaleElementReferenceException):
         where = "/admin/outbox?status=sent"
@@ -121,7 +121,7 @@ def test_expired_session_returns_to_the_same_screen_after_sign_in(console_server
     assert "expired=1" in driver.current_url
     driver.find_element(By.ID, "signin-email").send_keys(ADMIN["email"])
     driver.find_element(By.ID, "signin-password").send_keys(ADMIN["password"])
-    driver.find_element(By.ID, "signin-submit").click()
+    click(driver, "#signin-submit")
     WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith(where) or d.current_url.endswith("/admin/outbox?status=sent"))
     assert driver.find_elements(By.ID, "sign-out")
 
@@ -145,30 +145,30 @@ def test_agent_sees_no_users_section_and_its_api_refuses(console_server, driver,
 def test_admin_adds_disables_and_resets_a_user(console_server, driver, shots) -> None:
     sign_in(driver, console_server, ADMIN, "/admin/users")
     wait_for(driver, "#users-table")
-    driver.find_element(By.ID, "user-add").click()
+    click(driver, "#user-add")
     wait_for(driver, "#new-user-email").send_keys("casey@bakery.example")
     driver.find_element(By.ID, "new-user-name").send_keys("Casey Counter")
     password = driver.find_element(By.ID, "new-user-password").get_attribute("value")
     assert len(password) >= 10
-    driver.find_element(By.ID, "new-user-submit").click()
+    click(driver, "#new-user-submit")
     row = '#users-table tr[data-email="casey@bakery.example"]'
     wait_for(driver, row)
     ConsoleAPI(console_server, "casey@bakery.example", password)  # can sign in
 
-    driver.find_element(By.CSS_SELECTOR, f'{row} [data-action="disable"]').click()
+    click(driver, f'{row} [data-action="disable"]')
     click(driver, "dialog.modal .btn-danger")
     wait_for(driver, f'{row} [data-action="enable"]')
     r = requests.post(console_server.url("/api/v1/admin/session"), json={"email": "casey@bakery.example", "password": password},
                       headers={"Origin": console_server.base_url.rstrip("/")}, timeout=10)
     assert r.status_code == 401, "a disabled user signed in"
-    driver.find_element(By.CSS_SELECTOR, f'{row} [data-action="enable"]').click()
+    click(driver, f'{row} [data-action="enable"]')
     wait_for(driver, f'{row} [data-action="disable"]')
 
-    driver.find_element(By.CSS_SELECTOR, f'{row} [data-action="reset"]').click()
+    click(driver, f'{row} [data-action="reset"]')
     field = wait_for(driver, "#reset-password")
     field.clear()
     field.send_keys("a brand new passphrase")
-    driver.find_element(By.CSS_SELECTOR, "dialog.modal .btn-primary").click()
+    click(driver, "dialog.modal .btn-primary")
     WebDriverWait(driver, 10).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "dialog.modal"))
     wait_text(driver, ".toasts", "Password of casey@bakery.example changed")
     ConsoleAPI(console_server, "casey@bakery.example", "a brand new passphrase")
@@ -192,9 +192,9 @@ def test_help_overlay_and_theme_toggle(console_server, driver, shots) -> None:
         return driver.execute_script("return document.documentElement.dataset.theme || null")
 
     assert theme() is None  # follows the system by default
-    driver.find_element(By.ID, "theme-toggle").click()
+    click(driver, "#theme-toggle")
     assert theme() == "light"
-    driver.find_element(By.ID, "theme-toggle").click()
+    click(driver, "#theme-toggle")
     assert theme() == "dark"
     bg = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
     assert bg != "rgb(246, 245, 242)", "dark theme kept the light background"
@@ -202,6 +202,6 @@ def test_help_overlay_and_theme_toggle(console_server, driver, shots) -> None:
     WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.ID, "theme-toggle"))
     assert theme() == "dark", "the choice survives a page load"
     shots(driver, "inbox-dark")
-    driver.find_element(By.ID, "theme-toggle").click()
+    click(driver, "#theme-toggle")
     assert theme() is None
     assert_no_console_errors(driver, "theme", console_server)

@@ -93,7 +93,7 @@ class Visitor:
 def open_conversation(driver, conversation_id: int) -> None:
     link = f'[data-conversation="{conversation_id}"] a'
     WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, link))
-    driver.find_element(By.CSS_SELECTOR, link).click()
+    click(driver, link)
     WebDriverWait(driver, 10).until(lambda d: f"/admin/chat/{conversation_id}" in d.current_url)
 
 
@@ -110,7 +110,7 @@ def test_agent_answers_a_visitor_with_receipts_on_both_sides(console_server, dri
         wait_text(driver, "#chat-thread", f"gluten-free bread? {tag}")
         wait_text(driver, "#visitor-page", f"https://bakery.example/menu?{tag}")
         if driver.find_elements(By.ID, "chat-take"):
-            driver.find_element(By.ID, "chat-take").click()
+            click(driver, "#chat-take")
             visitor.expect("conversation.updated", lambda d: d["conversation"]["status"] == "assigned")
 
         # The console acknowledged the visitor's message: delivered, then read (the tab is focused).
@@ -142,14 +142,14 @@ def test_agent_answers_a_visitor_with_receipts_on_both_sides(console_server, dri
         # Canned reply, then transfer to the admin and close.
         Select(driver.find_element(By.ID, "canned-select")).select_by_index(1)
         assert driver.find_element(By.ID, "chat-input").get_attribute("value").strip()
-        driver.find_element(By.ID, "chat-send").click()
+        click(driver, "#chat-send")
         visitor.expect("chat.message", lambda d: d["message"]["sender"] == "agent" and d["message"]["id"] > reply["id"])
         options = [o.text for o in Select(driver.find_element(By.ID, "chat-transfer")).options]
         admin_option = next(o for o in options if o.startswith(ADMIN["name"]))
         Select(driver.find_element(By.ID, "chat-transfer")).select_by_visible_text(admin_option)
         visitor.expect("conversation.updated", lambda d: d["reason"] == "transferred" and d["conversation"]["assignee"]["name"] == ADMIN["name"])
         wait_text(driver, "#chat-status", ADMIN["name"])
-        driver.find_element(By.ID, "chat-close").click()
+        click(driver, "#chat-close")
         visitor.expect("conversation.updated", lambda d: d["conversation"]["status"] == "closed")
         wait_text(driver, "#chat-status", "closed")
         assert_no_console_errors(driver, "chat", console_server)
@@ -197,10 +197,10 @@ def test_away_agent_gets_queue_notification_and_sound_then_takes_the_chat(consol
     driver.execute_cdp_cmd("Browser.grantPermissions", {"permissions": ["notifications"], "origin": origin})
     sign_in(driver, console_server, AGENT, "/admin/chat")
     wait_text(driver, "#chat-connection", "Connected")
-    driver.find_element(By.ID, "presence-away").click()
+    click(driver, "#presence-away")
     WebDriverWait(driver, 5).until(lambda d: attr_of(d, "#presence-away", "aria-pressed") == "true")
     # Leave the chat screen (the socket stays open) and watch for the notification there.
-    driver.find_element(By.CSS_SELECTOR, '[data-nav="inbox"]').click()
+    click(driver, '[data-nav="inbox"]')
     wait_for(driver, "#inbox-list")
     driver.execute_script(NOTIFICATION_SPY)
 
@@ -215,11 +215,11 @@ def test_away_agent_gets_queue_notification_and_sound_then_takes_the_chat(consol
         WebDriverWait(driver, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, '[data-nav="chat"] .nav-badge').text == "1")
         assert driver.title.startswith("(1) "), driver.title
 
-        driver.find_element(By.CSS_SELECTOR, '[data-nav="chat"]').click()
+        click(driver, '[data-nav="chat"]')
         take = f'#chat-queue [data-take="{cid}"]'
         wait_for(driver, take)
         shots(driver, "chat-queue")
-        driver.find_element(By.CSS_SELECTOR, take).click()
+        click(driver, take)
         taken = visitor.expect("conversation.updated", lambda d: d["conversation"]["status"] == "assigned")
         assert taken["conversation"]["assignee"]["name"] == AGENT["name"]
         wait_text(driver, "#chat-thread", f"Anyone there? {tag}")
@@ -231,7 +231,7 @@ def test_away_agent_gets_queue_notification_and_sound_then_takes_the_chat(consol
         click(driver, "#chat-take")
         visitor.expect("conversation.updated", lambda d: d["conversation"]["status"] == "assigned")
 
-        driver.find_element(By.ID, "presence-online").click()
+        click(driver, "#presence-online")
         visitor.expect("presence.agent", lambda d: d["status"] == "online")
         assert_no_console_errors(driver, "chat queue", console_server)
     finally:

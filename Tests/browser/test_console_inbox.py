@@ -83,17 +83,17 @@ def test_ticket_flow_from_submission_to_reply_mail_and_magic_link(console_server
 
     before = set(spool_mails(console_server))
     # An internal note stays inside.
-    driver.find_element(By.ID, "reply-internal").click()
+    click(driver, "#reply-internal")
     driver.find_element(By.ID, "reply-body").send_keys(f"Note {tag}: check the oven timer")
-    driver.find_element(By.ID, "reply-send").click()
+    click(driver, "#reply-send")
     wait_for(driver, "#ticket-thread .msg-internal")
     # Then the reply, with the r shortcut to reach the composer.
-    driver.find_element(By.ID, "reply-internal").click()
+    click(driver, "#reply-internal")
     driver.find_element(By.TAG_NAME, "body").click()
     driver.find_element(By.TAG_NAME, "body").send_keys("r")
     assert driver.switch_to.active_element.get_attribute("id") == "reply-body"
     driver.switch_to.active_element.send_keys(f"Sorry about that! Reply {tag}: a fresh batch is on us.")
-    driver.find_element(By.ID, "reply-send").click()
+    click(driver, "#reply-send")
     wait_text(driver, ".toast-ok", f"Reply sent to {customer}")
     WebDriverWait(driver, 10).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#ticket-thread .msg-agent")) == 2)
     shots(driver, "ticket")
@@ -165,7 +165,7 @@ def test_filters_search_paging_and_keyboard(console_server, driver, shots) -> No
     wait_text(driver, ".pager-range", "1–25 of 30")
     rows = driver.find_elements(By.CSS_SELECTOR, "#inbox-list .row")
     assert len(rows) == 25
-    driver.find_element(By.CSS_SELECTOR, '[aria-label="Next page"]').click()
+    click(driver, '[aria-label="Next page"]')
     wait_text(driver, ".pager-range", "26–30 of 30")
     assert len(driver.find_elements(By.CSS_SELECTOR, "#inbox-list .row")) == 5
     assert "page=2" in driver.current_url
@@ -173,7 +173,7 @@ def test_filters_search_paging_and_keyboard(console_server, driver, shots) -> No
     # Filters: priority keeps only tickets of that priority; type keeps one kind.
     driver.get(console_server.url(f"/admin/inbox?q={tag}"))
     wait_text(driver, ".pager-range", "of 30")
-    driver.find_element(By.CSS_SELECTOR, '#inbox-filters select[name="priority"] option[value="urgent"]').click()
+    click(driver, '#inbox-filters select[name="priority"] option[value="urgent"]')
     wait_text(driver, ".pager-range", "1–1 of 1")
     assert f"Oven on fire {tag}" in driver.find_element(By.ID, "inbox-list").text
     assert "priority=urgent" in driver.current_url
@@ -217,16 +217,18 @@ def test_subscribers_import_counts_and_csv_export_matches_the_list(console_serve
     wait_for(driver, "#subscriber-counts .count-chip")
 
     def import_file(path: Path, confirmed: bool) -> str:
-        driver.find_element(By.ID, "subscribers-import").click()
+        click(driver, "#subscribers-import")
         wait_for(driver, "#import-file").send_keys(str(path))
         if confirmed:
-            driver.find_element(By.ID, "import-confirmed").click()
-        driver.find_element(By.CSS_SELECTOR, "dialog.modal .btn-primary").click()
+            click(driver, "#import-confirmed")
+        click(driver, "dialog.modal[open] .btn-primary")
         if confirmed:  # the explicit second confirmation
-            WebDriverWait(driver, 5).until(lambda d: "Import as confirmed" in d.find_element(By.CSS_SELECTOR, "dialog.modal").text)
-            driver.find_element(By.CSS_SELECTOR, "dialog.modal .btn-primary").click()
+            WebDriverWait(driver, 5).until(lambda d: "Import as confirmed" in d.execute_script(
+                "const m = document.querySelector('dialog.modal[open]'); return m ? m.textContent : ''"))
+            click(driver, "dialog.modal[open] .btn-primary")
         result = wait_for(driver, "#import-result").text
-        driver.find_element(By.CSS_SELECTOR, "dialog.modal .btn-primary").click()
+        click(driver, "dialog.modal[open] .btn-primary")
+        WebDriverWait(driver, 5).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "dialog.modal"))
         return result
 
     assert "5 imported" in import_file(confirmed_file, True)
@@ -247,7 +249,7 @@ def test_subscribers_import_counts_and_csv_export_matches_the_list(console_serve
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)})
-    driver.find_element(By.ID, "subscribers-export").click()
+    click(driver, "#subscribers-export")
     deadline = time.monotonic() + 15
     files: list[Path] = []
     while time.monotonic() < deadline:
@@ -315,9 +317,9 @@ def test_every_state_change_carries_the_csrf_token(console_server, driver) -> No
     click(driver, "#contact-unprocess")
     click(driver, "#contact-convert")
     wait_for(driver, "#ticket-thread")
-    driver.find_element(By.ID, "reply-internal").click()
+    click(driver, "#reply-internal")
     driver.find_element(By.ID, "reply-body").send_keys("note")
-    driver.find_element(By.ID, "reply-send").click()
+    click(driver, "#reply-send")
     wait_for(driver, "#ticket-thread .msg-internal")
     calls = driver.execute_script("return window.__calls")
     changes = [c for c in calls if c["method"] != "GET"]

@@ -9,7 +9,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
-    ADMIN, api_available, assert_no_console_errors, console_server, shots, sign_in, submit_many, wait_for,
+    click, ADMIN, api_available, assert_no_console_errors, console_server, shots, sign_in, submit_many, wait_for,
 )
 
 SCREENS = [
@@ -53,8 +53,8 @@ def test_every_screen_renders_without_console_errors(console_server, driver, sho
         shots(driver, f"{name}-{size}" if size == "tablet" else f"screen-{name}")
     if size == "tablet":
         # Dark theme at tablet size.
-        driver.find_element(By.ID, "theme-toggle").click()
-        driver.find_element(By.ID, "theme-toggle").click()
+        click(driver, "#theme-toggle")
+        click(driver, "#theme-toggle")
         driver.get(console_server.url(f"/admin/inbox/ticket/{some_items['ticket']}"))
         wait_for(driver, "#ticket-thread")
         shots(driver, "ticket-tablet-dark")
