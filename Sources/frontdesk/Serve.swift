@@ -81,12 +81,14 @@ struct Serve: AsyncParsableCommand {
                 "  API docs: \(base)api/openapi.json",
             ]
             if config.demo { lines.append("  demo:     \(base)demo") }
-            if let setup = runtime.setupURL(base: config.publicURL.isEmpty ? base : config.publicURL + "/") {
+            // The address people use: server.public_url, else the one bound (the base of mailed links too).
+            let publicBase = runtime.links.baseURL + "/"
+            if let setup = runtime.setupURL(base: publicBase) {
                 lines.append("  setup:    no admin account yet — create the first one at \(setup)")
                 lines.append("            (or: frontdesk user add --email you@example.com --role admin --password-stdin)")
             }
             lines.append("  data:     \(config.dataDirectory)   logs: \(config.logDirectory)/frontdesk.log")
-            lines.append("Next: embed <script src=\"\(config.publicURL.isEmpty ? base : config.publicURL + "/")widget.js\" defer></script> in your site. Stop with Ctrl-C.")
+            lines.append("Next: embed <script src=\"\(publicBase)widget.js\" defer></script> in your site. Stop with Ctrl-C.")
             FileHandle.standardOutput.write(Data((lines.joined(separator: "\n") + "\n").utf8))
         }
         runtime.logger.info("stopped")

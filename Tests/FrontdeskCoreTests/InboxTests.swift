@@ -1,16 +1,7 @@
-import Crypto
 import Foundation
-import Synchronization
 import Testing
 
 @testable import FrontdeskCore
-
-/// A clock the test moves by hand.
-final class TestNow: Sendable {
-    private let date = Mutex(Date(timeIntervalSince1970: 1_800_000_000))
-    var now: @Sendable () -> Date { { self.date.withLock { $0 } } }
-    func advance(_ seconds: TimeInterval) { date.withLock { $0 += seconds } }
-}
 
 @Suite("Inbox")
 struct InboxTests {
@@ -18,16 +9,16 @@ struct InboxTests {
 
     @Test("a form token enforces the minimum fill time, its form and its expiry")
     func formToken() throws {
-        let clock = TestNow()
-        let guardian = FormGuard(secret: Data(repeating: 7, count: 32), settings: SpamSettings(minFillSeconds: 3), now: clock.now)
+        let clock = MailTestTime()
+        let guardian = FormGuard(secret: Data(repeating: 7, count: 32), settings: SpamSettings(minFillSeconds: 3), now: clock.function)
         let token = guardian.issueToken(form: "contact")
         let body: [String: JSONValue] = ["name": .string("Ann"), "formToken": .string(token)]
 
-        clock.advance(1)
+        clock.advance(seconds: 1)
         let early = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "contact", body) }
         #expect(early.code == "submitted_too_fast")
 
-        clock.advance(3)
+        clock.advance(seconds: 3)
         let (verdict, rest) = try guardian.screen(form: "contact", body)
         #expect(verdict == .accept)
         #expect(rest == ["name": .string("Ann")], "the guard's own fields are removed before the form validates")
@@ -38,34 +29,34 @@ struct InboxTests {
         let tampered = token.replacingOccurrences(of: "v1.contact.", with: "v1.contact.1")
         #expect(throws: FrontdeskError.self) { try guardian.screen(form: "contact", ["formToken": .string(tampered)]) }
 
-        let otherInstall = FormGuard(secret: Data(repeating: 8, count: 32), settings: SpamSettings(minFillSeconds: 0), now: clock.now)
+        let otherInstall = FormGuard(secret: Data(repeating: 8, count: 32), settings: SpamSettings(minFillSeconds: 0), now: clock.function)
         #expect(throws: FrontdeskError.self) { try otherInstall.screen(form: "contact", body) }
 
-        clock.advance(86_400)
+        clock.advance(seconds: 86_400)
         let expired = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "contact", body) }
         #expect(expired.details["formToken"]?.contains("expired") == true)
     }
 
     @Test("a missing token passes unless required; a filled honeypot is discarded")
     func honeypotAndRequiredToken() throws {
-        let clock = TestNow()
-        let lenient = FormGuard(secret: Data(count: 32), settings: SpamSettings(), now: clock.now)
+        let clock = MailTestTime()
+        let lenient = FormGuard(secret: Data(count: 32), settings: SpamSettings(), now: clock.function)
         #expect(try lenient.screen(form: "contact", ["name": .string("A")]).0 == .accept)
         #expect(try lenient.screen(form: "contact", ["website": .string("")]).0 == .accept)
         #expect(try lenient.screen(form: "contact", ["website": .string("http://x")]).0 == .discard)
 
-        let strict = FormGuard(secret: Data(count: 32), settings: SpamSettings(requireFormToken: true), now: clock.now)
+        let strict = FormGuard(secret: Data(count: 32), settings: SpamSettings(requireFormToken: true), now: clock.function)
         let error = try #require(throws: FrontdeskError.self) { try strict.screen(form: "contact", ["name": .string("A")]) }
         #expect(error.details["formToken"]?.contains("GET /api/v1/forms/contact") == true)
     }
 
     @Test("a proof of work is solved, checked, accepted once and expires")
     func proofOfWork() throws {
-        let clock = TestNow()
+        let clock = MailTestTime()
         let guardian = FormGuard(secret: Data(repeating: 1, count: 32), settings: SpamSettings(minFillSeconds: 0, proofOfWork: true, proofOfWorkMaxNumber: 2_000),
-                                 now: clock.now)
+                                 now: clock.function)
         func solve(_ c: FormGuard.Challenge) -> Int {
-            (0...c.maxNumber).first { FormGuard.sha256Hex(c.salt + String($0)) == c.challenge }!
+            (0...c.maxNumber).first { ContentDigest.sha256Hex(c.salt + String($0)) == c.challenge }!
         }
         func payload(_ c: FormGuard.Challenge, _ n: Int) -> [String: JSONValue] {
             ["proofOfWork": .object(["salt": .string(c.salt), "challenge": .string(c.challenge), "signature": .string(c.signature), "number": .number(Double(n))])]
@@ -78,7 +69,7 @@ struct InboxTests {
 
         let second = try #require(guardian.issueChallenge())
         #expect(throws: FrontdeskError.self) { try guardian.screen(form: "contact", payload(second, solve(second) + 1)) }
-        clock.advance(601)
+        clock.advance(seconds: 601)
         let late = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "contact", payload(second, solve(second))) }
         #expect(late.details["proofOfWork"]?.contains("expired") == true)
     }
@@ -137,29 +128,29 @@ struct InboxTests {
     @Test("sign-ups resend at most once per window, confirm once, and unconfirmed ones expire")
     func newsletterLifecycle() async throws {
         let dir = TempDirectory()
-        let clock = TestNow()
+        let clock = MailTestTime()
         let database = try AppDatabase(path: dir.file("db.sqlite"))
         try database.migrate()
         let store = NewsletterStore(database: database, mailer: nil, settings: NewsletterSettings(pendingExpiryHours: 72, resendMinutes: 10))
-        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: "203.0.113.0", now: clock.now()) == .confirmationSent)
-        clock.advance(60)
-        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: nil, now: clock.now()) == .resendSuppressed)
-        clock.advance(600)
-        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: nil, now: clock.now()) == .confirmationSent)
-        _ = try await store.subscribe(NewSubscription(email: "b@example.com"), clientNetwork: nil, now: clock.now())
+        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: "203.0.113.0", now: clock.now) == .confirmationSent)
+        clock.advance(seconds: 60)
+        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: nil, now: clock.now) == .resendSuppressed)
+        clock.advance(seconds: 600)
+        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: nil, now: clock.now) == .confirmationSent)
+        _ = try await store.subscribe(NewSubscription(email: "b@example.com"), clientNetwork: nil, now: clock.now)
 
         let pending = try await store.list(ListQuery(filters: ["status": "pending"]))
         let a = try #require(pending.items.first { $0.email == "a@example.com" })
-        let confirmed = try #require(try await store.confirm(token: a.token, now: clock.now()))
+        let confirmed = try #require(try await store.confirm(token: a.token, now: clock.now))
         #expect(confirmed.status == "confirmed" && confirmed.confirmedAt != nil)
-        #expect(try await store.confirm(token: "nope", now: clock.now()) == nil)
+        #expect(try await store.confirm(token: "nope", now: clock.now) == nil)
 
-        clock.advance(72 * 3600 + 1)
-        #expect(try await store.purgeExpired(now: clock.now()) == 1, "only b, never confirmed, is purged")
+        clock.advance(seconds: 72 * 3600 + 1)
+        #expect(try await store.purgeExpired(now: clock.now) == 1, "only b, never confirmed, is purged")
         #expect(try await store.counts() == ["pending": 0, "confirmed": 1, "unsubscribed": 0])
 
-        _ = try await store.unsubscribe(token: a.token, now: clock.now())
-        #expect(try await store.subscribe(NewSubscription(email: "A@example.com"), clientNetwork: nil, now: clock.now()) == .confirmationSent,
+        _ = try await store.unsubscribe(token: a.token, now: clock.now)
+        #expect(try await store.subscribe(NewSubscription(email: "A@example.com"), clientNetwork: nil, now: clock.now) == .confirmationSent,
                 "an unsubscribed address starts over as pending, matched without case")
         let again = try await store.list(ListQuery(filters: ["status": "pending"]))
         #expect(again.items.first?.token != a.token, "a new sign-up gets a new token; the old links do nothing")
@@ -170,12 +161,12 @@ struct InboxTests {
     @Test("ticket tokens open only their ticket and are never stored; replies move the status")
     func ticketTokensAndStatus() async throws {
         let dir = TempDirectory()
-        let clock = TestNow()
+        let clock = MailTestTime()
         let database = try AppDatabase(path: dir.file("db.sqlite"))
         try database.migrate()
         let store = TicketStore(database: database, mailer: nil, secret: Data(repeating: 3, count: 32))
-        let one = try await store.create(NewTicket(email: "c@example.com", name: "C", subject: "S", description: "D"), now: clock.now())
-        let two = try await store.create(NewTicket(email: "d@example.com", name: nil, subject: "S2", description: "D2"), now: clock.now())
+        let one = try await store.create(NewTicket(email: "c@example.com", name: "C", subject: "S", description: "D"), now: clock.now)
+        let two = try await store.create(NewTicket(email: "d@example.com", name: nil, subject: "S2", description: "D2"), now: clock.now)
         let oneID = try #require(one.ticket.id)
         #expect(try await store.authorize(id: oneID, token: one.accessToken).id == oneID)
         await #expect(throws: FrontdeskError.self) { try await store.authorize(id: oneID, token: two.accessToken) }
@@ -183,14 +174,14 @@ struct InboxTests {
         #expect(!stored.contains(one.accessToken))
 
         var change = try TicketStore.Change(json: ["status": .string("resolved")])
-        let resolved = try await store.update(id: oneID, change, now: clock.now())
+        let resolved = try await store.update(id: oneID, change, now: clock.now)
         #expect(resolved.status == "resolved" && resolved.resolvedAt != nil)
-        _ = try await store.customerReply(ticketID: oneID, body: "still broken", now: clock.now())
+        _ = try await store.customerReply(ticketID: oneID, body: "still broken", now: clock.now)
         let reopened = try await store.summary(id: oneID)
         #expect(reopened.status == "open" && reopened.resolvedAt == nil && reopened.messageCount == 1)
 
         change = try TicketStore.Change(json: ["assigneeId": .number(999)])
-        let error = await #expect(throws: FrontdeskError.self) { try await store.update(id: oneID, change, now: clock.now()) }
+        let error = await #expect(throws: FrontdeskError.self) { try await store.update(id: oneID, change, now: clock.now) }
         #expect(error?.details["assigneeId"] != nil)
     }
 

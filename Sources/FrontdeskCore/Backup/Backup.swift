@@ -72,7 +72,7 @@ public enum Backup {
         if let sessions {
             try writer.write(Tar.header(name: "state/sessions.snap", size: sessions.count, mtime: now) + sessions + Tar.padding(for: sessions.count))
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = ContentDigest.hex(hasher.finalize())
         let manifest = BackupManifest(format: 1, frontdeskVersion: FrontdeskVersion.current, createdAt: Timestamps.iso8601(now),
                                       databaseBytes: databaseBytes, databaseSHA256: digest, tables: tables, hasSessions: sessions != nil)
         let encoder = JSONEncoder()
@@ -190,7 +190,7 @@ public enum Backup {
             if chunk.isEmpty { break }
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return ContentDigest.hex(hasher.finalize())
     }
 
     /// Deletes the oldest `frontdesk-*.tar.gz` in `directory` beyond `keep`.

@@ -24,8 +24,7 @@ public enum ChatIdentity {
 
     /// The hex HMAC-SHA256 of `userId` under `secret`: what the site's backend computes.
     public static func hash(userId: String, secret: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(userId.utf8), using: SymmetricKey(data: Data(secret.utf8)))
-        return mac.map { String(format: "%02x", $0) }.joined()
+        ContentDigest.hex(ContentDigest.hmacSHA256(userId, key: Data(secret.utf8)))
     }
 
     /// Whether `hash` proves `userId` (constant time; hex case-insensitive).

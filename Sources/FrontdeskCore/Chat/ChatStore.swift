@@ -230,8 +230,7 @@ public struct ChatStore: Sendable {
             if let visitorId = filter.visitorId { request = request.filter(ChatConversation.Columns.visitorId == visitorId) }
             if let userId = filter.userId { request = request.filter(ChatConversation.Columns.userId == userId) }
             if let query = filter.query, !query.isEmpty {
-                let pattern = "%" + query.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-                    .replacingOccurrences(of: "_", with: "\\_") + "%"
+                let pattern = ListQuery.likePattern(containing: query)
                 request = request.filter(sql: """
                     (visitor_name LIKE ? ESCAPE '\\' OR visitor_email LIKE ? ESCAPE '\\' OR user_id LIKE ? ESCAPE '\\'
                      OR id IN (SELECT conversation_id FROM chat_messages WHERE text LIKE ? ESCAPE '\\'))

@@ -92,9 +92,9 @@ public struct NewContactSubmission: Sendable, Equatable {
 
 extension JSONEncoder {
     /// Stable key order, so stored JSON compares and diffs cleanly.
-    static var sorted: JSONEncoder {
+    static let sorted: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         return encoder
-    }
+    }()
 }

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Synchronization
 
@@ -60,7 +59,7 @@ public final class FormGuard: Sendable {
         let expires = Int64(now().timeIntervalSince1970 + Self.challengeLifetime)
         let salt = Secrets.urlSafeToken(byteCount: 12) + "?expires=\(expires)"
         let number = Int.random(in: 0...settings.proofOfWorkMaxNumber)
-        let challenge = Self.sha256Hex(salt + String(number))
+        let challenge = ContentDigest.sha256Hex(salt + String(number))
         return Challenge(algorithm: "SHA-256", challenge: challenge, salt: salt, maxNumber: settings.proofOfWorkMaxNumber,
                          signature: sign(challenge))
     }
@@ -123,7 +122,7 @@ public final class FormGuard: Sendable {
         guard Secrets.constantTimeEquals(Array(sign(challenge).utf8), Array(signature.utf8)) else { throw fail("the challenge was not issued by this server") }
         guard let expires = salt.split(separator: "?expires=").last.flatMap({ Int64($0) }),
               Double(expires) > now().timeIntervalSince1970 else { throw fail("the challenge has expired; load the form again") }
-        guard Self.sha256Hex(salt + String(Int(number))) == challenge else { throw fail("the solution is wrong") }
+        guard ContentDigest.sha256Hex(salt + String(Int(number))) == challenge else { throw fail("the solution is wrong") }
         let fresh = spent.withLock { spent -> Bool in
             let current = now()
             if spent.count > 10_000 { spent = spent.filter { $0.value > current } }
@@ -135,11 +134,7 @@ public final class FormGuard: Sendable {
     }
 
     func sign(_ text: String) -> String {
-        Data(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: SymmetricKey(data: secret))).map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        ContentDigest.hex(ContentDigest.hmacSHA256(text, key: secret))
     }
 }
 

@@ -27,27 +27,6 @@ public final class PublicLinks: Sendable {
     }
 }
 
-/// The active admins' addresses, who get contact notifications when no owner address is set;
-/// read at most every few seconds instead of on every submission.
-final class AdminRecipients: Sendable {
-    private let cached = Mutex<(addresses: [MailAddress], readAt: Date)?>(nil)
-    static let lifetime: TimeInterval = 10
-
-    func current(database: AppDatabase, now: Date) async throws -> [MailAddress] {
-        if let hit = cached.withLock({ $0 }), now.timeIntervalSince(hit.readAt) < Self.lifetime, now >= hit.readAt {
-            return hit.addresses
-        }
-        let rows = try await database.pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT email, name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id LIMIT 10")
-        }
-        let addresses = rows.compactMap { row in
-            try? MailAddress(row["email"], name: MailHeaderText.singleLine(row["name"] ?? "", maxLength: 78), allowLocalhost: true)
-        }
-        cached.withLock { $0 = (addresses, now) }
-        return addresses
-    }
-}
-
 /// Writes the inbox's mails into the durable outbox, inside the caller's transaction, so a
 /// mail exists exactly when what it tells about was committed.
 public struct InboxMailer: Sendable {
@@ -56,14 +35,16 @@ public struct InboxMailer: Sendable {
     let siteName: String
     let owner: MailAddress?
     public let links: PublicLinks
-    let admins = AdminRecipients()
+    /// Holds the admins' addresses for a few seconds, so a busy form does not read them per submission.
+    let cache: ReadThrough?
 
-    public init(outbox: MailOutbox, templates: MailTemplates, siteName: String, owner: MailAddress?, links: PublicLinks) {
+    public init(outbox: MailOutbox, templates: MailTemplates, siteName: String, owner: MailAddress?, links: PublicLinks, cache: ReadThrough? = nil) {
         self.outbox = outbox
         self.templates = templates
         self.siteName = siteName
         self.owner = owner
         self.links = links
+        self.cache = cache
     }
 
     /// The owner's notification of a new submission, rendered before the write transaction (so the
@@ -72,7 +53,13 @@ public struct InboxMailer: Sendable {
     /// there is nobody to tell.
     func prepareContactNotification(_ input: NewContactSubmission, now: Date, database: AppDatabase) async throws -> (@Sendable (Database, Int64) throws -> Void)? {
         let recipients: [MailAddress]
-        if let owner { recipients = [owner] } else { recipients = try await admins.current(database: database, now: now) }
+        if let owner {
+            recipients = [owner]
+        } else if let cache {
+            recipients = try await cache.value("inbox:admin-recipients", ttl: .seconds(10)) { try await Self.adminRecipients(database) }
+        } else {
+            recipients = try await Self.adminRecipients(database)
+        }
         if recipients.isEmpty { return nil }
         let placeholder = "00000000-frontdesk-submission-id"
         let content = try templates.contactNotification(
@@ -88,6 +75,16 @@ public struct InboxMailer: Sendable {
                 try outbox.enqueue(OutgoingMail(kind: .contactNotification, to: recipient, content: filled, replyTo: replyTo,
                                                 idempotencyKey: "contact-\(id)-\(recipient.address)"), in: db)
             }
+        }
+    }
+
+    /// Every active admin's address (at most ten), for notifications when no owner address is set.
+    static func adminRecipients(_ database: AppDatabase) async throws -> [MailAddress] {
+        let rows = try await database.pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT email, name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id LIMIT 10")
+        }
+        return rows.compactMap { row in
+            try? MailAddress(row["email"], name: MailHeaderText.singleLine(row["name"] ?? "", maxLength: 78), allowLocalhost: true)
         }
     }
 

@@ -56,20 +56,39 @@ public struct ListQuery: Sendable, Equatable {
         self.filters = filters
     }
 
-    var offset: Int { (page - 1) * perPage }
+    public var offset: Int { (page - 1) * perPage }
 
     /// `%term%` for LIKE, with LIKE's wildcards escaped (`ESCAPE '\'`).
     var likePattern: String? {
-        search.map { "%" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%" }
+        search.map(Self.likePattern(containing:))
+    }
+
+    /// `%text%` for `LIKE ? ESCAPE '\'`, with LIKE's own wildcards in `text` escaped.
+    public static func likePattern(containing text: String) -> String {
+        "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 }
 
-/// One page of a list and how many items match in all.
+/// One page of a list and how many items match in all; `counts` (by status) where a list has them.
 public struct Page<Item: Sendable & Encodable>: Sendable, Encodable {
     public let items: [Item]
     public let total: Int
     public let page: Int
     public let perPage: Int
+    public var counts: [String: Int]?
+
+    public init(items: [Item], total: Int, page: Int, perPage: Int, counts: [String: Int]? = nil) {
+        self.items = items
+        self.total = total
+        self.page = page
+        self.perPage = perPage
+        self.counts = counts
+    }
+
+    /// The same page with each item turned into its API view.
+    public func map<View: Sendable & Encodable>(_ transform: (Item) -> View) -> Page<View> {
+        Page<View>(items: items.map(transform), total: total, page: page, perPage: perPage, counts: counts)
+    }
 }
 
 /// A WHERE clause built from optional conditions.

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import GRDB
 
@@ -183,9 +182,7 @@ public struct TicketStore: Sendable {
 
     /// The customer's access token: HMAC of id and nonce, base64url.
     public func accessToken(for ticket: SupportTicket) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("ticket:\(ticket.id ?? 0):\(ticket.accessNonce)".utf8), using: SymmetricKey(data: secret))
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Secrets.base64URL(ContentDigest.hmacSHA256("ticket:\(ticket.id ?? 0):\(ticket.accessNonce)", key: secret))
     }
 
     public struct Created: Sendable {

@@ -81,7 +81,8 @@ public final class FrontdeskRuntime: Sendable {
             templateSources.merge(try MailTemplates.sources(inDirectory: own)) { $1 }
         }
         let templates = try MailTemplates(sources: templateSources)
-        let mailer = InboxMailer(outbox: outbox, templates: templates, siteName: config.siteName, owner: try config.mail.owner(), links: links)
+        let mailer = InboxMailer(outbox: outbox, templates: templates, siteName: config.siteName, owner: try config.mail.owner(), links: links,
+                                  cache: ReadThrough(cache: state.cache))
         let secret = try InstallSecret.load("secret.inbox", database: database, now: now())
         self.ticketSecret = secret
         self.contacts = ContactStore(database: database, mailer: mailer)

@@ -11,13 +11,6 @@ struct ChatController: Sendable {
     /// Serves the protocol documents beside the OpenAPI document.
     let documents: AssetController
 
-    struct ConversationList: Encodable {
-        let items: [ChatConversationView]
-        let total: Int
-        let page: Int
-        let perPage: Int
-    }
-
     struct ConversationDetail: Encodable {
         let conversation: ChatConversationView
         let messages: [ChatMessageView]
@@ -47,36 +40,23 @@ struct ChatController: Sendable {
         }
         let group = admin.group("/chat/conversations")
         group.get { request, context in
-            let query = request.uri.queryParameters
-            var problems: [String: String] = [:]
-            var filter = ChatConversationFilter()
-            if let raw = query["status"].map(String.init), !raw.isEmpty {
-                filter.status = ChatConversationStatus(rawValue: raw)
-                if filter.status == nil { problems["status"] = "must be open, assigned or closed" }
+            // Paging, search and sorting are parsed like every other console list; every bad parameter in one 422.
+            let query = try ListQuery(request.queryDictionary, sortable: ["updatedAt", "createdAt"], defaultSort: "-updatedAt",
+                                      filters: ["status": Set(["open", "assigned", "closed"]), "assignee": nil, "visitorId": nil, "userId": nil])
+            var filter = ChatConversationFilter(query: query.search, sort: (query.descending ? "-" : "") + query.sort)
+            filter.status = query.filters["status"].flatMap(ChatConversationStatus.init(rawValue:))
+            switch query.filters["assignee"] {
+            case nil: break
+            case "me": filter.assigneeId = context.admin.id
+            case "none": filter.assigneeId = 0
+            case let raw?:
+                guard let id = Int64(raw), id > 0 else { throw FrontdeskError.validation(["assignee": "must be an agent id, me or none"]) }
+                filter.assigneeId = id
             }
-            if let raw = query["assignee"].map(String.init), !raw.isEmpty {
-                switch raw {
-                case "me": filter.assigneeId = context.admin.id
-                case "none": filter.assigneeId = 0
-                default:
-                    if let id = Int64(raw), id > 0 { filter.assigneeId = id } else { problems["assignee"] = "must be an agent id, me or none" }
-                }
-            }
-            filter.visitorId = query["visitorId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-            filter.userId = query["userId"].map(String.init).flatMap { $0.isEmpty ? nil : $0 }
-            filter.query = query["q"].map(String.init).flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
-            if let sort = query["sort"].map(String.init), !sort.isEmpty {
-                guard ["updatedAt", "-updatedAt", "createdAt", "-createdAt"].contains(sort) else {
-                    problems["sort"] = "must be updatedAt, -updatedAt, createdAt or -createdAt"
-                    throw FrontdeskError.validation(problems)
-                }
-                filter.sort = sort
-            }
-            let page = Self.positive(query["page"].map(String.init), default: 1, max: 100_000, field: "page", problems: &problems)
-            let perPage = Self.positive(query["perPage"].map(String.init), default: 25, max: 100, field: "perPage", problems: &problems)
-            if !problems.isEmpty { throw FrontdeskError.validation(problems) }
-            let (items, total) = try await hub.store.list(filter, page: page, perPage: perPage)
-            return try Response.json(ConversationList(items: items.map(hub.view), total: total, page: page, perPage: perPage))
+            filter.visitorId = query.filters["visitorId"].flatMap { $0.isEmpty ? nil : $0 }
+            filter.userId = query.filters["userId"].flatMap { $0.isEmpty ? nil : $0 }
+            let (items, total) = try await hub.store.list(filter, page: query.page, perPage: query.perPage)
+            return try Response.json(Page(items: items.map(hub.view), total: total, page: query.page, perPage: query.perPage))
         }
         group.get("/:id") { _, context in
             let id = try Self.id(context)
@@ -129,14 +109,6 @@ struct ChatController: Sendable {
         return id
     }
 
-    static func positive(_ raw: String?, default value: Int, max: Int, field: String, problems: inout [String: String]) -> Int {
-        guard let raw, !raw.isEmpty else { return value }
-        guard let number = Int(raw), number >= 1, number <= max else {
-            problems[field] = "must be an integer from 1 to \(max)"
-            return value
-        }
-        return number
-    }
 }
 
 extension ChatHub {

@@ -35,8 +35,7 @@ struct AdminInboxController: Sendable {
     func addContactRoutes(_ admin: RouterGroup<AdminRequestContext>) {
         admin.get("/contact-submissions") { request, _ in
             let query = try ListQuery(request.queryDictionary, sortable: ContactStore.sortable, defaultSort: "-createdAt", filters: ContactStore.filters)
-            let page = try await contacts.list(query)
-            return try Response.json(ContactPage(items: page.items.map(ContactView.init), total: page.total, page: page.page, perPage: page.perPage))
+            return try Response.json(try await contacts.list(query).map(ContactView.init))
         }
         admin.get("/contact-submissions/export") { request, _ in
             let query = try ListQuery(request.queryDictionary, sortable: ContactStore.sortable, defaultSort: "createdAt", filters: ContactStore.filters)
@@ -109,9 +108,9 @@ struct AdminInboxController: Sendable {
     func addSubscriberRoutes(_ admin: RouterGroup<AdminRequestContext>) {
         admin.get("/newsletter/subscribers") { request, _ in
             let query = try ListQuery(request.queryDictionary, sortable: NewsletterStore.sortable, defaultSort: "-subscribedAt", filters: NewsletterStore.filters)
-            let page = try await newsletter.list(query)
-            return try Response.json(SubscriberPage(items: page.items.map(SubscriberView.init), total: page.total, page: page.page,
-                                                    perPage: page.perPage, counts: try await newsletter.counts()))
+            var page = try await newsletter.list(query).map(SubscriberView.init)
+            page.counts = try await newsletter.counts()
+            return try Response.json(page)
         }
         admin.get("/newsletter/subscribers/export") { request, _ in
             let query = try ListQuery(request.queryDictionary, sortable: NewsletterStore.sortable, defaultSort: "subscribedAt", filters: NewsletterStore.filters)
@@ -156,10 +155,10 @@ struct AdminInboxController: Sendable {
                                       filters: ["status": Set(MailStatus.allCases.map(\.rawValue))])
             let status = query.filters["status"].flatMap(MailStatus.init(rawValue:))
             let counts = try await outbox.countsByStatus()
-            let items = try await outbox.list(status: status, limit: query.perPage, offset: (query.page - 1) * query.perPage)
+            let items = try await outbox.list(status: status, limit: query.perPage, offset: query.offset)
             let total = status.map { counts[$0] ?? 0 } ?? counts.values.reduce(0, +)
-            return try Response.json(MailPage(items: items.map(MailView.init), total: total, page: query.page, perPage: query.perPage,
-                                              counts: Dictionary(uniqueKeysWithValues: MailStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) })))
+            return try Response.json(Page(items: items.map(MailView.init), total: total, page: query.page, perPage: query.perPage,
+                                          counts: Dictionary(uniqueKeysWithValues: MailStatus.allCases.map { ($0.rawValue, counts[$0] ?? 0) })))
         }
         admin.post("/mail/:id/retry") { _, context in
             return try Response.json(MailView(try await outbox.retry(id: try Self.id(context))))
@@ -273,21 +272,6 @@ struct SubscriberView: Encodable, Sendable {
     }
 }
 
-struct ContactPage: Encodable {
-    let items: [ContactView]
-    let total: Int
-    let page: Int
-    let perPage: Int
-}
-
-struct SubscriberPage: Encodable {
-    let items: [SubscriberView]
-    let total: Int
-    let page: Int
-    let perPage: Int
-    let counts: [String: Int]
-}
-
 struct MailView: Encodable {
     let id: Int64
     let to: String
@@ -312,14 +296,6 @@ struct MailView: Encodable {
         sentAt = mail.sentAt
         nextAttemptAt = mail.status == .queued || mail.status == .failed ? mail.nextAttemptAt : nil
     }
-}
-
-struct MailPage: Encodable {
-    let items: [MailView]
-    let total: Int
-    let page: Int
-    let perPage: Int
-    let counts: [String: Int]
 }
 
 extension Request {
