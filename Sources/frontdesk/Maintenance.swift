@@ -75,3 +75,33 @@ struct Version: ParsableCommand {
         print("frontdesk \(FrontdeskVersion.current)")
     }
 }
+
+/// `frontdesk doctor`: what in the configuration is unsafe for a server on the internet.
+struct Doctor: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Review the configuration for production and print what is unsafe, with the fix for each.",
+        discussion: """
+        Reads the configuration as `serve` would (flags > FRONTDESK_… environment > file > defaults).
+        Exits 1 when something is unsafe for a server reachable from the internet, 0 otherwise.
+
+        Examples:
+          frontdesk doctor
+          frontdesk doctor --config /etc/frontdesk/frontdesk.toml
+        """
+    )
+
+    @OptionGroup var data: DataOptions
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: data.flagValues)
+        let findings = SecurityReview.findings(config, environment: environment)
+        let unsafe = findings.filter { $0.severity == .unsafe }.count
+        for finding in findings {
+            print("\(finding.severity == .unsafe ? "UNSAFE" : "note  ")  \(finding.setting): \(finding.problem)")
+            print("        fix: \(finding.fix)")
+        }
+        print(unsafe == 0 ? "doctor: nothing unsafe found (\(findings.count) notes)." : "doctor: \(unsafe) unsafe setting(s), \(findings.count - unsafe) notes.")
+        if unsafe > 0 { throw ExitCode(1) }
+    }
+}

@@ -261,7 +261,7 @@ struct ChatSocketTests {
 
     @Test("identify: a correct HMAC links the visitor to the site user; a forged one is refused")
     func identity() async throws {
-        let secret = "s3cret-for-tests"
+        let secret = "s3cret-for-tests-at-least-32-bytes-long"
         let env = try TestEnvironment(flags: ["chat.identity_secret": secret])
         try await env.withChatServer { _, port in
             let (visitor, welcome) = try await Chat.visitor(port)

@@ -218,16 +218,15 @@ struct ThrottleTests {
         let clock = ManualClock()
         let throttle = LoginThrottle(now: { clock.now })
         for _ in 0..<5 {
-            try throttle.checkAllowed(email: "owner@example.com", address: "203.0.113.9")
-            throttle.recordFailure(email: "owner@example.com", address: "203.0.113.9")
+            _ = try throttle.reserve(email: "owner@example.com", address: "203.0.113.9")
         }
-        let error = try #require(throws: FrontdeskError.self) { try throttle.checkAllowed(email: "owner@example.com", address: "203.0.113.9") }
+        let error = try #require(throws: FrontdeskError.self) { try throttle.reserve(email: "owner@example.com", address: "203.0.113.9") }
         #expect(error.code == "login_throttled")
         #expect(Int(error.details["retryAfterSeconds"] ?? "") == 900)
         // The owner, from their own address, is not affected.
-        try throttle.checkAllowed(email: "owner@example.com", address: "198.51.100.1")
+        _ = try throttle.reserve(email: "owner@example.com", address: "198.51.100.1")
         clock.advance(seconds: 901)
-        try throttle.checkAllowed(email: "owner@example.com", address: "203.0.113.9")
+        _ = try throttle.reserve(email: "owner@example.com", address: "203.0.113.9")
     }
 
     @Test("the sign-in endpoint answers 429 with Retry-After after repeated failures")
@@ -304,7 +303,7 @@ struct StateIntegrationTests {
             #expect(try await console.signIn("owner@example.com") == .ok)
             _ = try await console.send(.get, "/api/v1/admin/session")
             _ = try await console.send(.get, "/api/v1/admin/session")
-            let text = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).text
+            let text = try await client.executeRequest(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(testMetricsToken)"], body: nil).text
             #expect(text.contains("frontdesk_sessions_active 1"))
             #expect(text.contains(#"frontdesk_cache_hits{namespace="user"}"#))
             #expect(text.contains(#"frontdesk_cache_entries{namespace="user"} 1"#))

@@ -262,7 +262,7 @@ struct HealthTests {
             }
             try await client.execute(uri: "/api/v1/contact", method: .post, headers: jsonHeaders,
                                      body: ByteBuffer(json: #"{"name": "Ann", "email": "ann@example.com", "message": "Hi"}"#)) { _ in }
-            try await client.execute(uri: "/metrics", method: .get) { response in
+            try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer \(testMetricsToken)"]) { response in
                 #expect(response.status == .ok)
                 #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
                 let text = response.text

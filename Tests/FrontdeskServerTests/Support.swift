@@ -17,6 +17,8 @@ final class TestEnvironment: @unchecked Sendable {
         var flags = flags
         flags["storage.data_dir"] = directory
         flags["server.port"] = flags["server.port"] ?? "0"
+        // The router test client has no peer address, so /metrics is read with the token.
+        flags["metrics.token"] = flags["metrics.token"] ?? testMetricsToken
         let config = try FrontdeskConfig.load(file: nil, environment: environment, flags: flags)
         // Cheap hashing keeps tests fast; production uses OWASP's 600,000 iterations.
         runtime = try FrontdeskRuntime.open(config, passwordHasher: PasswordHasher(iterations: 1_000), now: now)
@@ -67,6 +69,9 @@ extension TestResponse {
 }
 
 let jsonHeaders: HTTPFields = [.contentType: "application/json"]
+
+/// The `metrics.token` every test environment gets.
+let testMetricsToken = "metrics-token-for-the-server-tests"
 
 /// A manually advanced wall clock for expiry tests.
 final class ManualClock: @unchecked Sendable {

@@ -66,7 +66,7 @@ class WidgetEnv:
         return self.rows(f"SELECT count(*) FROM {table} WHERE email = ?", email)[0][0]
 
 
-IDENTITY_SECRET = "frontdesk-widget-test-secret"
+IDENTITY_SECRET = "frontdesk-widget-test-secret-of-32-bytes-or-more"
 
 
 def knows_setting(key: str) -> bool:

@@ -119,7 +119,7 @@ public struct AccountStore: Sendable {
     public func authenticate(email: String, password: String) async throws -> User? {
         let user = try await find(email: email)
         let stored = user?.passwordHash ?? Self.dummyHash(iterations: hasher.iterations)
-        let valid = await hasher.verify(password, against: stored)
+        let valid = try await hasher.verify(password, against: stored)
         guard let user, valid, !user.disabled else { return nil }
         if hasher.needsRehash(user.passwordHash), (try? await setPassword(id: user.id!, password: password)) != nil {
             return try await find(id: user.id!) ?? user

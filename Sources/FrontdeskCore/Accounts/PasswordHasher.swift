@@ -27,16 +27,18 @@ public struct PasswordHasher: Sendable {
         var salt = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for i in salt.indices { salt[i] = generator.next() }
-        let derived = try await Self.derive(password, salt: salt, iterations: iterations)
+        let derived = try await Self.gate.run { try await Self.derive(password, salt: salt, iterations: iterations) }
         return "pbkdf2-sha256$\(iterations)$\(Data(salt).base64EncodedString())$\(derived.base64EncodedString())"
     }
 
     /// Constant-time comparison of `password` against a stored hash; false for malformed hashes.
-    public func verify(_ password: String, against stored: String) async -> Bool {
+    /// Throws `busy` (503) when the hashing gate's queue is full: that is no wrong password.
+    public func verify(_ password: String, against stored: String) async throws -> Bool {
         let parts = stored.split(separator: "$")
         guard parts.count == 4, parts[0] == "pbkdf2-sha256", let rounds = Int(parts[1]), rounds >= 1,
-              let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])),
-              let derived = try? await Self.derive(password, salt: Array(salt), iterations: rounds) else { return false }
+              let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])) else { return false }
+        let derived = try await Self.gate.run { try? await Self.derive(password, salt: Array(salt), iterations: rounds) }
+        guard let derived else { return false }
         return Secrets.constantTimeEquals(derived, expected)
     }
 
@@ -45,6 +47,11 @@ public struct PasswordHasher: Sendable {
         let parts = stored.split(separator: "$")
         return parts.count != 4 || (Int(parts[1]) ?? 0) < iterations
     }
+
+    /// Every password hash of the process runs through this gate: as many at once as there
+    /// are cores, 64 more waiting, and a 503 `busy` (with Retry-After) beyond that, so a flood
+    /// of sign-ins cannot queue minutes of CPU work.
+    public static let gate = ConcurrencyGate(limit: max(1, ProcessInfo.processInfo.activeProcessorCount), queueLimit: 64)
 
     static func derive(_ password: String, salt: [UInt8], iterations: Int) async throws -> Data {
         try await withCheckedThrowingContinuation { continuation in

@@ -94,6 +94,11 @@ public struct ChatSettings: Sendable, Equatable {
         if TimeZone(identifier: timeZoneName) == nil {
             problems.append(ConfigProblem(key: "chat.timezone", source: source, reason: .invalid("names no known time zone: \"\(timeZoneName)\"")))
         }
+        if !identitySecret.isEmpty && identitySecret.utf8.count < 32 {
+            // HMAC-SHA256 keys shorter than the hash are guessable offline from one signed id (RFC 2104 §3).
+            problems.append(ConfigProblem(key: "chat.identity_secret", source: source,
+                                          reason: .invalid("must be at least 32 bytes, found \(identitySecret.utf8.count) (try `openssl rand -hex 32`)")))
+        }
         if maxFrameBytes < maxTextBytes + 1024 {
             problems.append(ConfigProblem(key: "chat.max_frame_bytes", source: source,
                                           reason: .invalid("must be at least chat.max_text_bytes + 1024 (\(maxTextBytes + 1024)), found \(maxFrameBytes)")))

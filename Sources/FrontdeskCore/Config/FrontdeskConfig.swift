@@ -49,6 +49,8 @@ public struct FrontdeskConfig: Sendable {
     public var mail: MailSettings
     /// Live chat: socket limits, business hours, the identity secret.
     public var chat: ChatSettings
+    /// HTTP connection deadlines and caps, and access to `/metrics`.
+    public var connections: ConnectionSettings
     /// The site's name in mails and pages.
     public var siteName: String
     /// The site owner's mail templates, replacing built-in ones by name.
@@ -189,7 +191,7 @@ public struct FrontdeskConfig: Sendable {
                     doc: "Unconfirmed sign-ups are deleted this long after the confirmation mail."),
         SettingSpec(key: "newsletter.resend_minutes", env: "FRONTDESK_NEWSLETTER_RESEND_MINUTES", kind: .integer(0...1440), defaultValue: .integer(10),
                     doc: "Signing up again while pending resends the confirmation mail, at most once per this many minutes."),
-    ] + ChatSettings.specs
+    ] + ChatSettings.specs + ConnectionSettings.specs
 
     /// Resolves the configuration from its four sources and reports every problem at once.
     ///
@@ -282,6 +284,7 @@ public struct FrontdeskConfig: Sendable {
         let templates = string("mail.templates_dir")
         mailTemplatesDirectory = templates.isEmpty ? nil : templates
         chat = ChatSettings(values: values)
+        connections = ConnectionSettings(values: values)
         siteName = string("site.name")
         spam = SpamSettings(honeypotField: string("spam.honeypot_field"), minFillSeconds: int("spam.min_fill_seconds"),
                             requireFormToken: bool("spam.require_form_token"), proofOfWork: bool("spam.proof_of_work"),
@@ -306,6 +309,7 @@ public struct FrontdeskConfig: Sendable {
         }
         problems += mail.problems(source: source)
         problems += chat.problems(source: source)
+        problems += connections.problems(source: source)
         if !FormDefinition.isValidName(spam.honeypotField) || FormDefinition.builtInNames.contains(spam.honeypotField) {
             problems.append(ConfigProblem(key: "spam.honeypot_field", source: source,
                                           reason: .invalid("must be a lower-case field name that no form uses, like \"website\"")))

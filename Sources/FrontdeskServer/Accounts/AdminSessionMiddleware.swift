@@ -4,31 +4,32 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// Resolves the console session cookie on `/api/v1/admin/…` and guards state-changing admin
-/// requests against cross-site forgery: they need a same-site `Origin` and, once signed in, the
-/// session's `X-CSRF-Token`. Sessions of disabled users, or from before a password change,
-/// end here.
+/// Resolves the console session cookie on the console's route groups and guards state-changing
+/// console requests against cross-site forgery: they need a same-site `Origin` and, once signed
+/// in, the session's `X-CSRF-Token` (`requireCSRF`; off only for sign-in and setup, which carry
+/// no token yet). Sessions of disabled users, or from before a password change, end here.
 struct AdminSessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let sessions: SessionStore
     let users: CachedUsers
     let publicOrigin: String?
+    /// Whether a signed-in change needs the session's `X-CSRF-Token`.
+    let requireCSRF: Bool
+    /// `server.public_url` is https: the cookie is always the `__Host-` one.
+    var alwaysSecure: Bool { publicOrigin?.hasPrefix("https://") ?? false }
 
     static let cookieName = "fd_session"
     static let secureCookieName = "__Host-fd_session"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/api/v1/admin") else {
-            return try await next(request, context)
-        }
         var context = context
         let unsafe = ![.get, .head, .options].contains(request.method)
         if unsafe && !isSameSite(request) {
             throw FrontdeskError(.forbidden, code: "origin_not_allowed",
                                  message: "Console requests that change something must come from the console's own origin.")
         }
-        if let id = Self.sessionID(in: request), let session = sessions.get(id) {
+        if let id = Self.sessionID(in: request, secure: context.isSecure || alwaysSecure), let session = sessions.get(id) {
             if let user = try await users.user(id: Int64(session.userId) ?? -1), !user.disabled,
                String(user.sessionEpoch) == session.data["epoch"] {
                 context.admin = AuthenticatedAdmin(user: user, session: session)
@@ -36,7 +37,7 @@ struct AdminSessionMiddleware: RouterMiddleware {
                 sessions.destroy(id)
             }
         }
-        if unsafe, let admin = context.admin, !RouteNeedsNoCSRF.paths.contains(request.uri.path) {
+        if unsafe, requireCSRF, let admin = context.admin {
             guard let token = request.headers[.xCSRFToken], Secrets.constantTimeEquals(token.utf8, admin.csrfToken.utf8) else {
                 throw FrontdeskError(.forbidden, code: "csrf_failed",
                                      message: "The X-CSRF-Token header is missing or does not match this session. Reload the console.")
@@ -57,14 +58,12 @@ struct AdminSessionMiddleware: RouterMiddleware {
         return false
     }
 
-    static func sessionID(in request: Request) -> String? {
-        (request.cookies[secureCookieName] ?? request.cookies[cookieName])?.value
+    /// The session id from the cookie this connection's kind of transport sets: over TLS only
+    /// the `__Host-` cookie, which a man in the middle of a plain-HTTP page of the same host
+    /// cannot plant (RFC 6265bis §4.1.3.2); over plain HTTP only the plain one.
+    static func sessionID(in request: Request, secure: Bool) -> String? {
+        request.cookies[secure ? secureCookieName : cookieName]?.value
     }
-}
-
-/// Sign-in and first-admin setup carry no token yet; their Origin is still checked.
-enum RouteNeedsNoCSRF {
-    static let paths: Set<String> = ["/api/v1/admin/session", "/api/v1/admin/setup"]
 }
 
 /// User lookups on every console request, read through the cache for a few seconds and

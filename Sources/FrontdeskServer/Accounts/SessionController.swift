@@ -24,28 +24,34 @@ struct SessionController: Sendable {
         let required: Bool
     }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("/api/v1/admin/session") { request, context in
+    func addRoutes(to routes: Routes) {
+        routes.consoleSignIn.post("/session") { request, context in
             var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["email", "password"])
             let email = reader.text("email", required: true, maxLength: 254) ?? ""
             let password = Self.rawString(&reader, "password")
             try reader.validate()
-            try throttle.checkAllowed(email: email, address: context.clientAddress)
-            guard let user = try await accounts.authenticate(email: email, password: password ?? "") else {
-                throttle.recordFailure(email: email, address: context.clientAddress)
+            let attempt = try throttle.reserve(email: email, address: context.clientAddress)
+            let found: User?
+            do {
+                found = try await accounts.authenticate(email: email, password: password ?? "")
+            } catch {
+                throttle.release(attempt)
+                throw error
+            }
+            guard let user = found else {
                 context.logger.notice("sign-in failed", metadata: ["request_id": "\(context.requestID)"])
                 throw FrontdeskError(.unauthorized, code: "invalid_credentials", message: "The email address or password is wrong.")
             }
-            throttle.recordSuccess(email: email, address: context.clientAddress)
+            throttle.refund(attempt)
             context.logger.info("signed in", metadata: ["user_id": "\(user.id ?? 0)", "request_id": "\(context.requestID)"])
             return try signIn(user, context: context, status: .ok)
         }
 
-        router.get("/api/v1/admin/setup") { _, _ in
+        routes.consoleOpen.get("/setup") { _, _ in
             try Response.json(SetupStatus(required: !(try await accounts.adminExists())))
         }
 
-        router.post("/api/v1/admin/setup") { request, context in
+        routes.consoleSignIn.post("/setup") { request, context in
             let json = try await request.jsonObject(context: context)
             var reader = FieldReader(json, allowed: ["token", "email", "password", "name"])
             let token = reader.text("token", required: true, maxLength: 200) ?? ""
@@ -66,7 +72,7 @@ struct SessionController: Sendable {
             return try signIn(user, context: context, status: .created)
         }
 
-        let admin = router.group("/api/v1/admin", context: AdminRequestContext.self)
+        let admin = routes.admin
         admin.get("/session") { _, context in
             try Response.json(SessionBody(user: PublicUser(context.admin.user), csrfToken: context.admin.csrfToken,
                                           expiresAt: Timestamps.iso8601(context.admin.session.expiresAt)))

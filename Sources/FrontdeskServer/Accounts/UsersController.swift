@@ -14,8 +14,8 @@ struct UsersController: Sendable {
         let users: [PublicUser]
     }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        let group = router.group("/api/v1/admin/users", context: AdminRequestContext.self)
+    func addRoutes(to routes: Routes) {
+        let group = routes.admin.group("/users")
         group.get { _, context in
             try context.requireAdminRole()
             return try Response.json(UserList(users: try await accounts.list().map(PublicUser.init)))

@@ -19,7 +19,8 @@ public final class FrontdeskRuntime: Sendable {
     public let registry: PrometheusCollectorRegistry
     let metricsFactory: PrometheusMetricsFactory
     let assets: AssetStore
-    let contract: APIContract
+    /// The routes of the last router built, for tests and `frontdesk doctor`.
+    let routeTable = RouteTableSlot()
     let now: @Sendable () -> Date
     /// Cache, console sessions and rate limiter.
     public let state: AppState
@@ -39,6 +40,8 @@ public final class FrontdeskRuntime: Sendable {
     let ticketSecret: Data
     /// Live chat: sockets, presence, fan-out.
     public let chat: ChatHub
+    /// Deadlines and the per-address cap of every HTTP connection.
+    let connections: ConnectionGuard
 
     /// Creates the data directory, opens the log file and the database, and applies migrations.
     public static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
@@ -68,7 +71,6 @@ public final class FrontdeskRuntime: Sendable {
         self.registry = registry
         self.metricsFactory = metricsFactory
         self.assets = AssetStore(source: config.assetsDirectory.map { .directory($0) } ?? .embedded)
-        self.contract = APIContract(openAPIDocument: assets.data("web/api/openapi.json"))
         self.now = now
         self.state = AppState(config: config, logger: logger, now: now)
         self.accounts = AccountStore(database: database, hasher: passwordHasher, now: now)
@@ -90,6 +92,8 @@ public final class FrontdeskRuntime: Sendable {
         self.tickets = TicketStore(database: database, mailer: mailer, secret: secret)
         self.idempotency = IdempotencyStore(database: database)
         self.formGuard = FormGuard(secret: secret, settings: config.spam, now: now)
+        self.connections = ConnectionGuard(settings: config.connections, capEnabled: config.rateLimits.enabled,
+                                           trustedProxies: Set(config.trustedProxies), metrics: metricsFactory)
         self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, outbox: outbox, templates: templates,
                                  tickets: tickets, logger: logger, now: now)
     }
@@ -143,7 +147,7 @@ public final class FrontdeskRuntime: Sendable {
     }
 }
 
-/// Builds the router: middleware first, then each feature's controller.
+/// Builds the router: the edge middleware, the policy groups, then each feature's routes.
 public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
     let config = runtime.config
@@ -152,31 +156,31 @@ public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext
         guard let scheme = url.scheme, let host = url.host else { return nil }
         return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
     }
+    let table = RouteTable()
     router.add(middleware: RequestEdgeMiddleware(logger: runtime.logger, accessLog: runtime.accessLog,
                                                  metrics: HTTPMetrics(factory: runtime.metricsFactory),
                                                  maxBodyBytes: config.maxBodyBytes,
-                                                 addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies))))
-    router.add(middleware: CORSMiddleware(siteOrigins: Set(config.siteOrigins)))
-    router.add(middleware: RateLimitMiddleware(limiter: runtime.state.rateLimiter, settings: config.rateLimits))
-    router.add(middleware: ErrorMiddleware(logger: runtime.logger, contract: runtime.contract))
-    router.add(middleware: AdminSessionMiddleware(sessions: runtime.state.sessions, users: users, publicOrigin: publicOrigin))
-    HealthController(database: runtime.database, registry: runtime.registry,
-                     stateMetrics: StateMetrics(state: runtime.state, factory: runtime.metricsFactory)).addRoutes(to: router)
+                                                 addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies)),
+                                                 errors: ErrorMiddleware(logger: runtime.logger, routes: table)))
+    let routes = Routes(router: router, table: table, runtime: runtime, users: users, publicOrigin: publicOrigin)
+    HealthController(database: runtime.database, registry: runtime.registry, metricsAccess: MetricsAccess(token: config.connections.metricsToken),
+                     stateMetrics: StateMetrics(state: runtime.state, factory: runtime.metricsFactory)).addRoutes(to: routes)
     SessionController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions, throttle: runtime.throttle,
                       setupToken: runtime.setupToken, absoluteLifetimeSeconds: config.sessionAbsoluteHours * 3600,
-                      alwaysSecure: config.publicURL.hasPrefix("https://")).addRoutes(to: router)
-    UsersController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions).addRoutes(to: router)
-    AssetController(assets: runtime.assets, demo: runtime.config.demo).addRoutes(to: router)
+                      alwaysSecure: config.publicURL.hasPrefix("https://")).addRoutes(to: routes)
+    UsersController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions).addRoutes(to: routes)
+    AssetController(assets: runtime.assets, demo: runtime.config.demo).addRoutes(to: routes)
     let forms = FormsController(config: config, guard: runtime.formGuard)
-    forms.addRoutes(to: router)
+    forms.addRoutes(to: routes)
     let idempotent = IdempotentResponder(store: runtime.idempotency, now: runtime.now)
-    ContactController(store: runtime.contacts, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: router)
-    NewsletterController(store: runtime.newsletter, forms: forms, idempotent: idempotent, siteName: config.siteName, now: runtime.now).addRoutes(to: router)
-    TicketsController(store: runtime.tickets, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: router)
+    ContactController(store: runtime.contacts, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: routes)
+    NewsletterController(store: runtime.newsletter, forms: forms, idempotent: idempotent, siteName: config.siteName, now: runtime.now).addRoutes(to: routes)
+    TicketsController(store: runtime.tickets, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: routes)
     AdminInboxController(contacts: runtime.contacts, tickets: runtime.tickets, newsletter: runtime.newsletter, outbox: runtime.outbox,
-                         accounts: runtime.accounts, now: runtime.now).addRoutes(to: router)
+                         accounts: runtime.accounts, now: runtime.now).addRoutes(to: routes)
     ChatController(hub: runtime.chat, sockets: ChatSockets(runtime: runtime),
-                   documents: AssetController(assets: runtime.assets, demo: false)).addRoutes(to: router)
+                   documents: AssetController(assets: runtime.assets, demo: false)).addRoutes(to: routes)
+    runtime.routeTable.adopt(table)
     return router
 }
 
@@ -187,8 +191,8 @@ public func buildApplication(_ runtime: FrontdeskRuntime, onServerRunning: @esca
     let router = buildRouter(runtime)
     return Application(
         router: router,
-        server: .http1WebSocketUpgrade(webSocketRouter: ChatSockets(runtime: runtime).router(),
-                                       configuration: ChatSockets.serverConfiguration(runtime.config)),
+        server: runtime.connections.http1WebSocketUpgrade(webSocketRouter: ChatSockets(runtime: runtime).router(),
+                                                          configuration: ChatSockets.serverConfiguration(runtime.config)),
         configuration: .init(address: .hostname(runtime.config.host, port: runtime.config.port), serverName: nil),
         onServerRunning: { channel in
             let address = channel.localAddress

@@ -12,7 +12,8 @@ struct AssetController: Sendable {
     let assets: AssetStore
     let demo: Bool
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to routes: Routes) {
+        let router = routes.site
         router.get("/api/openapi.json") { request, _ in try self.serve("web/api/openapi.json", request) }
         router.get("/robots.txt") { request, _ in try self.serve("web/robots.txt", request) }
         router.get("/demo") { request, _ in

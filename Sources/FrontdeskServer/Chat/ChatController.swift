@@ -24,17 +24,17 @@ struct ChatController: Sendable {
         enum Keys: String, CodingKey { case messages }
     }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/api/chat-protocol.md") { request, _ in try documents.serve("web/api/chat-protocol.md", request) }
-        router.get("/api/asyncapi.json") { request, _ in try documents.serve("web/api/asyncapi.json", request) }
-        router.get("/api/v1/ws") { request, _ -> Response in
+    func addRoutes(to routes: Routes) {
+        routes.site.get("/api/chat-protocol.md") { request, _ in try documents.serve("web/api/chat-protocol.md", request) }
+        routes.site.get("/api/asyncapi.json") { request, _ in try documents.serve("web/api/asyncapi.json", request) }
+        routes.publicAPI.get("/ws") { request, _ -> Response in
             guard sockets.isAllowedVisitorOrigin(request) else {
                 throw FrontdeskError(.forbidden, code: "origin_not_allowed",
                                      message: "Chat sockets from \(request.headers[.origin] ?? "this origin") are not allowed. The site owner can add it to server.site_origins.")
             }
             return Self.upgradeRequiredResponse()
         }
-        let admin = router.group("/api/v1/admin", context: AdminRequestContext.self)
+        let admin = routes.admin
         admin.get("/ws") { _, _ -> Response in
             Self.upgradeRequiredResponse()
         }

@@ -67,12 +67,12 @@ struct ChatSockets: Sendable {
                 hub.logger.notice("agent socket refused: origin not allowed", metadata: ["origin": "\(request.headers[.origin] ?? "")"])
                 return .dontUpgrade
             }
-            guard let identity = try await authenticate(request) else {
+            let client = addresses.resolve(peer: context.channel.remoteAddress?.ipAddress, headers: request.headers)
+            guard let identity = try await authenticate(request, secure: client.secure) else {
                 hub.logger.notice("agent socket refused: not signed in")
                 return .dontUpgrade
             }
-            let address = addresses.resolve(peer: context.channel.remoteAddress?.ipAddress, headers: request.headers).address
-            context.upgrade.value.withLock { $0.address = address; $0.agent = identity }
+            context.upgrade.value.withLock { $0.address = client.address; $0.agent = identity }
             return .upgrade([:])
         }, onUpgrade: { inbound, outbound, context in
             await run(role: .agent, inbound: inbound, outbound: outbound, context: context.requestContext)
@@ -111,8 +111,9 @@ struct ChatSockets: Sendable {
     }
 
     /// The console user behind the session cookie, as `AdminSessionMiddleware` decides it.
-    func authenticate(_ request: Request) async throws -> ChatConnection.AgentIdentity? {
-        guard let id = AdminSessionMiddleware.sessionID(in: request), let session = sessions.get(id) else { return nil }
+    func authenticate(_ request: Request, secure: Bool) async throws -> ChatConnection.AgentIdentity? {
+        let secure = secure || (publicOrigin?.hasPrefix("https://") ?? false)
+        guard let id = AdminSessionMiddleware.sessionID(in: request, secure: secure), let session = sessions.get(id) else { return nil }
         guard let user = try await users.user(id: Int64(session.userId) ?? -1), !user.disabled,
               String(user.sessionEpoch) == session.data["epoch"], let userId = user.id else { return nil }
         return ChatConnection.AgentIdentity(agent: ChatAgent(id: userId, name: user.name.isEmpty ? user.email : user.name), email: user.email,

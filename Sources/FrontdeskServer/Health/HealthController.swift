@@ -1,15 +1,17 @@
 import FrontdeskCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import Metrics
 import Prometheus
 
 /// `/healthz` (the process answers), `/readyz` (the database is writable and migrated) and
-/// `/metrics` (Prometheus text).
+/// `/metrics` (Prometheus text; this machine only, or with the `metrics.token` bearer token).
 struct HealthController: Sendable {
     let database: AppDatabase
     let registry: PrometheusCollectorRegistry
+    let metricsAccess: MetricsAccess
     let stateMetrics: StateMetrics
 
     struct Readiness: Encodable {
@@ -17,7 +19,8 @@ struct HealthController: Sendable {
         let checks: [String: String]
     }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
+    func addRoutes(to routes: Routes) {
+        let router = routes.site
         // Load balancers and monitors poll this; its body is built once.
         let healthy = ByteBuffer(string: #"{"status":"ok"}"#)
         router.get("/healthz") { _, _ in
@@ -33,7 +36,8 @@ struct HealthController: Sendable {
             }
             return try Response.json(Readiness(status: "ready", checks: checks), headers: [.cacheControl: "no-store"])
         }
-        router.get("/metrics") { _, _ in
+        router.get("/metrics") { request, context in
+            try metricsAccess.check(request, context: context)
             stateMetrics.refresh()
             var buffer: [UInt8] = []
             buffer.reserveCapacity(16 * 1024)
@@ -62,5 +66,29 @@ struct StateMetrics: Sendable {
         }
         Gauge(label: "frontdesk_sessions_active", dimensions: [], factory: factory).record(state.sessions.count)
         Gauge(label: "frontdesk_rate_limit_tracked_keys", dimensions: [], factory: factory).record(state.rateLimiter.trackedKeys)
+    }
+}
+
+/// Who may read `/metrics`: it tells request rates, queue depths and error counts, which help an
+/// attacker time an attack. Requests from this machine (a loopback peer, not forwarded by a
+/// proxy) may; others only with `Authorization: Bearer <metrics.token>`.
+struct MetricsAccess: Sendable {
+    let token: String
+
+    func check(_ request: Request, context: AppRequestContext) throws {
+        if let header = request.headers[.authorization], !token.isEmpty, header.hasPrefix("Bearer "),
+           Secrets.constantTimeEquals(header.dropFirst("Bearer ".count).utf8, token.utf8) {
+            return
+        }
+        let forwarded = request.headers[.xForwardedFor] != nil || request.headers[HTTPField.Name("Forwarded")!] != nil
+        if !forwarded, Self.isLoopback(context.peerAddress?.ipAddress) { return }
+        throw FrontdeskError(.forbidden, code: "metrics_forbidden",
+                             message: token.isEmpty ? "/metrics answers only requests from this machine. Set metrics.token to scrape it from elsewhere."
+                                                    : "/metrics needs Authorization: Bearer with the configured metrics.token.")
+    }
+
+    static func isLoopback(_ address: String?) -> Bool {
+        guard let address else { return false }
+        return address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
     }
 }

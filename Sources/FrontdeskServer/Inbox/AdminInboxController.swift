@@ -18,8 +18,8 @@ struct AdminInboxController: Sendable {
     /// Largest CSV import, in bytes.
     static let maxImportBytes = 5 * 1024 * 1024
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        let admin = router.group("/api/v1/admin", context: AdminRequestContext.self)
+    func addRoutes(to routes: Routes) {
+        let admin = routes.admin
         admin.get("/agents") { _, _ in
             let agents = try await accounts.list().filter { !$0.disabled }.map { AgentView(id: $0.id ?? 0, name: $0.name, email: $0.email, role: $0.role.rawValue) }
             return try Response.json(Items(items: agents))

@@ -23,8 +23,8 @@ struct FormsController: Sendable {
         let priorities: [String]?
     }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("/api/v1/forms/:form") { _, context in
+    func addRoutes(to routes: Routes) {
+        routes.publicAPI.get("/forms/:form") { _, context in
             let id = context.parameters.get("form") ?? ""
             var response = try Response.json(try describe(id))
             response.headers[.cacheControl] = "no-store"
@@ -73,8 +73,8 @@ struct ContactController: Sendable {
         let createdAt: String
     }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("/api/v1/contact") { request, context in
+    func addRoutes(to routes: Routes) {
+        routes.publicForms.post("/contact") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "contact", request: request, body: body) { recorder in
                 let formID = NewContactSubmission.formID(in: json)

@@ -21,8 +21,8 @@ struct NewsletterController: Sendable {
         let status: String
     }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("/api/v1/newsletter/subscriptions") { request, context in
+    func addRoutes(to routes: Routes) {
+        routes.publicForms.post("/newsletter/subscriptions") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "newsletter", request: request, body: body) { recorder in
                 let (verdict, fields) = try forms.guard.screen(form: "newsletter", json)
@@ -35,7 +35,7 @@ struct NewsletterController: Sendable {
                 return try Response.json(Accepted(status: "pending"), status: .accepted)
             }
         }
-        router.get("/api/v1/newsletter/confirm") { request, _ in
+        routes.publicAPI.get("/newsletter/confirm") { request, _ in
             let token = request.uri.queryParameters.get("token") ?? ""
             guard !token.isEmpty, let row = try await store.confirm(token: token, now: now()) else {
                 return HTMLPage.response(status: .notFound, title: "Link not valid", heading: "This link is not valid any more",
@@ -49,7 +49,7 @@ struct NewsletterController: Sendable {
                                      paragraphs: ["Thank you: \(row.email) now receives the \(siteName) newsletter.",
                                                   "Every mail has a link to unsubscribe with one click."])
         }
-        router.get("/api/v1/newsletter/unsubscribe") { request, _ in
+        routes.publicAPI.get("/newsletter/unsubscribe") { request, _ in
             let token = request.uri.queryParameters.get("token") ?? ""
             guard !token.isEmpty, let row = try await store.find(token: token) else {
                 return HTMLPage.response(status: .notFound, title: "Link not valid", heading: "This link is not valid any more",
@@ -63,7 +63,7 @@ struct NewsletterController: Sendable {
                                      form: .init(action: "/api/v1/newsletter/unsubscribe?token=" + (token.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""),
                                                  hidden: ["List-Unsubscribe": "One-Click"], button: "Unsubscribe"))
         }
-        router.post("/api/v1/newsletter/unsubscribe") { request, context in
+        routes.publicForms.post("/newsletter/unsubscribe") { request, context in
             let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
             var token: String? = request.uri.queryParameters.get("token").map { String($0) }
             var fromPage = false

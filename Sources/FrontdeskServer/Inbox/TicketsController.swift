@@ -47,8 +47,8 @@ struct TicketsController: Sendable {
         }
     }
 
-    func addRoutes(to router: Router<AppRequestContext>) {
-        router.post("/api/v1/tickets") { request, context in
+    func addRoutes(to routes: Routes) {
+        routes.publicForms.post("/tickets") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "tickets", request: request, body: body) { recorder in
                 let (verdict, fields) = try forms.guard.screen(form: "ticket", json)
@@ -65,7 +65,7 @@ struct TicketsController: Sendable {
                 return try Response.json(Self.created(created), status: .created)
             }
         }
-        router.get("/api/v1/tickets/:id") { request, context in
+        routes.publicAPI.get("/tickets/:id") { request, context in
             let ticket = try await authorize(request, context)
             let messages = try await store.messages(ticketID: ticket.id ?? 0, includeInternal: false)
             var response = try Response.json(CustomerView(
@@ -74,7 +74,7 @@ struct TicketsController: Sendable {
             response.headers[.cacheControl] = "no-store"
             return response
         }
-        router.post("/api/v1/tickets/:id/messages") { request, context in
+        routes.publicForms.post("/tickets/:id/messages") { request, context in
             let ticket = try await authorize(request, context)
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "ticket-\(ticket.id ?? 0)-messages", request: request, body: body) { recorder in

@@ -2,11 +2,11 @@ import FrontdeskCore
 import HTTPTypes
 import Hummingbird
 
-/// Cross-origin rules for the public API (`/api/v1/…`, not the admin API): the sites listed in
+/// Cross-origin rules for the public API groups (not the admin API): the sites listed in
 /// `server.site_origins` may call it from the browser; the server's own origin always may; any
 /// other origin gets 403 `origin_not_allowed`, so a stray site cannot post into the inbox.
 ///
-/// It runs outside the rate limiter and the error middleware, so every answer to an allowed
+/// It runs outside its group's rate limiter and error middleware, so every answer to an allowed
 /// origin carries the CORS headers — a 422's field errors and a 429's `Retry-After` included;
 /// without them the browser hides the answer from the widget.
 struct CORSMiddleware: RouterMiddleware {
@@ -18,8 +18,7 @@ struct CORSMiddleware: RouterMiddleware {
     static let exposedHeaders = "X-Request-Id, Retry-After, RateLimit, RateLimit-Policy, Location"
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard path.hasPrefix("/api/v1/"), !path.hasPrefix("/api/v1/admin"), let origin = request.headers[.origin] else {
+        guard let origin = request.headers[.origin] else {
             return try await next(request, context)
         }
         if Self.isSameOrigin(origin, host: request.head.authority) {

@@ -7,10 +7,19 @@ import NIOCore
 /// proxy, in which case the right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
 /// Taking the right-most untrusted entry means a client cannot choose its own address by
 /// sending a forged `X-Forwarded-For`: only what our proxies appended counts.
+///
+/// The address handed on is the limit key (`ClientAddress.limitKey`): IPv6 clients count by
+/// their /64, so every limit keyed by it — rate limits, sign-in throttle, socket caps — treats
+/// one subscriber's network as one client.
 struct ClientAddressResolver: Sendable {
     let trustedProxies: Set<String>
 
     func resolve(peer: String?, headers: HTTPFields) -> (address: String, secure: Bool) {
+        let (address, secure) = resolveExact(peer: peer, headers: headers)
+        return (ClientAddress.limitKey(address), secure)
+    }
+
+    private func resolveExact(peer: String?, headers: HTTPFields) -> (address: String, secure: Bool) {
         let peer = peer ?? ""
         guard !trustedProxies.isEmpty, trustedProxies.contains(peer) else { return (peer, false) }
         let forwardedProto = headers[.xForwardedProto]

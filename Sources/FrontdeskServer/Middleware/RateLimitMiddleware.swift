@@ -3,44 +3,25 @@ import FrontdeskState
 import HTTPTypes
 import Hummingbird
 
-/// Per-client request limits by route class, with the IETF draft `RateLimit-Policy` / `RateLimit`
-/// headers (draft-ietf-httpapi-ratelimit-headers) on every limited response and 429 +
-/// `Retry-After` when over.
+/// Per-client request limits of one route class, with the IETF draft `RateLimit-Policy` /
+/// `RateLimit` headers (draft-ietf-httpapi-ratelimit-headers) on every limited response and
+/// 429 + `Retry-After` when over.
 ///
-/// Classes: `login` (sign-in and first-admin setup), `forms` (anything a visitor submits), `api`
-/// (every other API request). Health checks, metrics and static files are not limited.
+/// Attached to a route group (`Routes`): `login` (sign-in and first-admin setup), `forms`
+/// (anything a visitor submits), `api` (every other API request). Health checks, metrics and
+/// static files are in no limited group. The class comes from the group a route was registered
+/// in, never from the request's spelling of its path.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     let limiter: RateLimiter
-    let settings: FrontdeskConfig.RateLimitSettings
-    let api: RateLimitPolicy
-    let forms: RateLimitPolicy
-    let login: RateLimitPolicy
-
-    init(limiter: RateLimiter, settings: FrontdeskConfig.RateLimitSettings) {
-        self.limiter = limiter
-        self.settings = settings
-        api = RateLimitPolicy(name: "api", limit: settings.publicPerMinute, period: .seconds(60), burst: settings.publicBurst)
-        forms = RateLimitPolicy(name: "forms", limit: settings.formsPerMinute, period: .seconds(60), burst: settings.formsBurst)
-        login = RateLimitPolicy(name: "login", limit: settings.loginPerMinute, period: .seconds(60), burst: settings.loginBurst)
-    }
-
-    /// Form endpoints: POSTs a visitor makes that store what they wrote.
-    static let formPaths: Set<String> = ["/api/v1/contact", "/api/v1/newsletter/subscriptions", "/api/v1/newsletter/unsubscribe", "/api/v1/tickets"]
-    static let loginPaths: Set<String> = ["/api/v1/admin/session", "/api/v1/admin/setup"]
-
-    func policy(for request: Request) -> RateLimitPolicy? {
-        let path = request.uri.path
-        guard path.hasPrefix("/api/v1/") else { return nil }
-        if request.method == .options { return nil }
-        if request.method == .post && Self.loginPaths.contains(path) { return login }
-        if request.method == .post && (Self.formPaths.contains(path) || path.hasPrefix("/api/v1/tickets/")) { return forms }
-        return api
-    }
+    let policy: RateLimitPolicy
+    /// `rate_limit.enabled`; `serve --rate-limit off` for load tests.
+    let enabled: Bool
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard settings.enabled, let policy = policy(for: request) else {
+        // A CORS preflight is answered by CORSMiddleware and costs the visitor nothing.
+        guard enabled, request.method != .options else {
             return try await next(request, context)
         }
         let decision = limiter.check(key: context.clientAddress, policy: policy)
@@ -54,7 +35,7 @@ struct RateLimitMiddleware: RouterMiddleware {
             response.headers.append(contentsOf: headers)
             return response
         }
-        // Runs outside ErrorMiddleware, so errors arrive here as responses and get the headers too.
+        // Runs outside the group's ErrorMiddleware, so errors arrive here as responses and get the headers too.
         var response = try await next(request, context)
         response.headers.append(contentsOf: headers)
         return response

@@ -6,11 +6,13 @@ import Logging
 import Metrics
 import Synchronization
 
-/// The outermost middleware: request id, access log, request metrics and security headers, for
-/// every response including errors and unknown routes.
+/// The one router-wide middleware: request id, client address, the path check, the error
+/// envelope for whatever escapes a group (unknown routes, 405), access log, request metrics and
+/// security headers — for every response.
 ///
-/// One middleware rather than four because it runs on every request: each extra async frame
-/// costs throughput on the hot path (see Benchmarks/http.sh).
+/// One middleware rather than six because it runs on every request: each extra async frame
+/// costs throughput on the hot path (see Benchmarks/http.sh). Policy (CORS, rate limits, the
+/// console session) is not here: it belongs to the route groups (`Routes`).
 struct RequestEdgeMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -19,6 +21,8 @@ struct RequestEdgeMiddleware: RouterMiddleware {
     let metrics: HTTPMetrics
     let maxBodyBytes: Int
     let addresses: ClientAddressResolver
+    /// Maps errors to the envelope; knows the routes for 405.
+    let errors: ErrorMiddleware
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -29,13 +33,14 @@ struct RequestEdgeMiddleware: RouterMiddleware {
         context.clientAddress = client.address
         context.isSecure = client.secure
         var response: Response
-        do {
-            response = try await next(request, context)
-        } catch {
-            // Only reached when an error escapes ErrorMiddleware (a bug): keep the envelope promise.
-            logger.error("unhandled error", metadata: ["request_id": "\(context.requestID)", "error": "\(String(reflecting: error))"])
-            response = ErrorEnvelope.response(for: FrontdeskError(.internal, code: "internal_error",
-                                                                  message: "Something went wrong on our side. Quote request id \(context.requestID) when reporting it."))
+        if let problem = PathCanonicalForm.problem(in: request.uri.path) {
+            response = ErrorEnvelope.response(for: FrontdeskError(.badRequest, code: "path_not_canonical", message: problem))
+        } else {
+            do {
+                response = try await next(request, context)
+            } catch {
+                response = errors.response(for: error, request: request, context: context)
+            }
         }
         response.headers.append(HTTPField(name: .xRequestID, value: context.requestID))
         SecurityHeaders.apply(to: &response.headers)
@@ -56,6 +61,51 @@ struct RequestEdgeMiddleware: RouterMiddleware {
         else { return nil }
         return value
     }
+}
+
+/// Paths the edge refuses before routing: dot segments and percent-encoded slashes, backslashes,
+/// dots and NULs. The router would not match them to the route a proxy, a log reader or a path
+/// check elsewhere takes them for (`/api/v1/%2e%2e/admin`), so they get 400 instead of a guess.
+/// Empty segments (`//x`) and a trailing slash need no rule: the router matches them to the
+/// canonical route, and policy comes from the route, so they get the canonical route's policy.
+enum PathCanonicalForm {
+    static func problem(in path: String) -> String? {
+        var path = path
+        return path.withUTF8 { bytes -> String? in
+            var segmentLength = 0
+            var segmentDots = 0
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                i += 1
+                if byte == UInt8(ascii: "/") {
+                    if segmentLength > 0 && segmentLength <= 2 && segmentLength == segmentDots { return dotSegment }
+                    segmentLength = 0
+                    segmentDots = 0
+                    continue
+                }
+                segmentLength += 1
+                if byte == UInt8(ascii: ".") { segmentDots += 1 }
+                if byte == UInt8(ascii: "\\") { return "The path contains a backslash; use / to separate segments." }
+                if byte == UInt8(ascii: "%") {
+                    guard i + 1 < bytes.count else { return "The path has an incomplete percent escape." }
+                    switch (bytes[i], bytes[i + 1] | 0x20) {
+                    case (UInt8(ascii: "2"), UInt8(ascii: "f")), (UInt8(ascii: "5"), UInt8(ascii: "c")):
+                        return "The path contains an encoded slash or backslash (%2F, %5C); send the path without it."
+                    case (UInt8(ascii: "2"), UInt8(ascii: "e")):
+                        return "The path contains an encoded dot (%2E); send the path without it."
+                    case (UInt8(ascii: "0"), UInt8(ascii: "0")):
+                        return "The path contains an encoded NUL (%00)."
+                    default: break
+                    }
+                }
+            }
+            if segmentLength > 0 && segmentLength <= 2 && segmentLength == segmentDots { return dotSegment }
+            return nil
+        }
+    }
+
+    static let dotSegment = "The path contains a . or .. segment; send the canonical path."
 }
 
 /// Request ids: a random per-process prefix and a counter, 32 hex digits. Unique without a
