@@ -50,8 +50,11 @@ struct CheckConfig: AsyncParsableCommand {
     @Flag(help: "Print a configuration file that documents every setting with its default, and exit.")
     var printDefaults = false
 
+    @Flag(help: "Print the README's Markdown table of every setting, and exit (scripts/readme-settings splices it in).")
+    var printSettingsTable = false
+
     func validate() throws {
-        if config == nil && !printDefaults {
+        if config == nil && !printDefaults && !printSettingsTable {
             throw ValidationError("Name the file to check with --config FILE (or use --print-defaults).")
         }
     }
@@ -59,6 +62,10 @@ struct CheckConfig: AsyncParsableCommand {
     func run() async throws {
         if printDefaults {
             print(FrontdeskConfig.defaultsDocument(), terminator: "")
+            return
+        }
+        if printSettingsTable {
+            print(FrontdeskConfig.settingsTable(), terminator: "")
             return
         }
         let environment = ProcessInfo.processInfo.environment

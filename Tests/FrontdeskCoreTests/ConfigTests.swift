@@ -100,3 +100,41 @@ struct ConfigTests {
         }
     }
 }
+
+@Suite("Settings catalogue")
+struct SettingsCatalogueTests {
+    @Test("README.md's configuration table is the one the catalogue generates (run scripts/readme-settings)")
+    func readmeTable() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").standardized
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let marker = try #require(text.range(of: "<!-- settings:begin"))
+        let begin = try #require(text.range(of: "-->\n", range: marker.upperBound..<text.endIndex))
+        let end = try #require(text.range(of: "\n<!-- settings:end -->"))
+        let table = String(text[begin.upperBound..<end.lowerBound])
+        #expect(table == FrontdeskConfig.settingsTable().trimmingCharacters(in: .newlines), "README.md's settings table is stale: run scripts/readme-settings")
+    }
+
+    @Test("every key once, each section's keys together, every default valid for its own kind")
+    func catalogue() throws {
+        let keys = FrontdeskConfig.specs.map(\.key)
+        #expect(Set(keys).count == keys.count)
+        var seen: [String] = []
+        for spec in FrontdeskConfig.specs where seen.last != spec.section {
+            #expect(!seen.contains(spec.section), "section \(spec.section) is split in the catalogue")
+            seen.append(spec.section)
+        }
+        // The printed defaults document is a valid configuration file once uncommented.
+        let dir = TempDirectory()
+        let file = dir.file("defaults.toml")
+        let uncommented = FrontdeskConfig.defaultsDocument().split(separator: "\n", omittingEmptySubsequences: false)
+            .map { line -> String in
+                let body = line.dropFirst(2)
+                guard line.hasPrefix("# "), let eq = body.range(of: " = "),
+                      body[..<eq.lowerBound].allSatisfy({ $0.isLowercase || $0 == "_" || $0.isNumber }) else { return String(line) }
+                return String(body)
+            }
+            .joined(separator: "\n")
+        try uncommented.write(toFile: file, atomically: true, encoding: .utf8)
+        _ = try FrontdeskConfig.load(file: file, environment: [:])
+    }
+}

@@ -81,7 +81,21 @@ public struct FrontdeskConfig: Sendable {
     public var maxBodyBytes: Int { maxBodyKiB * 1024 }
 
     /// The catalogue of settings; the single source for parsing, `--print-defaults` and the README.
-    package static let specs: [SettingSpec] = [
+    /// Features declare their own entries beside their code; here they are gathered, each
+    /// section's settings kept together in the order sections first appear.
+    package static let specs: [SettingSpec] = groupedBySection(coreSpecs + ChatSettings.specs + ConnectionSettings.specs)
+
+    static func groupedBySection(_ specs: [SettingSpec]) -> [SettingSpec] {
+        var order: [String] = []
+        var bySection: [String: [SettingSpec]] = [:]
+        for spec in specs {
+            if bySection[spec.section] == nil { order.append(spec.section) }
+            bySection[spec.section, default: []].append(spec)
+        }
+        return order.flatMap { bySection[$0]! }
+    }
+
+    static let coreSpecs: [SettingSpec] = [
         SettingSpec(key: "server.host", env: "FRONTDESK_HOST", kind: .string, defaultValue: .string("127.0.0.1"),
                     doc: "Address to listen on. Use 0.0.0.0 to listen on every interface (normally behind a TLS proxy)."),
         SettingSpec(key: "server.port", env: "FRONTDESK_PORT", kind: .integer(0...65535), defaultValue: .integer(8080),
@@ -191,7 +205,7 @@ public struct FrontdeskConfig: Sendable {
                     doc: "Unconfirmed sign-ups are deleted this long after the confirmation mail."),
         SettingSpec(key: "newsletter.resend_minutes", env: "FRONTDESK_NEWSLETTER_RESEND_MINUTES", kind: .integer(0...1440), defaultValue: .integer(10),
                     doc: "Signing up again while pending resends the confirmation mail, at most once per this many minutes."),
-    ] + ChatSettings.specs + ConnectionSettings.specs
+    ]
 
     /// Resolves the configuration from its four sources and reports every problem at once.
     ///
@@ -420,6 +434,17 @@ public struct FrontdeskConfig: Sendable {
     }
 
     /// A TOML file documenting every setting with its default, each line commented out.
+    /// The README's configuration table, one row per setting, made from the catalogue; a test
+    /// keeps README.md equal to it (`frontdesk check-config --print-settings-table` prints it).
+    public static func settingsTable() -> String {
+        var out = "| key | environment | default | meaning |\n|---|---|---|---|\n"
+        for spec in specs {
+            let doc = spec.doc.replacingOccurrences(of: "|", with: "\\|")
+            out += "| `\(spec.key)` | `\(spec.env)` | `\(spec.defaultValue.tomlLiteral)` | \(doc) |\n"
+        }
+        return out
+    }
+
     public static func defaultsDocument() -> String {
         var out = """
         # Frontdesk configuration.
