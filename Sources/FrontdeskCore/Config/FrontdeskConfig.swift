@@ -189,7 +189,7 @@ public struct FrontdeskConfig: Sendable {
                     doc: "Unconfirmed sign-ups are deleted this long after the confirmation mail."),
         SettingSpec(key: "newsletter.resend_minutes", env: "FRONTDESK_NEWSLETTER_RESEND_MINUTES", kind: .integer(0...1440), defaultValue: .integer(10),
                     doc: "Signing up again while pending resends the confirmation mail, at most once per this many minutes."),
-    ] + ChatSettings.specs
+    ] + ChatSettings.specs + VisitorMailBudget.specs
 
     /// Resolves the configuration from its four sources and reports every problem at once.
     ///
@@ -279,6 +279,7 @@ public struct FrontdeskConfig: Sendable {
             smtpTLS: SMTPTransport.Security(rawValue: string("mail.smtp_tls")) ?? .startTLS,
             smtpUsername: string("mail.smtp_username"), smtpPassword: string("mail.smtp_password"), maxAttempts: int("mail.max_attempts"))
         mail.retryBaseSeconds = int("mail.retry_base_seconds")
+        mail.visitorDailyLimit = int("mail.visitor_daily_limit")
         let templates = string("mail.templates_dir")
         mailTemplatesDirectory = templates.isEmpty ? nil : templates
         chat = ChatSettings(values: values)

@@ -166,6 +166,12 @@ final class ChatConnection: Sendable, Hashable {
         state.withLock { s in if s.holds[conversationId] == nil { s.holds[conversationId] = [] } }
     }
 
+    /// Keeps holding, but forgets what was held so far: between pages of a replay every held
+    /// message is one a later page reads from the database.
+    func dropHeld(_ conversationId: Int64) {
+        state.withLock { s in if s.holds[conversationId] != nil { s.holds[conversationId] = [] } }
+    }
+
     /// Ends the hold: the held frames the replay did not already include (ids above `replayedUpTo`)
     /// are sent in id order, so nothing is lost and nothing is sent twice.
     func endHold(_ conversationId: Int64, replayedUpTo: Int64) {
