@@ -121,8 +121,10 @@ extension ChatHub {
         let conversation: ChatConversationView?
         let availability: ChatAvailability
         let limits: Limits
+        /// `chat.page_url_query_params`: the widget keeps only these in the `pageUrl` of its next hello.
+        let pageUrlQueryParams: [String]
 
-        enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", visitorId, conversation, availability, limits }
+        enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", visitorId, conversation, availability, limits, pageUrlQueryParams }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -131,6 +133,7 @@ extension ChatHub {
             try c.encode(conversation, forKey: .conversation)
             try c.encode(availability, forKey: .availability)
             try c.encode(limits, forKey: .limits)
+            try c.encode(pageUrlQueryParams, forKey: .pageUrlQueryParams)
         }
     }
 
@@ -149,7 +152,7 @@ extension ChatHub {
         let first = register(visitor: visitorId, socket)
         reply(socket, "welcome", ref: frame.ref, VisitorWelcome(protocolVersion: ChatProtocol.version, visitorId: visitorId,
                                                                 conversation: conversation.map(view), availability: availability(),
-                                                                limits: limits(for: .visitor)))
+                                                                limits: limits(for: .visitor), pageUrlQueryParams: settings.pageUrlQueryParams))
         if first, let conversation {
             broadcastVisitorPresence(visitorId: visitorId, conversationId: conversation.id, online: true)
         }
