@@ -503,7 +503,7 @@ extension ChatHub {
             socket.state.withLock { s in if s.conversationId == conversationId { s.conversationId = nil } }
             return reply(socket, "offline.ticket", ref: frame.ref, OfflineTicket(conversationId: conversationId, ticketId: ticketId, email: existing.visitorEmail ?? email!))
         }
-        let availability = availability()
+        let availability = self.availability()
         guard !availability.available else {
             throw FrontdeskError(.conflict, code: "agents_available",
                                  message: "An agent is online and can answer here; the e-mail fallback is for when nobody can.")

@@ -138,10 +138,10 @@ public final class ChatHub: Service, Sendable {
         for socket in agents.withLock({ $0.sockets }) {
             guard let identity = socket.agentIdentity else { continue }
             let session = sessions.sessions(forUser: String(identity.agent.id)).first(where: { $0.id == identity.sessionId })
-            let standing = await standing(of: identity, session: session)
-            if standing != .valid {
-                logger.notice("chat agent socket closed: \(standing.rawValue)", metadata: ["user_id": "\(identity.agent.id)", "code": "1008"])
-                socket.close(.policyViolation, reason: standing.rawValue)
+            let verdict = await standing(of: identity, session: session)
+            if verdict != .valid {
+                logger.notice("chat agent socket closed: \(verdict.rawValue)", metadata: ["user_id": "\(identity.agent.id)", "code": "1008"])
+                socket.close(.policyViolation, reason: verdict.rawValue)
             }
         }
     }
