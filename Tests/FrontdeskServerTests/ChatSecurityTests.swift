@@ -139,6 +139,7 @@ struct ChatAgentRecheckTests {
     @Test("`frontdesk user disable` from another process closes the agent socket at its next frame")
     func disabledFromShell() async throws {
         let env = try TestEnvironment()
+        try await env.addUser("owner@example.com", role: .admin)
         let ann = try await env.addUser("ann@example.com")
         try await env.withChatServer { client, port in
             let (agent, _) = try await Chat.agent(env, client, port: port, email: "ann@example.com")
