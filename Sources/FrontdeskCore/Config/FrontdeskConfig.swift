@@ -166,6 +166,7 @@ public struct FrontdeskConfig: Sendable {
                     doc: "A folder of your own mail templates (<name>.subject.mustache, .txt.mustache, .html.mustache, as in Resources/mail/); files there replace the built-in ones of the same name."),
         SettingSpec(key: "mail.max_attempts", env: "FRONTDESK_MAIL_MAX_ATTEMPTS", kind: .integer(1...100), defaultValue: .integer(8),
                     doc: "Delivery attempts before a mail is marked dead; waits between attempts start at mail.retry_base_seconds and double up to 1 h. A permanent rejection (SMTP 5xx) is dead at once."),
+    ] + VisitorMailBudget.specs + [
         SettingSpec(key: "site.name", env: "FRONTDESK_SITE_NAME", kind: .string, defaultValue: .string("Frontdesk"),
                     doc: "The site's name, shown in mails (subjects, greetings) and on confirmation pages."),
         SettingSpec(key: "spam.honeypot_field", env: "FRONTDESK_SPAM_HONEYPOT_FIELD", kind: .string, defaultValue: .string("website"),
@@ -189,7 +190,7 @@ public struct FrontdeskConfig: Sendable {
                     doc: "Unconfirmed sign-ups are deleted this long after the confirmation mail."),
         SettingSpec(key: "newsletter.resend_minutes", env: "FRONTDESK_NEWSLETTER_RESEND_MINUTES", kind: .integer(0...1440), defaultValue: .integer(10),
                     doc: "Signing up again while pending resends the confirmation mail, at most once per this many minutes."),
-    ] + ChatSettings.specs + VisitorMailBudget.specs
+    ] + ChatSettings.specs
 
     /// Resolves the configuration from its four sources and reports every problem at once.
     ///
