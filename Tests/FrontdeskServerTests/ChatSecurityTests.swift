@@ -239,11 +239,12 @@ struct ChatAssignmentHTTPTests {
 /// Resume pages its replay and has its own limit.
 @Suite("Chat resume paging")
 struct ChatResumePagingTests {
-    @Test("resume from 0 replays 200 messages per page with a cursor until hasMore is false, each message once, in order")
+    @Test("resume from 0 replays 200 messages per page with a cursor until hasMore is false, each message once, in order, live ones included")
     func pagedReplay() async throws {
         let env = try TestEnvironment(flags: ["rate_limit.enabled": "false"])
         try await env.withChatServer { _, port in
-            let (visitor, _) = try await Chat.visitor(port)
+            let (visitor, welcome) = try await Chat.visitor(port)
+            let (otherTab, _) = try await Chat.visitor(port, visitorId: welcome["visitorId"] as? String)
             try await visitor.send("chat.send", ["clientMessageId": "m-1", "text": "first"])
             let conversationId = Chat.id(Chat.conversation(try await visitor.data("chat.ack")))
             try await env.runtime.database.pool.write { db in
@@ -260,6 +261,7 @@ struct ChatResumePagingTests {
             var cursor: Int64 = 0
             var pages: [Int] = []
             var replayed: [Int64] = []
+            var liveId: Int64 = -1
             while true {
                 try await visitor.send("resume", ["conversationId": conversationId, "lastMessageId": cursor])
                 let done = try await visitor.data("resume.done")
@@ -268,10 +270,18 @@ struct ChatResumePagingTests {
                 for _ in visitor.pending("chat.message") { _ = try await visitor.next("chat.message") }
                 cursor = (done["lastMessageId"] as? NSNumber)?.int64Value ?? -1
                 if done["hasMore"] as? Bool != true { break }
+                if pages.count == 1 {
+                    // Another tab writes between two pages: the message arrives once, in its place.
+                    try await otherTab.send("chat.send", ["conversationId": conversationId, "clientMessageId": "m-live", "text": "live"])
+                    liveId = Chat.id(Chat.message(try await otherTab.data("chat.ack")))
+                }
             }
+            try await visitor.sync()
+            replayed += visitor.pending("chat.message").map { Chat.id(Chat.message($0["data"] as! [String: Any])) }
             #expect(pages.first == 200)
-            #expect(pages.count == (all.count + 199) / 200)
-            #expect(replayed == all)
+            #expect(pages.count == (all.count + 1 + 199) / 200)
+            #expect(replayed == all + [liveId])
+            await otherTab.close()
             await visitor.close()
         }
     }

@@ -9,7 +9,7 @@ import FrontdeskState
 public enum ConsoleSessionCheck {
     /// `user` when `session` is still valid for it, else nil.
     public static func validUser(_ user: User?, for session: Session) -> User? {
-        guard let user, user.id.map { String($0) } == session.userId, !user.disabled,
+        guard let user, user.id.map(String.init(describing:)) == session.userId, !user.disabled,
               String(user.sessionEpoch) == session.data["epoch"] else { return nil }
         return user
     }
