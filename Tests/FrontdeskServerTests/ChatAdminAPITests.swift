@@ -13,7 +13,8 @@ struct ChatAdminAPITests {
     func historyAPI() async throws {
         let env = try TestEnvironment()
         let ann = try await env.addUser("ann@example.com")
-        let bob = try await env.addUser("bob@example.com")
+        // Bob reassigns Ann's conversation below, which only an admin may (issue 13, item 7).
+        let bob = try await env.addUser("bob@example.com", role: .admin)
         try await env.withChatServer { client, port in
             let (agent, _) = try await Chat.agent(env, client, port: port, email: "ann@example.com")
             var conversations: [Int64] = []

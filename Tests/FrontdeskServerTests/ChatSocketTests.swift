@@ -355,11 +355,15 @@ struct ChatSocketTests {
 
     @Test("transcript by mail is queued in the outbox")
     func transcript() async throws {
-        let env = try TestEnvironment()
+        // Transcripts go only to a verified address: the visitor identifies first (issue 13, item 3).
+        let secret = "s3cret-for-tests"
+        let env = try TestEnvironment(flags: ["chat.identity_secret": secret])
         try await env.withChatServer { _, port in
             let (visitor, _) = try await Chat.visitor(port)
             try await visitor.send("chat.send", ["clientMessageId": "m-1", "text": "Please mail me this"])
             let conversationId = Chat.id(Chat.conversation(try await visitor.data("chat.ack")))
+            try await visitor.send("identify", ["userId": "u-1", "email": "ada@example.com", "hash": ChatIdentity.hash(userId: "u-1", secret: secret)])
+            _ = try await visitor.data("identify.ok")
             try await visitor.send("transcript.request", ["conversationId": conversationId, "email": "ada@example.com"])
             let queued = try await visitor.data("transcript.queued")
             #expect(queued["email"] as? String == "ada@example.com")

@@ -261,9 +261,15 @@ def test_offline_email_fallback_creates_a_ticket(chat_socket, driver) -> None:
 
 
 def test_transcript_by_mail(chat_socket, driver) -> None:
-    driver.get(chat_socket.url("/demo"))
+    """Transcripts go only to a verified address: the identified visitor's (issue 13, item 3)."""
+    if not knows_setting("chat.identity_secret"):
+        pytest.skip("this binary has no chat.identity_secret setting")
+    user_id = f"u-{uuid.uuid4().hex[:8]}"
+    signature = hmac.new(IDENTITY_SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+    driver.get(chat_socket.page("embed.html"))
     root = chat_root(driver)
-    root.find_element(By.CSS_SELECTOR, "button.bubble").click()
+    driver.execute_script("frontdesk.identify(arguments[0]); frontdesk.open();",
+                          {"userId": user_id, "hash": signature, "email": "transcript-reader@example.com"})
     wait_for(driver, lambda d: panel_open(d), "the panel did not open")
     send_chat(driver, "Please mail me this chat")
     button = wait_for(driver, lambda _: [b for b in root.find_elements(By.CSS_SELECTOR, ".head button") if b.text == "Email transcript" and b.is_displayed()],
@@ -271,8 +277,8 @@ def test_transcript_by_mail(chat_socket, driver) -> None:
     button.click()
     email = root.find_element(By.CSS_SELECTOR, "#fd-te")
     assert active_in_shadow(driver)["id"] == "fd-te"  # focus moves to the new field
-    email.send_keys("transcript-reader@example.com")
-    email.send_keys(Keys.ENTER)
+    assert email.get_attribute("value") == "transcript-reader@example.com" and email.get_attribute("readonly") is not None
+    root.find_element(By.CSS_SELECTOR, ".box form.row button[type=submit]").click()
     wait_for(driver, lambda _: "on its way to transcript-reader@example.com" in root.find_element(By.CSS_SELECTOR, ".box").text,
              lambda: f"no confirmation: {root.find_element(By.CSS_SELECTOR, '.box').text!r}")
     assert chat_socket.rows("SELECT count(*) FROM mail_outbox WHERE to_address LIKE ?", "%transcript-reader@example.com%")[0][0] == 1

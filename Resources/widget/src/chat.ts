@@ -14,7 +14,9 @@
  */
 
 import { BUBBLE_CSS } from "./lib/bubble";
+import { request } from "./lib/api";
 import { adopt, h, randomKey } from "./lib/dom";
+import { solve, type PowChallenge } from "./lib/pow";
 import { BASE_CSS } from "./lib/styles";
 import type { ChatController, ConsentCategory, Locale, Runtime } from "./lib/types";
 
@@ -167,6 +169,22 @@ background:var(--bg);border-radius:var(--r);box-shadow:0 12px 40px rgba(0,0,0,.3
 
 const CLOSE_ICON = `<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false"><path d="M6.4 5 12 10.6 17.6 5 19 6.4 13.4 12 19 17.6 17.6 19 12 13.4 6.4 19 5 17.6 10.6 12 5 6.4z"/></svg>`;
 const RANK: Record<Status, number> = { failed: 0, sending: 0, sent: 1, delivered: 2, read: 3 };
+/**
+ * The page address as the chat may send it: no #fragment (it can carry tokens), no user info,
+ * and of the query only parameters matching `allowed` (names or `prefix*`; the server's
+ * `chat.page_url_query_params`, remembered from the last welcome, `utm_*` before that). The
+ * server applies its own list again whatever arrives.
+ */
+export function pageUrl(href: string, allowed: string[]): string {
+  let url: URL;
+  try { url = new URL(href); } catch { return ""; }
+  url.hash = "";
+  url.username = url.password = "";
+  const keep = (name: string) => allowed.some((p) => p == "*" || (p.endsWith("*") ? name.startsWith(p.slice(0, -1)) : name == p));
+  for (const name of [...new Set(url.searchParams.keys())]) if (!keep(name)) url.searchParams.delete(name);
+  return url.href.slice(0, 2000);
+}
+
 const store = {
   get: (k: string) => {
     try {
@@ -226,6 +244,8 @@ class Chat implements ChatController {
   private deliveredSent = 0;
   private readSent = 0;
   private lastRead = Number(store.get("read")) || 0;
+  /** The e-mail `identify.ok` confirmed on this socket: the only address a transcript may go to. */
+  private verifiedEmail: string | null = null;
   private isOpen = false;
   private returnFocus: HTMLElement | null = null;
 
@@ -357,7 +377,7 @@ class Chat implements ChatController {
       return;
     }
     this.ws = ws;
-    ws.onopen = () => this.send("hello", { visitorId: this.visitorId, pageUrl: location.href.slice(0, 2000) });
+    ws.onopen = () => this.send("hello", { visitorId: this.visitorId, pageUrl: pageUrl(location.href, (store.get("pq") || "utm_*").split(",")) });
     ws.onmessage = (e) => {
       let frame: Frame;
       try {
@@ -407,6 +427,7 @@ class Chat implements ChatController {
         store.set("visitor", d.visitorId);
         this.availability = d.availability || this.availability;
         this.typingInterval = (d.limits && d.limits.typingIntervalMs) || 2000;
+        if (Array.isArray(d.pageUrlQueryParams)) store.set("pq", d.pageUrlQueryParams.join(","));
         if (this.rt.identity) this.sendIdentity(this.rt.identity);
         this.adopt(d.conversation);
         this.renderStatus();
@@ -414,9 +435,16 @@ class Chat implements ChatController {
       case "identify.ok":
         // The identified id is not kept: identification is never resumed from storage (the next
         // person on this browser must not see a signed-out user's chat); identify follows every welcome.
+        this.verifiedEmail = d.email || null;
+        this.transcriptButton.hidden = !this.conversation || !this.verifiedEmail;
         if (d.conversation && d.conversation.id != this.conversation?.id) this.adopt(d.conversation);
         break;
       case "resume.done":
+        // The replay comes 200 messages at a time: ask for the next page from the cursor.
+        if (d.hasMore) {
+          this.send("resume", { conversationId: d.conversationId, lastMessageId: d.lastMessageId });
+          break;
+        }
         this.setConversation(d.conversation);
         if (d.receipts) {
           this.tick("delivered", d.receipts.deliveredUpTo);
@@ -488,7 +516,8 @@ class Chat implements ChatController {
     if (c === undefined) return;
     this.conversation = c;
     store.set("chat", c && c.status != "closed" ? String(c.id) : null);
-    this.transcriptButton.hidden = !c;
+    // Transcripts go only to the address of an identified visitor (the server checks it).
+    this.transcriptButton.hidden = !c || !this.verifiedEmail;
     this.renderStatus();
   }
 
@@ -632,9 +661,19 @@ class Chat implements ChatController {
       h("div", { class: "f" }, h("label", { for: "fd-oe" }, t.email), email),
       h("div", { class: "f" }, h("label", { for: "fd-on" }, t.name), name),
       h("button", { class: "btn", type: "submit" }, t.leaveEmailSend));
-    form.onsubmit = (e) => {
+    // The offline e-mail is a form post: it carries form `ticket`'s token (and proof of work when asked).
+    type Guard = { formToken?: string; minFillSeconds?: number; proofOfWork?: PowChallenge | null };
+    const shown = Date.now();
+    const guard = request<Guard>(this.rt, "api/v1/forms/ticket").catch((): Guard => ({}));
+    const proof = guard.then((g) => (g.proofOfWork ? solve(g.proofOfWork) : undefined)).catch(() => undefined);
+    form.onsubmit = async (e) => {
       e.preventDefault();
-      this.send("offline.leave_email", { conversationId: this.conversation?.id, email: email.value.trim(), name: name.value.trim() || undefined }, "x" + ++this.refs);
+      const g = await guard;
+      // Wait out the minimum fill time rather than be refused for it.
+      const wait = (g.minFillSeconds || 0) * 1000 + 200 - (Date.now() - shown);
+      if (g.formToken && wait > 0) await new Promise((done) => setTimeout(done, wait));
+      this.send("offline.leave_email", { conversationId: this.conversation?.id, email: email.value.trim(), name: name.value.trim() || undefined,
+                                         formToken: g.formToken, proofOfWork: await proof }, "x" + ++this.refs);
     };
     this.extra.replaceChildren(h("h3", null, t.leaveEmail), form);
     this.extra.hidden = false;
@@ -642,15 +681,15 @@ class Chat implements ChatController {
 
   private showTranscriptForm(): void {
     const c = this.conversation;
-    if (!c) return;
     const t = this.t;
-    const email = h("input", { class: "in", id: "fd-te", name: "email", type: "email", autocomplete: "email", required: true, value: String(this.rt.identity?.email || "") });
+    if (!c || !this.verifiedEmail) return;
+    const email = h("input", { class: "in", id: "fd-te", name: "email", type: "email", readonly: true, value: this.verifiedEmail });
     const form = h("form", { novalidate: true, class: "row" },
       h("div", { class: "f" }, h("label", { for: "fd-te" }, t.email), email),
       h("button", { class: "btn", type: "submit" }, t.transcriptSend));
     form.onsubmit = (e) => {
       e.preventDefault();
-      this.send("transcript.request", { conversationId: c.id, email: email.value.trim() }, "x" + ++this.refs);
+      this.send("transcript.request", { conversationId: c.id }, "x" + ++this.refs);
     };
     this.extra.replaceChildren(form);
     this.extra.hidden = false;

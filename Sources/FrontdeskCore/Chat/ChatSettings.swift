@@ -26,6 +26,9 @@ public struct ChatSettings: Sendable, Equatable {
     var timeZoneName: String = "UTC"
     /// HMAC key for `identify`; empty disables identification.
     public var identitySecret: String
+    /// Query parameters of the visitor's page address that are kept (`utm_*`-style prefixes or
+    /// exact names); every other parameter and the fragment are dropped before it is stored.
+    public var pageUrlQueryParams: [String] = ["utm_*"]
 
     public init(maxTextBytes: Int = 4096, maxFrameBytes: Int = 16384, ratePerMinute: Int = 120, rateBurst: Int = 30,
                 maxSocketsPerAddress: Int = 20, pingSeconds: Int = 30, inactivityMinutes: Int = 30,
@@ -66,6 +69,8 @@ public struct ChatSettings: Sendable, Equatable {
                     doc: "Time zone of chat.business_hours, e.g. \"Europe/Berlin\"."),
         SettingSpec(key: "chat.identity_secret", env: "FRONTDESK_CHAT_IDENTITY_SECRET", kind: .string, defaultValue: .string(""),
                     doc: "Secret for verifying signed-in site users in the chat: the site's backend sends hex(HMAC-SHA256(secret, userId)). Prefer the environment variable. Empty disables identification."),
+        SettingSpec(key: "chat.page_url_query_params", env: "FRONTDESK_CHAT_PAGE_URL_QUERY_PARAMS", kind: .stringList, defaultValue: .stringList(["utm_*"]),
+                    doc: "Query parameters kept in the page address a chat visitor is on (names, or prefixes ending in *); the rest of the query and the #fragment are never stored. Empty keeps no query."),
     ]
 
     /// Reads the settings from resolved values.
@@ -80,6 +85,7 @@ public struct ChatSettings: Sendable, Equatable {
                   businessHours: (try? BusinessHours(parsing: hoursText)) ?? .always, businessHoursText: hoursText,
                   timeZone: TimeZone(identifier: string("chat.timezone")) ?? TimeZone(identifier: "UTC")!,
                   identitySecret: string("chat.identity_secret"))
+        if case .stringList(let params) = values["chat.page_url_query_params"] { pageUrlQueryParams = params }
         timeZoneName = string("chat.timezone")
     }
 

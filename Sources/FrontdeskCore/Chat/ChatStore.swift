@@ -410,13 +410,16 @@ public struct ChatStore: Sendable {
         case reassign(by: ChatAgent)
     }
 
-    /// Assigns a conversation that is not closed to `agent`.
-    public func assign(conversationId: Int64, to agent: ChatAgent, kind: AssignmentKind) async throws -> ChatLifecycleResult {
+    /// Assigns a conversation that is not closed to `agent`. With `rule`, the move is checked
+    /// against the row inside the transaction (`ChatAssignmentRule`).
+    public func assign(conversationId: Int64, to agent: ChatAgent, kind: AssignmentKind,
+                       rule: ChatAssignmentRule? = nil, move: ChatAssignmentRule.Move? = nil) async throws -> ChatLifecycleResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             guard var conversation = try Self.conversation(db, id: conversationId) else {
                 throw FrontdeskError.notFound("Conversation \(conversationId)")
             }
+            if let rule { try rule.check(move ?? .transfer(to: agent.id), on: conversation) }
             guard conversation.status != .closed else {
                 throw FrontdeskError(.conflict, code: "conversation_closed", message: "Conversation \(conversationId) is closed.")
             }
@@ -450,13 +453,14 @@ public struct ChatStore: Sendable {
         }
     }
 
-    /// Puts an assigned conversation back in the queue.
-    public func unassign(conversationId: Int64, by agent: ChatAgent) async throws -> ChatLifecycleResult {
+    /// Puts an assigned conversation back in the queue (checked against `rule` when given).
+    public func unassign(conversationId: Int64, by agent: ChatAgent, rule: ChatAssignmentRule? = nil) async throws -> ChatLifecycleResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             guard var conversation = try Self.conversation(db, id: conversationId) else {
                 throw FrontdeskError.notFound("Conversation \(conversationId)")
             }
+            if let rule, conversation.status == .assigned { try rule.check(.unassign, on: conversation) }
             guard conversation.status == .assigned else {
                 if conversation.status == .closed {
                     throw FrontdeskError(.conflict, code: "conversation_closed", message: "Conversation \(conversationId) is closed.")

@@ -182,6 +182,7 @@ public struct FrontdeskConfig: Sendable {
                     doc: "A folder of your own mail templates (<name>.subject.mustache, .txt.mustache, .html.mustache, as in Resources/mail/); files there replace the built-in ones of the same name."),
         SettingSpec(key: "mail.max_attempts", env: "FRONTDESK_MAIL_MAX_ATTEMPTS", kind: .integer(1...100), defaultValue: .integer(8),
                     doc: "Delivery attempts before a mail is marked dead; waits between attempts start at mail.retry_base_seconds and double up to 1 h. A permanent rejection (SMTP 5xx) is dead at once."),
+    ] + VisitorMailBudget.specs + [
         SettingSpec(key: "site.name", env: "FRONTDESK_SITE_NAME", kind: .string, defaultValue: .string("Frontdesk"),
                     doc: "The site's name, shown in mails (subjects, greetings) and on confirmation pages."),
         SettingSpec(key: "spam.honeypot_field", env: "FRONTDESK_SPAM_HONEYPOT_FIELD", kind: .string, defaultValue: .string("website"),
@@ -295,6 +296,7 @@ public struct FrontdeskConfig: Sendable {
             smtpTLS: SMTPTransport.Security(rawValue: string("mail.smtp_tls")) ?? .startTLS,
             smtpUsername: string("mail.smtp_username"), smtpPassword: string("mail.smtp_password"), maxAttempts: int("mail.max_attempts"))
         mail.retryBaseSeconds = int("mail.retry_base_seconds")
+        mail.visitorDailyLimit = int("mail.visitor_daily_limit")
         let templates = string("mail.templates_dir")
         mailTemplatesDirectory = templates.isEmpty ? nil : templates
         chat = ChatSettings(values: values)

@@ -27,6 +27,8 @@ public struct MailSettings: Sendable, Equatable, CustomStringConvertible, Custom
     public var maxAttempts: Int
     /// The first wait before a retry; later waits double up to an hour.
     public var retryBaseSeconds: Int = 30
+    /// Mails one client address may trigger per day (`mail.visitor_daily_limit`, see `VisitorMailBudget`).
+    public var visitorDailyLimit: Int = 20
 
     public init(transport: TransportKind = .file, fromAddress: String = "frontdesk@localhost", fromName: String = "Frontdesk",
                 ownerAddress: String = "", sendmailPath: String = "/usr/sbin/sendmail", smtpHost: String = "", smtpPort: Int = 587,

@@ -15,6 +15,9 @@ public final class AppDatabase: Sendable {
     public let path: String
     /// Every feature write goes through here: concurrent writes share one transaction.
     public let writer: GroupCommitWriter
+    /// The metrics factory the database was opened with: the runtime's, for stores and
+    /// in-process limits that count what they do.
+    package let metrics: any MetricsFactory
 
     /// Opens (creating if needed) the database at `path` with Frontdesk's pragmas.
     ///
@@ -34,6 +37,7 @@ public final class AppDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = \(syncPragma)")
         }
         self.path = path
+        self.metrics = metrics
         self.pool = try DatabasePool(path: path, configuration: configuration)
         self.writer = GroupCommitWriter(pool: pool, logger: logger, metrics: metrics)
     }

@@ -30,8 +30,7 @@ struct AdminSessionMiddleware: RouterMiddleware {
                                  message: "Console requests that change something must come from the console's own origin.")
         }
         if let id = Self.sessionID(in: request, secure: context.isSecure || alwaysSecure), let session = sessions.get(id) {
-            if let user = try await users.user(id: Int64(session.userId) ?? -1), !user.disabled,
-               String(user.sessionEpoch) == session.data["epoch"] {
+            if let user = ConsoleSessionCheck.validUser(try await users.user(id: ConsoleSessionCheck.userId(of: session) ?? -1), for: session) {
                 context.admin = AuthenticatedAdmin(user: user, session: session)
             } else {
                 sessions.destroy(id)

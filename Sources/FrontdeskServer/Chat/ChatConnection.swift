@@ -92,13 +92,18 @@ final class ChatConnection: Sendable, Hashable {
 
     enum EnqueueResult { case queued, dropped, overflowed }
 
+    /// Live frames held per conversation during a replay at most. A client that stops paging
+    /// through a long replay cannot make the server buffer without bound: past this, live frames
+    /// go out at once (possibly before older pages, never lost — the pages still read them).
+    static let maxHeld = 2000
+
     /// Sends one encoded frame. `message` names the conversation and message id of a
     /// `chat.message` frame, so a replay in progress can hold it back and drop duplicates.
     @discardableResult
     func enqueue(_ frame: ByteBuffer, message: (conversationId: Int64, messageId: Int64)? = nil) -> EnqueueResult {
         let open = state.withLock { s -> Bool? in
             guard !s.finished else { return nil }
-            if let message, s.holds[message.conversationId] != nil {
+            if let message, let held = s.holds[message.conversationId], held.count < Self.maxHeld {
                 s.holds[message.conversationId]!.append((message.messageId, frame))
                 return false
             }
@@ -164,6 +169,12 @@ final class ChatConnection: Sendable, Hashable {
     /// Holds back live `chat.message` frames of a conversation while its history is replayed.
     func beginHold(_ conversationId: Int64) {
         state.withLock { s in if s.holds[conversationId] == nil { s.holds[conversationId] = [] } }
+    }
+
+    /// Keeps holding, but forgets what was held so far: between pages of a replay every held
+    /// message is one a later page reads from the database.
+    func dropHeld(_ conversationId: Int64) {
+        state.withLock { s in if s.holds[conversationId] != nil { s.holds[conversationId] = [] } }
     }
 
     /// Ends the hold: the held frames the replay did not already include (ids above `replayedUpTo`)

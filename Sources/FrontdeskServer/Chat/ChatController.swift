@@ -85,7 +85,9 @@ struct ChatController: Sendable {
             var conversation = try await hub.store.conversation(id: id)
             guard conversation != nil else { throw FrontdeskError.notFound("Conversation \(id)") }
             if let assignee {
-                conversation = try await hub.reassign(conversationId: id, to: assignee, by: me).conversation
+                // The socket's take/transfer rule; an admin's reassignment here is deliberate (force).
+                let rule = ChatAssignmentRule(actorId: me.id, actorIsAdmin: context.admin.user.role == .admin)
+                conversation = try await hub.reassign(conversationId: id, to: assignee, by: me, rule: rule).conversation
             }
             if close {
                 conversation = try await hub.closeFromConsole(conversationId: id, by: me).conversation
@@ -120,15 +122,17 @@ extension ChatHub {
     }
 
     /// Assigns a conversation to an agent (or back to the queue with nil) from the console.
-    func reassign(conversationId: Int64, to agentId: Int64?, by agent: ChatAgent) async throws -> ChatLifecycleResult {
+    /// `rule` is `ChatAssignmentRule`, the same the socket's take and transfer obey.
+    func reassign(conversationId: Int64, to agentId: Int64?, by agent: ChatAgent, rule: ChatAssignmentRule) async throws -> ChatLifecycleResult {
         let result: ChatLifecycleResult
         if let agentId {
             guard let target = try await agentLookup(agentId) else {
                 throw FrontdeskError.validation(["assigneeId": "is not an active console user"])
             }
-            result = try await store.assign(conversationId: conversationId, to: target, kind: .reassign(by: agent))
+            let move: ChatAssignmentRule.Move = agentId == agent.id ? .take(force: true) : .transfer(to: agentId)
+            result = try await store.assign(conversationId: conversationId, to: target, kind: .reassign(by: agent), rule: rule, move: move)
         } else {
-            result = try await store.unassign(conversationId: conversationId, by: agent)
+            result = try await store.unassign(conversationId: conversationId, by: agent, rule: rule)
         }
         if result.changed { publishLifecycle(result, reason: agentId == nil ? "unassigned" : "transferred", ref: nil, requester: nil) }
         return result

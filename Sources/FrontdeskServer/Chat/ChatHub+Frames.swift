@@ -49,7 +49,7 @@ extension ChatHub {
     // MARK: - Dispatch
 
     /// Handles one frame from a visitor socket.
-    func handleVisitor(_ frame: ChatInboundFrame, on socket: ChatConnection) async throws {
+    func handleVisitor(_ frame: ChatInboundFrame, on socket: ChatConnection, formGuard: FormGuard? = nil) async throws {
         guard let visitor = socket.visitor else {
             guard frame.type == "hello" else { throw HelloRequired() }
             return try await visitorHello(frame, socket)
@@ -62,7 +62,7 @@ extension ChatHub {
         case "chat.receipt": try await receipt(frame, socket, actor: .visitor(visitor))
         case "chat.typing": try await typing(frame, socket, actor: .visitor(visitor))
         case "conversation.close": try await close(frame, socket, actor: .visitor(visitor))
-        case "offline.leave_email": try await leaveEmail(frame, socket, visitor)
+        case "offline.leave_email": try await leaveEmail(frame, socket, visitor, formGuard: formGuard)
         case "transcript.request": try await transcript(frame, socket, visitor)
         case "ping": reply(socket, "pong", ref: frame.ref, Pong(time: Timestamps.iso8601Milliseconds(now())))
         default: throw unknownType(frame.type)
@@ -121,8 +121,10 @@ extension ChatHub {
         let conversation: ChatConversationView?
         let availability: ChatAvailability
         let limits: Limits
+        /// `chat.page_url_query_params`: the widget keeps only these in the `pageUrl` of its next hello.
+        let pageUrlQueryParams: [String]
 
-        enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", visitorId, conversation, availability, limits }
+        enum CodingKeys: String, CodingKey { case protocolVersion = "protocol", visitorId, conversation, availability, limits, pageUrlQueryParams }
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -131,15 +133,15 @@ extension ChatHub {
             try c.encode(conversation, forKey: .conversation)
             try c.encode(availability, forKey: .availability)
             try c.encode(limits, forKey: .limits)
+            try c.encode(pageUrlQueryParams, forKey: .pageUrlQueryParams)
         }
     }
 
     func visitorHello(_ frame: ChatInboundFrame, _ socket: ChatConnection) async throws {
         var visitorId = frame.string("visitorId") ?? ""
         if !ChatIdentity.isAnonymousVisitorId(visitorId) { visitorId = ChatIdentity.newVisitorId() }
-        let pageUrl = frame.string("pageUrl").flatMap { url in
-            (url.hasPrefix("https://") || url.hasPrefix("http://")) && url.utf8.count <= 2000 ? url : nil
-        }
+        // Never trust the widget: the fragment and the query parameters the owner did not allow go here too.
+        let pageUrl = frame.string("pageUrl").flatMap { ChatPageURL.sanitise($0, allowedQueryParams: settings.pageUrlQueryParams) }
         let visitor = ChatVisitor(id: visitorId, pageUrl: pageUrl)
         let conversation = try await store.currentConversation(visitorId: visitorId)
         socket.state.withLock { s in
@@ -150,7 +152,7 @@ extension ChatHub {
         let first = register(visitor: visitorId, socket)
         reply(socket, "welcome", ref: frame.ref, VisitorWelcome(protocolVersion: ChatProtocol.version, visitorId: visitorId,
                                                                 conversation: conversation.map(view), availability: availability(),
-                                                                limits: limits(for: .visitor)))
+                                                                limits: limits(for: .visitor), pageUrlQueryParams: settings.pageUrlQueryParams))
         if first, let conversation {
             broadcastVisitorPresence(visitorId: visitorId, conversationId: conversation.id, online: true)
         }
@@ -250,37 +252,66 @@ extension ChatHub {
         let conversationId: Int64
         let replayed: Int
         let lastMessageId: Int64
+        /// More history after `lastMessageId`: send `resume` again with it as the cursor.
+        let hasMore: Bool
         let conversation: ChatConversationView
         let receipts: ChatReceipts
     }
 
+    /// Messages one `resume` replays at most; the rest comes page by page.
+    static let resumePageSize = 200
+
+    /// Checks the resume limit of the socket's client (apart from the frame rate).
+    func admitResume(on socket: ChatConnection) throws {
+        guard limitsEnabled else { return }
+        let decision = socket.role == .agent ? limiter.check(key: "conn:\(socket.id)", policy: resumeAgentPolicy)
+                                             : limiter.check(key: socket.address, policy: resumeVisitorPolicy)
+        if !decision.allowed {
+            let retry = max(1, Int((decision.retryAfter ?? .seconds(1)).components.seconds) + 1)
+            throw FrontdeskError(.rateLimited, code: "rate_limited", message: "Too many resumes. Try again in \(retry) seconds.",
+                                 details: ["retryAfterSeconds": String(retry), "policy": "chat-resume"])
+        }
+    }
+
+    /// Replays one page (up to 200 messages after `lastMessageId`), then `resume.done` with the
+    /// cursor and `hasMore`. Live frames of the conversation are held from the first page until
+    /// the last one: a held message the later pages will read anyway is dropped at each page, so
+    /// the hold stays small, and at the last page only what committed after its read is sent.
     func resume(_ frame: ChatInboundFrame, _ socket: ChatConnection, actor: ChatActor) async throws {
         let id = try frame.requiredID("conversationId")
         let last = max(0, frame.integer("lastMessageId") ?? 0)
+        try admitResume(on: socket)
         guard let conversation = try await store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
         if case .visitor(let visitor) = actor, conversation.visitorId != visitor.id { throw FrontdeskError.notFound("Conversation \(id)") }
         if case .agent = actor { socket.state.withLock { _ = $0.subscriptions.insert(id) } }
         // Hold live frames first, then read: whatever commits after the read is held, whatever
         // committed before is in the read, and the hold drops what is in both.
         socket.beginHold(id)
-        let messages: [ChatMessage]
+        var messages: [ChatMessage]
         let fresh: ChatConversation
         do {
-            messages = try await store.messages(conversationId: id, after: last)
+            messages = try await store.messages(conversationId: id, after: last, limit: Self.resumePageSize + 1)
             fresh = try await store.conversation(id: id) ?? conversation
         } catch {
             socket.endHold(id, replayedUpTo: last)
             throw error
         }
+        let hasMore = messages.count > Self.resumePageSize
+        if hasMore { messages.removeLast(messages.count - Self.resumePageSize) }
         for message in messages {
             send(ChatFrame.encode("chat.message", MessagePayload(message: ChatMessageView(message))), to: socket)
         }
         let upTo = max(last, messages.last?.id ?? 0)
         let own: ChatSender = { if case .visitor = actor { return .visitor } else { return .agent } }()
         if case .visitor = actor, fresh.status != .closed { socket.state.withLock { $0.conversationId = id } }
-        reply(socket, "resume.done", ref: frame.ref, ResumeDone(conversationId: id, replayed: messages.count, lastMessageId: upTo,
+        reply(socket, "resume.done", ref: frame.ref, ResumeDone(conversationId: id, replayed: messages.count, lastMessageId: upTo, hasMore: hasMore,
                                                                 conversation: view(fresh), receipts: fresh.receipts(forMessagesOf: own)))
-        socket.endHold(id, replayedUpTo: upTo)
+        if hasMore {
+            // Everything held has an id a later page reads from the database.
+            socket.dropHeld(id)
+        } else {
+            socket.endHold(id, replayedUpTo: upTo)
+        }
     }
 
     // MARK: - Messages
@@ -419,12 +450,8 @@ extension ChatHub {
 
     func take(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ identity: ChatConnection.AgentIdentity) async throws {
         let id = try frame.requiredID("conversationId")
-        guard let conversation = try await store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
-        if conversation.status == .assigned, conversation.assigneeId != identity.agent.id, !(frame.bool("force") == true && identity.isAdmin) {
-            throw FrontdeskError(.forbidden, code: "forbidden",
-                                 message: "Conversation \(id) is assigned to \(conversation.assigneeName ?? "another agent"); only an admin may take it over (force).")
-        }
-        let result = try await store.assign(conversationId: id, to: identity.agent, kind: .take)
+        let rule = ChatAssignmentRule(actorId: identity.agent.id, actorIsAdmin: identity.isAdmin)
+        let result = try await store.assign(conversationId: id, to: identity.agent, kind: .take, rule: rule, move: .take(force: frame.bool("force") == true))
         publishLifecycle(result, reason: "assigned", ref: frame.ref, requester: socket)
     }
 
@@ -432,14 +459,11 @@ extension ChatHub {
         let id = try frame.requiredID("conversationId")
         let targetId = try frame.requiredID("agentId")
         guard let conversation = try await store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
-        guard conversation.status != .closed else {
-            throw FrontdeskError(.conflict, code: "conversation_closed", message: "Conversation \(id) is closed.")
-        }
-        guard identity.isAdmin || conversation.assigneeId == identity.agent.id else {
-            throw FrontdeskError(.forbidden, code: "forbidden", message: "Only the assigned agent or an admin may transfer conversation \(id).")
-        }
+        let rule = ChatAssignmentRule(actorId: identity.agent.id, actorIsAdmin: identity.isAdmin)
+        // Checked first to answer before looking the target up, and again in the write.
+        try rule.check(.transfer(to: targetId), on: conversation)
         guard let target = try await agentLookup(targetId) else { throw FrontdeskError.notFound("Agent \(targetId)") }
-        let result = try await store.assign(conversationId: id, to: target, kind: .transfer(from: identity.agent))
+        let result = try await store.assign(conversationId: id, to: target, kind: .transfer(from: identity.agent), rule: rule, move: .transfer(to: targetId))
         publishLifecycle(result, reason: "transferred", ref: frame.ref, requester: socket)
     }
 
@@ -451,8 +475,12 @@ extension ChatHub {
         let email: String
     }
 
-    func leaveEmail(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ visitor: ChatVisitor) async throws {
-        var reader = FieldReader(frame.data, allowed: ["conversationId", "email", "name", "message"])
+    /// The offline fallback: the visitor's e-mail turns the chat into a ticket (and the ticket
+    /// mail goes to that address). Only while nobody can answer, and with every defence of the
+    /// public forms: the `forms` rate limit of the client's address, the form guard (form
+    /// `ticket`'s token, proof of work when enabled) and the visitor mail budget.
+    func leaveEmail(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ visitor: ChatVisitor, formGuard: FormGuard?) async throws {
+        var reader = FieldReader(frame.data, allowed: ["conversationId", "email", "name", "message", FormGuard.tokenField, FormGuard.proofField])
         let email = reader.email("email", required: true)
         let name = reader.text("name", required: false, maxLength: 200)
         var message: String?
@@ -469,8 +497,27 @@ extension ChatHub {
         guard let tickets else {
             throw FrontdeskError(.unavailable, code: "tickets_unavailable", message: "Support tickets are not available on this server.")
         }
+        // Asking again for a conversation that already became a ticket answers that ticket (no new mail).
+        if let conversationId, let existing = try await store.conversation(id: conversationId), existing.visitorId == visitor.id,
+           existing.status == .closed, let ticketId = existing.ticketId {
+            socket.state.withLock { s in if s.conversationId == conversationId { s.conversationId = nil } }
+            return reply(socket, "offline.ticket", ref: frame.ref, OfflineTicket(conversationId: conversationId, ticketId: ticketId, email: existing.visitorEmail ?? email!))
+        }
+        let availability = self.availability()
+        guard !availability.available else {
+            throw FrontdeskError(.conflict, code: "agents_available",
+                                 message: "An agent is online and can answer here; the e-mail fallback is for when nobody can.")
+        }
+        try admitForm(from: socket)
+        if let formGuard {
+            var spam: [String: JSONValue] = [:]
+            spam[FormGuard.tokenField] = frame.data[FormGuard.tokenField]
+            spam[FormGuard.proofField] = frame.data[FormGuard.proofField]
+            _ = try formGuard.screen(form: "ticket", spam)
+        }
+        try spendMailBudget(for: socket)
         let converted = try await store.convertToTicket(visitor: visitor, conversationId: conversationId, email: email!, name: name, message: message,
-                                                        availability: availability(), sink: tickets)
+                                                        availability: availability, sink: tickets)
         logger.info("chat converted to ticket", metadata: ["conversation_id": "\(converted.result.conversation.id)", "ticket_id": "\(converted.ticketId)"])
         socket.state.withLock { s in if s.conversationId == converted.result.conversation.id { s.conversationId = nil } }
         for message in converted.messages { deliver(message, in: converted.result.conversation, except: nil) }
@@ -485,13 +532,14 @@ extension ChatHub {
         let email: String
     }
 
+    /// Mails the conversation to the visitor — only to an address verified on this socket: the
+    /// e-mail of a visitor identified with a valid `identify` HMAC. Anything else would let any
+    /// socket mail its own text to anyone.
     func transcript(_ frame: ChatInboundFrame, _ socket: ChatConnection, _ visitor: ChatVisitor) async throws {
         var reader = FieldReader(frame.data, allowed: ["conversationId", "email"])
         let given = reader.email("email", required: false)
         let id = frame.integer("conversationId") ?? 0
         if id <= 0 { reader.fail("conversationId", frame.data["conversationId"] == nil ? "is required" : "must be a positive integer") }
-        let email = given ?? visitor.email
-        if email == nil && reader.problems["email"] == nil { reader.fail("email", "is required") }
         try reader.validate()
         guard let transcripts else {
             throw FrontdeskError(.unavailable, code: "mail_unavailable", message: "This server cannot send mail.")
@@ -499,6 +547,12 @@ extension ChatHub {
         guard let conversation = try await store.conversation(id: id), conversation.visitorId == visitor.id else {
             throw FrontdeskError.notFound("Conversation \(id)")
         }
+        let verified = visitor.identified ? visitor.email : nil
+        guard let verified, given == nil || given!.lowercased() == verified.lowercased() else {
+            throw FrontdeskError(.forbidden, code: "transcript_address_unverified",
+                                 message: "Transcripts go only to the e-mail address of a signed-in visitor (identify); this socket has none, or another one.")
+        }
+        let email = verified
         if limitsEnabled {
             let decision = limiter.check(key: "conversation:\(id)", policy: transcriptPolicy)
             if !decision.allowed {
@@ -507,11 +561,36 @@ extension ChatHub {
                                      details: ["retryAfterSeconds": String(retry)])
             }
         }
+        try spendMailBudget(for: socket)
         let messages = try await store.messages(conversationId: id)
         let content = try ChatTranscript.mail(templates: transcripts.templates, siteName: transcripts.siteName, conversation: conversation, messages: messages)
-        let to = try MailAddress(email!, name: visitor.name ?? "", field: "email")
+        let to = try MailAddress(email, name: visitor.name ?? "", field: "email")
         try await transcripts.outbox.enqueue(OutgoingMail(kind: MailKind(rawValue: "chat_transcript"), to: to, content: content))
         logger.info("chat transcript queued", metadata: ["conversation_id": "\(id)"])
-        reply(socket, "transcript.queued", ref: frame.ref, TranscriptQueued(conversationId: id, email: email!))
+        reply(socket, "transcript.queued", ref: frame.ref, TranscriptQueued(conversationId: id, email: email))
+    }
+}
+
+
+extension ChatHub {
+    /// The `forms` class of the client's address, as the public forms' POSTs count it.
+    func admitForm(from socket: ChatConnection) throws {
+        guard limitsEnabled else { return }
+        let decision = limiter.check(key: socket.address, policy: formsPolicy)
+        if !decision.allowed {
+            let retry = max(1, Int((decision.retryAfter ?? .seconds(1)).components.seconds) + 1)
+            throw FrontdeskError(.rateLimited, code: "rate_limited", message: "Too many requests. Try again in \(retry) seconds.",
+                                 details: ["retryAfterSeconds": String(retry), "policy": formsPolicy.name])
+        }
+    }
+
+    /// Pays for one visitor-triggered mail from the client address's daily budget.
+    func spendMailBudget(for socket: ChatConnection) throws {
+        guard mailBudget.spend(for: socket.address) else {
+            logger.notice("visitor mail refused: daily budget spent", metadata: ["connection": "\(socket.id)", "limit": "\(mailBudget.dailyLimit)"])
+            throw FrontdeskError(.rateLimited, code: "mail_budget_exhausted",
+                                 message: "This address has triggered the most mails allowed today. Try again tomorrow.",
+                                 details: ["retryAfterSeconds": String(mailBudget.secondsUntilRenewal()), "limit": String(mailBudget.dailyLimit)])
+        }
     }
 }

@@ -29,6 +29,19 @@ public final class ChatHub: Service, Sendable {
     let visitorPolicy: RateLimitPolicy
     let agentPolicy: RateLimitPolicy
     let transcriptPolicy = RateLimitPolicy(name: "chat-transcript", limit: 3, period: .seconds(3600), burst: 3)
+    /// The public forms' class (`rate_limit.forms_*`), shared by key with the HTTP forms: the
+    /// offline e-mail is a form post that happens to arrive over the socket.
+    let formsPolicy: RateLimitPolicy
+    /// Resumes replay history (a database read each), so they have their own limit, apart
+    /// from the frame rate: per client address for visitors, per socket for agents.
+    let resumeVisitorPolicy = RateLimitPolicy(name: "chat-resume", limit: 30, period: .seconds(60), burst: 10)
+    let resumeAgentPolicy = RateLimitPolicy(name: "chat-resume-agent", limit: 300, period: .seconds(60), burst: 100)
+    /// Every mail a visitor can trigger is paid from this per-address daily budget.
+    public let mailBudget: VisitorMailBudget
+    /// A console user by id, read from SQLite (not the cache): agent sockets re-check their
+    /// user on every frame and in the sweep, and `frontdesk user` from another process writes
+    /// there without telling this one.
+    let userLookup: (@Sendable (Int64) async throws -> User?)?
     /// How often the service looks for idle conversations and ended console sessions.
     let sweepInterval: Duration
 
@@ -66,8 +79,13 @@ public final class ChatHub: Service, Sendable {
 
     public init(store: ChatStore, settings: ChatSettings, limitsEnabled: Bool, limiter: RateLimiter, sessions: SessionStore,
                 tickets: (any ChatTicketSink)?, agentLookup: @escaping @Sendable (Int64) async throws -> ChatAgent?, outbox: MailOutbox?, templates: MailTemplates?, siteName: String,
-                logger: Logger, now: @escaping @Sendable () -> Date, sweepInterval: Duration = .seconds(60)) {
+                logger: Logger, now: @escaping @Sendable () -> Date, sweepInterval: Duration = .seconds(60),
+                formsPolicy: RateLimitPolicy = RateLimitPolicy(name: "forms", limit: 10, period: .seconds(60), burst: 5),
+                mailBudget: VisitorMailBudget? = nil, userLookup: (@Sendable (Int64) async throws -> User?)? = nil) {
         self.store = store
+        self.formsPolicy = formsPolicy
+        self.mailBudget = mailBudget ?? VisitorMailBudget(now: now)
+        self.userLookup = userLookup
         self.settings = settings
         self.limitsEnabled = limitsEnabled
         self.limiter = limiter
@@ -119,11 +137,38 @@ public final class ChatHub: Service, Sendable {
         }
         for socket in agents.withLock({ $0.sockets }) {
             guard let identity = socket.agentIdentity else { continue }
-            if !sessions.sessions(forUser: String(identity.agent.id)).contains(where: { $0.id == identity.sessionId }) {
-                logger.notice("chat agent socket closed: session ended", metadata: ["user_id": "\(identity.agent.id)"])
-                socket.close(.policyViolation, reason: "session_ended")
+            let session = sessions.sessions(forUser: String(identity.agent.id)).first(where: { $0.id == identity.sessionId })
+            let verdict = await standing(of: identity, session: session)
+            if verdict != .valid {
+                logger.notice("chat agent socket closed: \(verdict.rawValue)", metadata: ["user_id": "\(identity.agent.id)", "code": "1008"])
+                socket.close(.policyViolation, reason: verdict.rawValue)
             }
         }
+    }
+
+    /// Whether an agent socket still speaks for its user.
+    enum AgentStanding: String, Sendable {
+        case valid
+        /// Signed out, expired, disabled, or the password changed.
+        case sessionEnded = "session_ended"
+        /// Admin became agent or the reverse: the console reconnects and learns its new role.
+        case roleChanged = "role_changed"
+    }
+
+    /// Re-checks an agent socket's user with `ConsoleSessionCheck`, the console's own rule.
+    /// A database error keeps the socket (it is checked again at the next frame).
+    func standing(of identity: ChatConnection.AgentIdentity, session: Session?) async -> AgentStanding {
+        guard let session else { return .sessionEnded }
+        guard let userLookup else { return .valid }
+        let user: User?
+        do {
+            user = try await userLookup(identity.agent.id)
+        } catch {
+            logger.error("chat agent re-check failed", metadata: ["user_id": "\(identity.agent.id)", "error": "\(error)"])
+            return .valid
+        }
+        guard let current = ConsoleSessionCheck.validUser(user, for: session) else { return .sessionEnded }
+        return (current.role == .admin) == identity.isAdmin ? .valid : .roleChanged
     }
 
     /// Every socket, visitors and agents.

@@ -43,6 +43,8 @@ struct ChatSockets: Sendable {
     let publicOrigin: String?
     let addresses: ClientAddressResolver
     let maxFrameBytes: Int
+    /// The public forms' guard (form token, proof of work), for the offline e-mail.
+    var formGuard: FormGuard? = nil
 
     /// The router the WebSocket upgrade consults.
     func router() -> Router<ChatSocketContext> {
@@ -114,8 +116,8 @@ struct ChatSockets: Sendable {
     func authenticate(_ request: Request, secure: Bool) async throws -> ChatConnection.AgentIdentity? {
         let secure = secure || (publicOrigin?.hasPrefix("https://") ?? false)
         guard let id = AdminSessionMiddleware.sessionID(in: request, secure: secure), let session = sessions.get(id) else { return nil }
-        guard let user = try await users.user(id: Int64(session.userId) ?? -1), !user.disabled,
-              String(user.sessionEpoch) == session.data["epoch"], let userId = user.id else { return nil }
+        guard let user = ConsoleSessionCheck.validUser(try await users.user(id: ConsoleSessionCheck.userId(of: session) ?? -1), for: session),
+              let userId = user.id else { return nil }
         return ChatConnection.AgentIdentity(agent: ChatAgent(id: userId, name: user.name.isEmpty ? user.email : user.name), email: user.email,
                                             isAdmin: user.role == .admin, sessionId: session.id)
     }
@@ -241,13 +243,18 @@ struct ChatSockets: Sendable {
         do {
             let frame = try ChatInboundFrame.parse(bytes)
             ref = frame.ref
-            if socket.role == .agent, let identity = socket.agentIdentity, sessions.get(identity.sessionId) == nil {
-                hub.logger.notice("chat agent socket closed: session ended", metadata: ["user_id": "\(identity.agent.id)"])
-                socket.markClose(.policyViolation, reason: "session_ended")
-                return false
+            // Every agent frame re-checks the user behind the socket (from SQLite, so a
+            // `frontdesk user disable|passwd` in another process counts at once) and its role.
+            if socket.role == .agent, let identity = socket.agentIdentity {
+                let standing = await hub.standing(of: identity, session: sessions.get(identity.sessionId))
+                if standing != .valid {
+                    hub.logger.notice("chat agent socket closed: \(standing.rawValue)", metadata: ["user_id": "\(identity.agent.id)", "code": "1008"])
+                    socket.markClose(.policyViolation, reason: standing.rawValue)
+                    return false
+                }
             }
             if socket.role == .visitor {
-                try await hub.handleVisitor(frame, on: socket)
+                try await hub.handleVisitor(frame, on: socket, formGuard: formGuard)
             } else {
                 try await hub.handleAgent(frame, on: socket)
             }

@@ -14,7 +14,12 @@ extension ChatHub {
                            guard let user = try await accounts.find(id: id), !user.disabled, let userId = user.id else { return nil }
                            return ChatAgent(id: userId, name: user.name.isEmpty ? user.email : user.name)
                        },
-                       outbox: outbox, templates: templates, siteName: config.siteName, logger: logger, now: now)
+                       outbox: outbox, templates: templates, siteName: config.siteName, logger: logger, now: now,
+                       formsPolicy: RateLimitPolicy(name: "forms", limit: config.rateLimits.formsPerMinute, period: .seconds(60),
+                                                    burst: config.rateLimits.formsBurst),
+                       // One budget per runtime; the public forms will share it (through `runtime.chat.mailBudget`).
+                       mailBudget: VisitorMailBudget(dailyLimit: config.mail.visitorDailyLimit, metrics: database.metrics, now: now),
+                       userLookup: { id in try await accounts.find(id: id) })
     }
 }
 
@@ -29,7 +34,8 @@ extension ChatSockets {
         self.init(hub: runtime.chat, sessions: runtime.state.sessions,
                   users: CachedUsers(store: runtime.accounts, cache: ReadThrough(cache: runtime.state.cache)),
                   siteOrigins: Set(config.siteOrigins), publicOrigin: publicOrigin,
-                  addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies)), maxFrameBytes: config.chat.maxFrameBytes)
+                  addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies)), maxFrameBytes: config.chat.maxFrameBytes,
+                  formGuard: runtime.formGuard)
     }
 
     /// The HTTP/1 server with the WebSocket upgrade. NIO's own frame limit sits well above
