@@ -88,7 +88,7 @@ public final class FrontdeskRuntime: Sendable {
         self.contacts = ContactStore(database: database, mailer: mailer)
         self.newsletter = NewsletterStore(database: database, mailer: mailer, settings: config.newsletter)
         self.tickets = TicketStore(database: database, mailer: mailer, secret: secret)
-        self.idempotency = IdempotencyStore(database: database)
+        self.idempotency = IdempotencyStore(database: database, secret: secret)
         self.formGuard = FormGuard(secret: secret, settings: config.spam, now: now)
         self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, outbox: outbox, templates: templates,
                                  tickets: tickets, logger: logger, now: now)

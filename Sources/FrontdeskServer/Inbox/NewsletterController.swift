@@ -24,7 +24,7 @@ struct NewsletterController: Sendable {
     func addRoutes(to router: Router<AppRequestContext>) {
         router.post("/api/v1/newsletter/subscriptions") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
-            return try await idempotent.respond(scope: "newsletter", request: request, body: body) { recorder in
+            return try await idempotent.respond(scope: "newsletter", request: request, context: context, body: body) { recorder in
                 let (verdict, fields) = try forms.guard.screen(form: "newsletter", json)
                 if verdict == .discard { return try Response.json(Accepted(status: "pending"), status: .accepted) }
                 let input = try NewSubscription(json: fields, topics: forms.config.newsletter.topics)
