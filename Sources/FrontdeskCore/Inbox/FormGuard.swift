@@ -79,17 +79,26 @@ public final class FormGuard: Sendable {
         if let honeypot, honeypot != .null, honeypot != .string("") {
             return (.discard, rest)
         }
-        try checkToken(token, form: form)
+        let valid = try checkToken(token, form: form)
         if settings.proofOfWork { try checkProof(proof) }
+        // Spent last, so a post refused for its puzzle or as too fast may be sent again with it.
+        if let valid { try spend(valid, form: form) }
         return (.accept, rest)
     }
 
-    func checkToken(_ raw: JSONValue?, form: String) throws {
+    /// A checked form token, not yet spent.
+    struct ValidToken {
+        let signature: Substring
+        let expires: Date
+    }
+
+    /// Checks signature, form, age and fill time; nil when there is no token (and none is required).
+    func checkToken(_ raw: JSONValue?, form: String) throws -> ValidToken? {
         guard let raw, raw != .null else {
             if settings.requireFormToken {
                 throw FrontdeskError.validation([Self.tokenField: "is required: load the form (GET /api/v1/forms/\(form)) and send its formToken"])
             }
-            return
+            return nil
         }
         let parts: [Substring]
         if case .string(let token) = raw { parts = token.split(separator: ".", omittingEmptySubsequences: false) } else { parts = [] }
@@ -109,9 +118,12 @@ public final class FormGuard: Sendable {
                                  message: "The form was sent too quickly after it was shown. Please wait a moment and send it again.",
                                  details: [Self.tokenField: "sent \(max(0, Int(age))) s after the form was shown; at least \(settings.minFillSeconds) s are needed"])
         }
-        // Spent only once every other check passed: a post refused as too fast may be sent again.
-        let expires = Date(timeIntervalSince1970: Double(issuedMillis) / 1000 + Self.tokenLifetime)
-        guard spendOnce("token:" + parts[4], until: expires) else {
+        return ValidToken(signature: parts[4], expires: Date(timeIntervalSince1970: Double(issuedMillis) / 1000 + Self.tokenLifetime))
+    }
+
+    /// Accepts a checked token once; a second post with it gets `form_token_used`.
+    func spend(_ token: ValidToken, form: String) throws {
+        guard spendOnce("token:" + token.signature, until: token.expires) else {
             throw FrontdeskError(.validation, code: "form_token_used",
                                  message: "This form token was already used. Load the form again (GET /api/v1/forms/\(form)) to send another.",
                                  details: [Self.tokenField: "was already used; reload the form"])
