@@ -110,7 +110,7 @@ struct InboxSecurityTests {
         let token = try #require(try await env.runtime.database.pool.read { db in
             try String.fetchOne(db, sql: "SELECT token FROM newsletter_subscriptions")
         })
-        func status() async throws -> String? { try await env.runtime.newsletter.find(token: token)?.status }
+        @Sendable func status() async throws -> String? { try await env.runtime.newsletter.find(token: token)?.status }
         try await env.application().test(.router) { client in
             // What a mail scanner does: fetch the link (and whatever it links to), run no script.
             let page = try await client.execute(uri: "/api/v1/newsletter/confirm?token=\(token)", method: .get)
