@@ -71,16 +71,20 @@ struct InboxTests {
         let guardian = FormGuard(secret: Data(repeating: 2, count: 32), settings: SpamSettings(minFillSeconds: 0, proofOfWork: true, proofOfWorkMaxNumber: 500),
                                  now: clock.function)
         let token = JSONValue.string(guardian.issueToken(form: "newsletter"))
-        let challenge = try #require(guardian.issueChallenge())
-        let number = (0...challenge.maxNumber).first { ContentDigest.sha256Hex(challenge.salt + String($0)) == challenge.challenge }!
-        func proof(_ n: Int) -> JSONValue {
-            .object(["salt": .string(challenge.salt), "challenge": .string(challenge.challenge), "signature": .string(challenge.signature), "number": .number(Double(n))])
+        func solved(_ challenge: FormGuard.Challenge, off: Int = 0) -> JSONValue {
+            let number = (0...challenge.maxNumber).first { ContentDigest.sha256Hex(challenge.salt + String($0)) == challenge.challenge }! + off
+            return .object(["salt": .string(challenge.salt), "challenge": .string(challenge.challenge), "signature": .string(challenge.signature),
+                            "number": .number(Double(number))])
         }
-        let wrong = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "newsletter", ["formToken": token, "proofOfWork": proof(number + 1)]) }
+        let challenge = try #require(guardian.issueChallenge())
+        let wrong = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "newsletter", ["formToken": token, "proofOfWork": solved(challenge, off: 1)]) }
         #expect(wrong.code == "proof_of_work_failed")
-        #expect(try guardian.screen(form: "newsletter", ["formToken": token, "proofOfWork": proof(number)]).0 == .accept)
-        let replay = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "newsletter", ["formToken": token, "proofOfWork": proof(number)]) }
-        #expect(replay.code == "proof_of_work_failed" || replay.code == "form_token_used")
+        #expect(try guardian.screen(form: "newsletter", ["formToken": token, "proofOfWork": solved(challenge)]).0 == .accept)
+
+        // Now it is spent: even with a fresh, solved puzzle it is refused.
+        let fresh = try #require(guardian.issueChallenge())
+        let replay = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "newsletter", ["formToken": token, "proofOfWork": solved(fresh)]) }
+        #expect(replay.code == "form_token_used")
     }
 
     @Test("a missing token passes unless required; a filled honeypot is discarded")
