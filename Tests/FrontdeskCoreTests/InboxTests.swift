@@ -26,7 +26,7 @@ struct InboxTests {
         let other = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "quote", body) }
         #expect(other.details["formToken"]?.contains("another form") == true)
 
-        let tampered = token.replacingOccurrences(of: "v1.contact.", with: "v1.contact.1")
+        let tampered = token.replacingOccurrences(of: "v2.contact.", with: "v2.contact.1")
         #expect(throws: FrontdeskError.self) { try guardian.screen(form: "contact", ["formToken": .string(tampered)]) }
 
         let otherInstall = FormGuard(secret: Data(repeating: 8, count: 32), settings: SpamSettings(minFillSeconds: 0), now: clock.function)
@@ -35,6 +35,56 @@ struct InboxTests {
         clock.advance(seconds: 86_400)
         let expired = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "contact", body) }
         #expect(expired.details["formToken"]?.contains("expired") == true)
+    }
+
+    @Test("a form token is good for one post: a replay gets form_token_used; a post refused as too fast does not spend it")
+    func formTokenSingleUse() throws {
+        let clock = MailTestTime()
+        let guardian = FormGuard(secret: Data(repeating: 7, count: 32), settings: SpamSettings(minFillSeconds: 3), now: clock.function)
+        let token = guardian.issueToken(form: "contact")
+        let body: [String: JSONValue] = ["name": .string("Ann"), "formToken": .string(token)]
+
+        clock.advance(seconds: 1)
+        let early = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "contact", body) }
+        #expect(early.code == "submitted_too_fast")
+        clock.advance(seconds: 3)
+        #expect(try guardian.screen(form: "contact", body).0 == .accept, "the early refusal did not spend the token")
+
+        let replay = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "contact", body) }
+        #expect(replay.code == "form_token_used")
+        #expect(replay.details["formToken"]?.contains("already used") == true)
+        clock.advance(seconds: 3600)
+        #expect(throws: FrontdeskError.self, "still refused later in the token's lifetime") { try guardian.screen(form: "contact", body) }
+
+        // Two tokens for the same form issued in the same millisecond are two tokens.
+        let first = guardian.issueToken(form: "contact")
+        let second = guardian.issueToken(form: "contact")
+        #expect(first != second)
+        clock.advance(seconds: 3)
+        #expect(try guardian.screen(form: "contact", ["formToken": .string(first)]).0 == .accept)
+        #expect(try guardian.screen(form: "contact", ["formToken": .string(second)]).0 == .accept)
+    }
+
+    @Test("a post refused for its puzzle does not spend its form token")
+    func failedPuzzleKeepsToken() throws {
+        let clock = MailTestTime()
+        let guardian = FormGuard(secret: Data(repeating: 2, count: 32), settings: SpamSettings(minFillSeconds: 0, proofOfWork: true, proofOfWorkMaxNumber: 500),
+                                 now: clock.function)
+        let token = JSONValue.string(guardian.issueToken(form: "newsletter"))
+        func solved(_ challenge: FormGuard.Challenge, off: Int = 0) -> JSONValue {
+            let number = (0...challenge.maxNumber).first { ContentDigest.sha256Hex(challenge.salt + String($0)) == challenge.challenge }! + off
+            return .object(["salt": .string(challenge.salt), "challenge": .string(challenge.challenge), "signature": .string(challenge.signature),
+                            "number": .number(Double(number))])
+        }
+        let challenge = try #require(guardian.issueChallenge())
+        let wrong = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "newsletter", ["formToken": token, "proofOfWork": solved(challenge, off: 1)]) }
+        #expect(wrong.code == "proof_of_work_failed")
+        #expect(try guardian.screen(form: "newsletter", ["formToken": token, "proofOfWork": solved(challenge)]).0 == .accept)
+
+        // Now it is spent: even with a fresh, solved puzzle it is refused.
+        let fresh = try #require(guardian.issueChallenge())
+        let replay = try #require(throws: FrontdeskError.self) { try guardian.screen(form: "newsletter", ["formToken": token, "proofOfWork": solved(fresh)]) }
+        #expect(replay.code == "form_token_used")
     }
 
     @Test("a missing token passes unless required; a filled honeypot is discarded")
@@ -154,6 +204,28 @@ struct InboxTests {
                 "an unsubscribed address starts over as pending, matched without case")
         let again = try await store.list(ListQuery(filters: ["status": "pending"]))
         #expect(again.items.first?.token != a.token, "a new sign-up gets a new token; the old links do nothing")
+    }
+
+    @Test("re-posting the sign-up form for a confirmed address changes nothing: topics change only through the subscriber's own link")
+    func confirmedSubscriberIsNotChangedByAForm() async throws {
+        let dir = TempDirectory()
+        let clock = MailTestTime()
+        let database = try AppDatabase(path: dir.file("db.sqlite"))
+        try database.migrate()
+        let store = NewsletterStore(database: database, mailer: nil, settings: NewsletterSettings())
+        _ = try await store.subscribe(NewSubscription(email: "c@example.com", name: "Cy", topics: ["news"]), clientNetwork: nil, now: clock.now)
+        let pending = try #require(try await store.list(ListQuery(filters: [:])).items.first)
+        _ = try await store.confirm(token: pending.token, now: clock.now)
+
+        clock.advance(seconds: 3600)
+        let outcome = try await store.subscribe(NewSubscription(email: "C@example.com", name: "Mallory", topics: ["offers"]), clientNetwork: "198.51.100.0",
+                                                now: clock.now)
+        #expect(outcome == .alreadyConfirmed)
+        let row = try #require(try await store.find(token: pending.token))
+        #expect(row.status == "confirmed")
+        #expect(row.topicList == ["news"])
+        #expect(row.name == "Cy")
+        #expect(row.updatedAt == row.confirmedAt, "the row was not touched")
     }
 
     // MARK: Tickets

@@ -58,6 +58,17 @@ struct MailDeliveryTests {
         #expect(transport.sent[0].recipients == ["visitor@example.org"])
     }
 
+    @Test("addresses in free text are masked wherever they stand; the rest of the text is kept")
+    func maskAddresses() {
+        #expect(MailAddress.maskAddresses(in: "550 5.1.1 <jane.doe@example.com>: Recipient address rejected")
+                == "550 5.1.1 <j***@example.com>: Recipient address rejected")
+        #expect(MailAddress.maskAddresses(in: "sendmail: cannot send to a+b@mail.example.org, bob@example.net.")
+                == "sendmail: cannot send to a***@mail.example.org, b***@example.net.")
+        #expect(MailAddress.maskAddresses(in: "RCPT TO failed with 451: 4.7.1 try again later") == "RCPT TO failed with 451: 4.7.1 try again later")
+        #expect(MailAddress.maskAddresses(in: "an @ sign alone, user@ and @host stay") == "an @ sign alone, user@ and @host stay")
+        #expect(MailAddress.maskAddresses(in: "Grüße an zoë@example.de") == "Grüße an z***@example.de")
+    }
+
     @Test("a permanent rejection (5xx) makes the mail dead at once")
     func permanentIsDead() async throws {
         let fixture = try MailFixture()

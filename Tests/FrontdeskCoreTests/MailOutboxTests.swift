@@ -96,6 +96,57 @@ struct MailOutboxTests {
         #expect(try await fixture.outbox.list().map(\.subject) == ["new"])
     }
 
+    @Test("a sent mail keeps its recipient, subject and status but not its bodies or unsubscribe link; unsent mail keeps everything")
+    func sentMailIsRedacted() async throws {
+        let fixture = try MailFixture()
+        var mail = try fixture.mail(subject: "Your ticket #7")
+        mail.textBody = "Open it: https://desk.example.com/ticket?id=7#token=SECRET-TOKEN"
+        mail.htmlBody = "<a href=\"https://desk.example.com/ticket?id=7#token=SECRET-TOKEN\">Open</a>"
+        mail.unsubscribeURL = "https://desk.example.com/api/v1/newsletter/unsubscribe?token=SECRET-UNSUB"
+        let sentID = try await fixture.outbox.enqueue(mail)
+        let transport = ScriptedTransport(failures: [])
+        _ = await fixture.service(transport: transport, clock: MailManualClock()).deliverDue()
+        #expect(transport.sent.first?.data.contains("SECRET-TOKEN") == true, "the mail went out whole")
+
+        let failedID = try await fixture.outbox.enqueue(mail)
+        _ = await fixture.service(transport: ScriptedTransport(failures: [MailDeliveryTests.temporary]), clock: MailManualClock()).deliverDue()
+
+        let sent = try #require(try await fixture.outbox.find(id: sentID))
+        #expect(sent.status == .sent && sent.toAddress == "visitor@example.org" && sent.subject == "Your ticket #7")
+        #expect(sent.textBody == "" && sent.htmlBody == nil && sent.headers.unsubscribeURL == nil)
+        #expect(sent.headers.fromName == "Example Desk", "the rest of the headers stay")
+        let failed = try #require(try await fixture.outbox.find(id: failedID))
+        #expect(failed.status == .failed && failed.textBody == mail.textBody && failed.headers.unsubscribeURL == mail.unsubscribeURL,
+                "a mail still to be sent keeps what it needs")
+        let anywhere = try await fixture.database.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mail_outbox WHERE id = ? AND (text_body || COALESCE(html_body, '') || headers_json) LIKE '%SECRET%'",
+                             arguments: [sentID])
+        }
+        #expect(anywhere == 0)
+    }
+
+    @Test("the upgrade redacts mail sent before it and leaves unsent mail alone")
+    func migrationRedactsEarlierSentMail() async throws {
+        let dir = TempDirectory()
+        let database = try AppDatabase(path: dir.file("db.sqlite"))
+        try Migrations.migrator.migrate(database.pool, upTo: "0011-idempotency-keys-per-client")
+        try await database.pool.write { db in
+            for (status, subject) in [("sent", "sent earlier"), ("dead", "dead earlier")] {
+                try db.execute(sql: """
+                    INSERT INTO mail_outbox(kind, to_address, from_address, subject, text_body, html_body, headers_json, status, next_attempt_at, created_at)
+                    VALUES ('ticket_created', 'cy@example.com', 'desk@example.com', ?, 'link #token=SECRET', '<a>#token=SECRET</a>',
+                            '{"from_name":"Desk","list_unsubscribe":"https://x.example/u?token=SECRET"}', ?, '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z')
+                    """, arguments: [subject, status])
+            }
+        }
+        try database.migrate()
+        let rows = try await database.pool.read { db in try OutboxMail.fetchAll(db, sql: "SELECT * FROM mail_outbox ORDER BY id") }
+        #expect(rows.map(\.subject) == ["sent earlier", "dead earlier"])
+        #expect(rows[0].textBody == "" && rows[0].htmlBody == nil && rows[0].headers == StoredMailHeaders(fromName: "Desk"))
+        #expect(rows[0].toAddress == "cy@example.com" && rows[0].status == .sent)
+        #expect(rows[1].textBody == "link #token=SECRET", "a dead mail may be retried, so it keeps its body")
+    }
+
     @Test("an unsafe unsubscribe URL is refused at enqueue")
     func unsafeUnsubscribe() async throws {
         let fixture = try MailFixture()

@@ -90,6 +90,22 @@ struct MailSMTPTests {
         #expect(try await fixture.outbox.find(id: id)?.status == .dead)
     }
 
+    @Test("a rejection quoting the recipient is kept in last_error and logged with the address masked")
+    func rejectionTextIsMasked() async throws {
+        let server = try await TestSMTPServer.start(TestSMTPServer.Behaviour(rejectRecipients: true))
+        defer { Task { await server.stop() } }
+        let fixture = try MailFixture()
+        let id = try await fixture.outbox.enqueue(try fixture.mail())
+        let logs = MailLogCapture()
+        #expect(await fixture.service(transport: try transport(server), clock: MailManualClock(), logger: logs.logger).deliverDue() == 1)
+        let mail = try #require(try await fixture.outbox.find(id: id))
+        #expect(mail.status == .dead)
+        #expect(mail.lastError == "RCPT TO failed with 550: 5.1.1 <v***@example.org>: Recipient address rejected: no such user")
+        let dead = try #require(logs.lines.first { $0.contains("mail dead") })
+        #expect(dead.contains("error=RCPT TO failed with 550: 5.1.1 <v***@example.org>"))
+        #expect(!logs.lines.contains { $0.contains("visitor@example.org") })
+    }
+
     @Test("AUTH PLAIN and AUTH LOGIN sign in; wrong credentials are a 535 naming AUTH")
     func authentication() async throws {
         let plain = try await TestSMTPServer.start(TestSMTPServer.Behaviour(credentials: ("desk", "s3cret pass")))

@@ -11,6 +11,7 @@ import io
 import sqlite3
 import time
 import uuid
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -38,6 +39,46 @@ fields = [
   { name = "budget", type = "select", options = ["small", "large"] },
 ]
 """
+
+
+class PageForm(HTMLParser):
+    """The form of a server-rendered page, read the way a browser would submit it: its action, its
+    fields, whether it is sent on load (and by which script), and its <noscript> button."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action = ""
+        self.fields: dict[str, str] = {}
+        self.submits_on_load = False
+        self.script = ""
+        self.noscript_button = False
+        self._in_noscript = False
+
+    @classmethod
+    def parse(cls, html: str) -> "PageForm":
+        form = cls()
+        form.feed(html)
+        assert form.action, f"no form on the page:\n{html}"
+        return form
+
+    def handle_starttag(self, tag, attrs) -> None:
+        a = dict(attrs)
+        if tag == "form":
+            assert (a.get("method") or "").lower() == "post"
+            self.action = a.get("action") or ""
+            self.submits_on_load = "data-submit-on-load" in a
+        elif tag == "input" and a.get("name"):
+            self.fields[a["name"]] = a.get("value") or ""
+        elif tag == "script":
+            self.script = a.get("src") or "inline"
+        elif tag == "noscript":
+            self._in_noscript = True
+        elif tag == "button" and self._in_noscript:
+            self.noscript_button = True
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "noscript":
+            self._in_noscript = False
 
 
 def write_config(tmp_path: Path, extra: str = "") -> Path:
@@ -193,9 +234,21 @@ def test_newsletter_double_opt_in_from_the_real_mail(inbox) -> None:
     listed = admin.get(server.url("/api/v1/admin/newsletter/subscribers"), timeout=5).json()
     assert listed["counts"]["pending"] == 1 and listed["items"][0]["status"] == "pending"
 
-    # One click: the link itself confirms, no second button.
+    # A bare GET of the link, as a mail scanner prefetching it does (with the page's script, which
+    # a scanner fetches but does not run), confirms nothing.
     page = requests.get(confirm_url, timeout=5)
-    assert page.status_code == 200 and "You are subscribed" in page.text
+    assert page.status_code == 200 and "You are subscribed" not in page.text
+    form = PageForm.parse(page.text)
+    assert form.submits_on_load and form.script == "/static/submit-on-load.js" and form.noscript_button
+    script = requests.get(server.url(form.script), timeout=5)
+    assert script.status_code == 200 and "form[data-submit-on-load]" in script.text and "submit()" in script.text
+    assert "'unsafe-inline'" not in page.headers["Content-Security-Policy"]  # so the script must be that file
+    listed = admin.get(server.url("/api/v1/admin/newsletter/subscribers"), timeout=5).json()
+    assert listed["counts"] == {"pending": 1, "confirmed": 0, "unsubscribed": 0}
+
+    # Still one click for a person: the page's script sends its form on load, and that POST confirms.
+    confirmed = requests.post(server.url(form.action), data=form.fields, timeout=5)
+    assert confirmed.status_code == 200 and "You are subscribed" in confirmed.text
     row = admin.get(server.url("/api/v1/admin/newsletter/subscribers"), params={"status": "confirmed"}, timeout=5).json()["items"][0]
     assert row["email"] == "reader@example.com" and row["topics"] == ["news"]
     assert row["consentVersion"] == "2026-11" and row["confirmedAt"] and row["subscribedAt"]
@@ -210,6 +263,8 @@ def test_newsletter_double_opt_in_from_the_real_mail(inbox) -> None:
     assert counts == {"pending": 0, "confirmed": 0, "unsubscribed": 1}
     # An old confirmation link does not bring the address back.
     assert "unsubscribed" in requests.get(confirm_url, timeout=5).text
+    assert "unsubscribed" in requests.post(server.url(form.action), data=form.fields, timeout=5).text
+    assert admin.get(server.url("/api/v1/admin/newsletter/subscribers"), timeout=5).json()["counts"]["unsubscribed"] == 1
 
 
 def test_ticket_magic_link_thread_and_agent_reply_by_mail(inbox) -> None:

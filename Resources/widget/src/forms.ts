@@ -6,7 +6,8 @@
  *
  * Spam defences: the configured honeypot field (off-screen, out of the tab order), the
  * `formToken` (the server checks the fill time; the submit waits out `minFillSeconds` rather than
- * fail), and proof of work, solved in the background as soon as the configuration arrives.
+ * fail; each token is good for one post, so a refused form fetches a fresh one), and proof of
+ * work, solved in the background as soon as the configuration arrives.
  * Every submit attempt carries an `Idempotency-Key`; retrying the same attempt (after a network
  * failure or a 5xx) reuses it, so a retry can never store the form twice.
  */
@@ -139,6 +140,8 @@ class InlineForm {
   private cfg: FormConfig = {};
   private configuredAt = 0;
   private pow: Promise<PowSolution> | null = null;
+  /** A fresh form token and puzzle on their way after a refusal spent the last ones. */
+  private refreshing: Promise<void> | null = null;
   private form!: HTMLFormElement;
   private alert!: HTMLDivElement;
   private button!: HTMLButtonElement;
@@ -327,6 +330,7 @@ class InlineForm {
    * instead of showing the visitor an error they can do nothing about.
    */
   private async send(retried = false): Promise<Record<string, unknown>> {
+    if (this.refreshing) await this.refreshing;
     const key = (this.attemptKey ||= randomKey());
     const body = this.body();
     // The server refuses a form sent sooner than minFillSeconds after it was served; wait
@@ -337,15 +341,37 @@ class InlineForm {
     try {
       return await request<Record<string, unknown>>(this.rt, ENDPOINT[this.kind], { body, headers: { "Idempotency-Key": key } });
     } catch (err) {
-      // A puzzle is good for one post that reached the server, whatever the answer.
-      if (err instanceof ApiError && err.status > 0 && this.cfg.proofOfWork) this.newChallenge();
       const guardOnly = err instanceof ApiError && err.status == 422 &&
         Object.keys(err.details).every((k) => k == "formToken" || k == "proofOfWork") && Object.keys(err.details).length > 0;
-      if (retried || !guardOnly) throw err;
+      if (retried || !guardOnly) {
+        // Refused for its fields: the token and the puzzle were spent (each is good for one post),
+        // so fresh ones are fetched while the visitor corrects the form.
+        if (err instanceof ApiError && err.status == 422) this.refresh();
+        else if (err instanceof ApiError && err.status > 0 && this.cfg.proofOfWork) this.newChallenge();
+        throw err;
+      }
+      // A puzzle is good for one post that reached the server, whatever the answer.
+      if (this.cfg.proofOfWork) this.newChallenge();
       this.attemptKey = null; // nothing was stored: the next post is a new attempt
       if ((err as ApiError).details.formToken && (err as ApiError).code != "submitted_too_fast") await this.loadConfig();
       return this.send(true);
     }
+  }
+
+  /**
+   * Fetches a fresh form token and puzzle in the background, keeping the rest of the
+   * configuration (the rendered fields and topics); the next submit waits for them.
+   */
+  private refresh(): void {
+    this.refreshing = request<FormConfig>(this.rt, "api/v1/forms/" + encodeURIComponent(this.formId)).then((c) => {
+      this.cfg.formToken = c.formToken || null;
+      this.cfg.proofOfWork = c.proofOfWork || null;
+      this.configuredAt = Date.now();
+      this.pow = c.proofOfWork ? solve(c.proofOfWork) : null;
+      this.pow?.catch(() => undefined);
+    }, () => undefined).finally(() => {
+      this.refreshing = null;
+    });
   }
 
   /** Fetches a fresh proof-of-work puzzle (keeping the form token) and starts solving it. */

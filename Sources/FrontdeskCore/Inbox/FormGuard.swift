@@ -5,8 +5,9 @@ import Synchronization
 ///
 /// - a **honeypot** field, hidden from people, that bots fill in: such a post is answered as if it
 ///   was accepted and dropped, so the bot learns nothing;
-/// - a **form token** issued with the form (HMAC-signed form id + issue time): a post sooner than
-///   `minFillSeconds` after it is refused, and posts without one can be refused by configuration;
+/// - a **form token** issued with the form (HMAC-signed form id + issue time + nonce): a post sooner
+///   than `minFillSeconds` after it is refused, each token is accepted once (a replay gets
+///   `form_token_used`), and posts without one can be refused by configuration;
 /// - an optional **proof of work**: a signed, expiring, single-use SHA-256 puzzle the widget solves
 ///   in the background (in the spirit of ALTCHA: find `n` with `sha256(salt + n) == challenge`).
 ///
@@ -35,7 +36,8 @@ public final class FormGuard: Sendable {
     let secret: Data
     public let settings: SpamSettings
     let now: @Sendable () -> Date
-    /// Solved puzzles until they expire, so each is accepted once.
+    /// Solved puzzles and accepted form tokens until they expire, so each is accepted once.
+    /// In memory: a restart forgets them, which re-opens at most the tokens issued before it.
     private let spent = Mutex<[String: Date]>([:])
     static let challengeLifetime: TimeInterval = 600
     static let tokenLifetime: TimeInterval = 86_400
@@ -48,9 +50,10 @@ public final class FormGuard: Sendable {
 
     // MARK: Issuing
 
-    /// `v1.<form>.<issued unix ms>.<hmac>`: proves when the form was handed out.
+    /// `v2.<form>.<issued unix ms>.<nonce>.<hmac>`: proves when the form was handed out; the nonce
+    /// keeps two tokens issued in the same millisecond apart, since each may be spent only once.
     public func issueToken(form: String) -> String {
-        let payload = "v1.\(form).\(Int64(now().timeIntervalSince1970 * 1000))"
+        let payload = "v2.\(form).\(Int64(now().timeIntervalSince1970 * 1000)).\(Secrets.urlSafeToken(byteCount: 9))"
         return payload + "." + sign(payload)
     }
 
@@ -76,22 +79,31 @@ public final class FormGuard: Sendable {
         if let honeypot, honeypot != .null, honeypot != .string("") {
             return (.discard, rest)
         }
-        try checkToken(token, form: form)
+        let valid = try checkToken(token, form: form)
         if settings.proofOfWork { try checkProof(proof) }
+        // Spent last, so a post refused for its puzzle or as too fast may be sent again with it.
+        if let valid { try spend(valid, form: form) }
         return (.accept, rest)
     }
 
-    func checkToken(_ raw: JSONValue?, form: String) throws {
+    /// A checked form token, not yet spent.
+    struct ValidToken {
+        let signature: Substring
+        let expires: Date
+    }
+
+    /// Checks signature, form, age and fill time; nil when there is no token (and none is required).
+    func checkToken(_ raw: JSONValue?, form: String) throws -> ValidToken? {
         guard let raw, raw != .null else {
             if settings.requireFormToken {
                 throw FrontdeskError.validation([Self.tokenField: "is required: load the form (GET /api/v1/forms/\(form)) and send its formToken"])
             }
-            return
+            return nil
         }
         let parts: [Substring]
-        if case .string(let token) = raw { parts = token.split(separator: ".") } else { parts = [] }
-        guard parts.count == 4, parts[0] == "v1", let issuedMillis = Int64(parts[2]),
-              Secrets.constantTimeEquals(Array(sign(parts[0..<3].joined(separator: ".")).utf8), Array(parts[3].utf8)) else {
+        if case .string(let token) = raw { parts = token.split(separator: ".", omittingEmptySubsequences: false) } else { parts = [] }
+        guard parts.count == 5, parts[0] == "v2", let issuedMillis = Int64(parts[2]),
+              Secrets.constantTimeEquals(Array(sign(parts[0..<4].joined(separator: ".")).utf8), Array(parts[4].utf8)) else {
             throw FrontdeskError.validation([Self.tokenField: "is not a form token this server issued; reload the form"])
         }
         guard parts[1] == form else {
@@ -105,6 +117,16 @@ public final class FormGuard: Sendable {
             throw FrontdeskError(.validation, code: "submitted_too_fast",
                                  message: "The form was sent too quickly after it was shown. Please wait a moment and send it again.",
                                  details: [Self.tokenField: "sent \(max(0, Int(age))) s after the form was shown; at least \(settings.minFillSeconds) s are needed"])
+        }
+        return ValidToken(signature: parts[4], expires: Date(timeIntervalSince1970: Double(issuedMillis) / 1000 + Self.tokenLifetime))
+    }
+
+    /// Accepts a checked token once; a second post with it gets `form_token_used`.
+    func spend(_ token: ValidToken, form: String) throws {
+        guard spendOnce("token:" + token.signature, until: token.expires) else {
+            throw FrontdeskError(.validation, code: "form_token_used",
+                                 message: "This form token was already used. Load the form again (GET /api/v1/forms/\(form)) to send another.",
+                                 details: [Self.tokenField: "was already used; reload the form"])
         }
     }
 
@@ -123,14 +145,21 @@ public final class FormGuard: Sendable {
         guard let expires = salt.split(separator: "?expires=").last.flatMap({ Int64($0) }),
               Double(expires) > now().timeIntervalSince1970 else { throw fail("the challenge has expired; load the form again") }
         guard ContentDigest.sha256Hex(salt + String(Int(number))) == challenge else { throw fail("the solution is wrong") }
-        let fresh = spent.withLock { spent -> Bool in
+        guard spendOnce("pow:" + challenge, until: Date(timeIntervalSince1970: Double(expires))) else {
+            throw fail("this challenge was already used; load the form again")
+        }
+    }
+
+    /// Records `id` as spent until `expiry`; false when it already was. The one place that makes
+    /// puzzles and form tokens single-use. Expired entries are dropped once the set grows large.
+    private func spendOnce(_ id: String, until expiry: Date) -> Bool {
+        spent.withLock { spent -> Bool in
             let current = now()
             if spent.count > 10_000 { spent = spent.filter { $0.value > current } }
-            if spent[challenge] != nil { return false }
-            spent[challenge] = Date(timeIntervalSince1970: Double(expires))
+            if spent[id] != nil { return false }
+            spent[id] = expiry
             return true
         }
-        guard fresh else { throw fail("this challenge was already used; load the form again") }
     }
 
     func sign(_ text: String) -> String {

@@ -5,18 +5,27 @@ import GRDB
 /// the request created, and a retry with the same key gets that response back and stores
 /// nothing. A key reused for a different body is refused (422), as the IETF draft
 /// (draft-ietf-httpapi-idempotency-key-header) recommends.
+///
+/// Keys are per client: a record is found by HMAC(install secret, client address + key), so one
+/// client's key never replays another client's response, and neither the address nor the key
+/// is kept. What a stored response must not hold (a ticket's access token) the caller leaves
+/// out and puts back on replay.
 public struct IdempotencyStore: Sendable {
     let database: AppDatabase
+    /// Derived from the install secret, used for nothing else.
+    let secret: Data
     /// Keys are kept this long, then purged by the maintenance service.
     public static let retention: TimeInterval = 24 * 3600
     public static let maxKeyLength = 200
 
-    public init(database: AppDatabase) {
+    public init(database: AppDatabase, secret: Data) {
         self.database = database
+        self.secret = ContentDigest.hmacSHA256("frontdesk idempotency keys", key: secret)
     }
 
     public struct Claim: Sendable {
         public let scope: String
+        /// HMAC of the client and its key: what the record is found by.
         public let key: String
         public let requestHash: String
     }
@@ -24,17 +33,24 @@ public struct IdempotencyStore: Sendable {
     public struct Stored: Sendable, Equatable {
         public let status: Int
         public let body: Data
+
+        public init(status: Int, body: Data) {
+            self.status = status
+            self.body = body
+        }
     }
 
-    /// Checks a header value; nil when absent.
-    public static func claim(scope: String, header: String?, body: Data) throws -> Claim? {
+    /// Checks a header value; nil when absent. `client` is who sent it (the client address).
+    public func claim(scope: String, client: String, header: String?, body: Data) throws -> Claim? {
         guard let header else { return nil }
         let key = header.trimmingCharacters(in: .whitespaces)
-        guard !key.isEmpty, key.count <= maxKeyLength, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value <= 0x7E }) else {
+        guard !key.isEmpty, key.count <= Self.maxKeyLength, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value <= 0x7E }) else {
             throw FrontdeskError(.badRequest, code: "invalid_idempotency_key",
-                                 message: "Idempotency-Key must be 1 to \(maxKeyLength) visible ASCII characters (a UUID is a good choice).")
+                                 message: "Idempotency-Key must be 1 to \(Self.maxKeyLength) visible ASCII characters (a UUID is a good choice).")
         }
-        return Claim(scope: scope, key: key, requestHash: ContentDigest.sha256Hex(body))
+        // The key has only visible ASCII, so a space cannot be part of it: the pair is unambiguous.
+        let scoped = ContentDigest.hex(ContentDigest.hmacSHA256("\(client) \(key)", key: secret))
+        return Claim(scope: scope, key: scoped, requestHash: ContentDigest.sha256Hex(body))
     }
 
     /// The stored response for `claim`, if the request ran before.

@@ -98,12 +98,15 @@ public struct NewsletterStore: Sendable {
         case confirmationSent
         /// Still pending and the last mail is recent: nothing sent (the answer to the visitor is the same).
         case resendSuppressed
-        /// Already confirmed: topics updated, nothing sent.
+        /// Already confirmed: nothing changed, nothing sent.
         case alreadyConfirmed
     }
 
     /// Signs up (or re-signs up) an address. A pending sign-up gets its confirmation again, at most
-    /// once per `resend_minutes`; an unsubscribed address starts over as pending.
+    /// once per `resend_minutes`; an unsubscribed address starts over as pending. A confirmed one
+    /// is left as it is: anybody can post the form with anybody's address, so a post proves
+    /// nothing about who sent it, and only the link in the subscriber's mail may change the row.
+    /// The caller answers the same `pending` in every case, so nobody learns who is subscribed.
     @discardableResult
     public func subscribe(_ input: NewSubscription, clientNetwork: String?, now: Date,
                           also: (@Sendable (Database) throws -> Void)? = nil) async throws -> SubscribeOutcome {
@@ -116,7 +119,6 @@ public struct NewsletterStore: Sendable {
             if var row = try NewsletterSubscription.filter(sql: "email = ?", arguments: [input.email]).fetchOne(db) {
                 switch row.status {
                 case "confirmed":
-                    if !input.topics.isEmpty { row.topics = topicsJSON; row.updatedAt = stamp; try row.update(db) }
                     try also?(db)
                     return .alreadyConfirmed
                 case "pending":

@@ -185,6 +185,13 @@ public struct TicketStore: Sendable {
         Secrets.base64URL(ContentDigest.hmacSHA256("ticket:\(ticket.id ?? 0):\(ticket.accessNonce)", key: secret))
     }
 
+    /// The access token of ticket `ticketID`, derived again (a replayed creation response needs
+    /// it, and it is never stored); nil when there is no such ticket.
+    public func accessToken(ticketID: Int64) async throws -> String? {
+        let ticket = try await database.pool.read { db in try SupportTicket.fetchOne(db, key: ticketID) }
+        return ticket.map(accessToken(for:))
+    }
+
     public struct Created: Sendable {
         public let ticket: SupportTicket
         public let accessToken: String

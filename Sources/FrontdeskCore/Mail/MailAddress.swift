@@ -44,6 +44,37 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
         return "\(address[address.startIndex])***\(address[at...])"
     }
 
+    /// `text` with every address in it masked (`j***@example.com`): for what a mail server or
+    /// sendmail said (`550 5.1.1 <jane@example.com>: Recipient address rejected`), before it
+    /// goes into a log line or the outbox's `last_error`, which outlive the mail.
+    public static func maskAddresses(in text: String) -> String {
+        let scalars = Array(text.unicodeScalars)
+        func isLocal(_ s: Unicode.Scalar) -> Bool {
+            s.properties.isAlphabetic || s.properties.numericType != nil || "!#$%&'*+-/=?^_`{|}~.".unicodeScalars.contains(s)
+        }
+        func isDomain(_ s: Unicode.Scalar) -> Bool {
+            s.properties.isAlphabetic || s.properties.numericType != nil || s == "-" || s == "." || s == "[" || s == "]" || s == ":"
+        }
+        var out = String.UnicodeScalarView()
+        var index = 0
+        var copied = 0
+        while index < scalars.count {
+            guard scalars[index] == "@" else { index += 1; continue }
+            var start = index
+            while start > copied, isLocal(scalars[start - 1]) { start -= 1 }
+            var end = index + 1
+            while end < scalars.count, isDomain(scalars[end]) { end += 1 }
+            while end > index + 1, scalars[end - 1] == "." || scalars[end - 1] == ":" { end -= 1 }  // a sentence's full stop
+            guard start < index, end > index + 1 else { index += 1; continue }
+            out.append(contentsOf: scalars[copied..<start])
+            out.append(contentsOf: mask(String(String.UnicodeScalarView(scalars[start..<end]))).unicodeScalars)
+            copied = end
+            index = end
+        }
+        out.append(contentsOf: scalars[copied...])
+        return String(out)
+    }
+
     public var description: String { name.isEmpty ? address : "\(name) <\(address)>" }
 }
 

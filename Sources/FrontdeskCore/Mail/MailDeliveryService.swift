@@ -156,7 +156,8 @@ public struct MailDeliveryService<C: Clock>: Service where C.Duration == Duratio
                 logger.info("mail sent", metadata: metadata)
                 return
             }
-            let reason = String(failure.description.prefix(1000))
+            // Servers quote the recipient (`550 <jane@example.com>: …`); keep only its masked form.
+            let reason = MailAddress.maskAddresses(in: String(failure.description.prefix(1000)))
             metadata["error"] = "\(reason)"
             if failure.permanent || mail.attempts >= policy.maxAttempts {
                 try await outbox.markDead(id: mail.id, error: reason)

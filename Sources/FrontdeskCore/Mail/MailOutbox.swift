@@ -158,14 +158,27 @@ public struct MailOutbox: Sendable {
         }
     }
 
-    /// Records a successful delivery.
+    /// Records a successful delivery and redacts what the row no longer needs.
     func markSent(id: Int64) async throws {
         let stamp = Timestamps.iso8601Milliseconds(now())
         try await database.writer.write { db in
             try db.execute(sql: "UPDATE mail_outbox SET status = 'sent', sent_at = ?, last_error = NULL WHERE id = ? AND status = 'sending'",
                            arguments: [stamp, id])
+            try db.execute(sql: Self.redactSentSQL + " AND id = ?", arguments: [id])
         }
     }
+
+    /// Empties the bodies and the List-Unsubscribe link of sent mail, keeping kind, recipient,
+    /// subject, status and times for the console's outbox.
+    ///
+    /// Why: a sent mail is never sent again (only failed and dead ones can be retried), while its
+    /// body holds what only its recipient should have — a ticket's magic link, a newsletter
+    /// confirmation link, a visitor's message — and the row sits in every backup for 30 days.
+    /// Migration `0012-mail-outbox-redact-sent` ran the same statement over earlier rows.
+    static let redactSentSQL = """
+        UPDATE mail_outbox SET text_body = '', html_body = NULL, headers_json = json_remove(headers_json, '$.list_unsubscribe')
+        WHERE status = 'sent'
+        """
 
     /// Records a failed attempt and when to try again.
     func markFailed(id: Int64, error: String, retryAt: Date) async throws {

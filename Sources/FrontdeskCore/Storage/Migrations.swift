@@ -227,6 +227,21 @@ enum Migrations {
                     WHERE client_message_id IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("0011-idempotency-keys-per-client") { db in
+            // Keys are now stored as HMAC(install secret, client address + key), so one client's
+            // key never replays another's response and no address is kept; and the stored
+            // response of a new ticket no longer holds its access token. Older records are keyed
+            // the old way and may hold a token: they are dropped (they would expire within a day).
+            try db.execute(sql: "DELETE FROM idempotency_keys")
+        }
+        migrator.registerMigration("0012-mail-outbox-redact-sent") { db in
+            // Sent mail keeps kind, recipient, subject and status; its bodies (magic links,
+            // confirmation links, visitors' messages) and List-Unsubscribe link are emptied.
+            try db.execute(sql: """
+                UPDATE mail_outbox SET text_body = '', html_body = NULL, headers_json = json_remove(headers_json, '$.list_unsubscribe')
+                WHERE status = 'sent'
+                """)
+        }
         return migrator
     }
 }

@@ -90,7 +90,7 @@ public final class FrontdeskRuntime: Sendable {
         self.contacts = ContactStore(database: database, mailer: mailer)
         self.newsletter = NewsletterStore(database: database, mailer: mailer, settings: config.newsletter)
         self.tickets = TicketStore(database: database, mailer: mailer, secret: secret)
-        self.idempotency = IdempotencyStore(database: database)
+        self.idempotency = IdempotencyStore(database: database, secret: secret)
         self.formGuard = FormGuard(secret: secret, settings: config.spam, now: now)
         self.connections = ConnectionGuard(settings: config.connections, capEnabled: config.rateLimits.enabled,
                                            trustedProxies: Set(config.trustedProxies), metrics: metricsFactory)

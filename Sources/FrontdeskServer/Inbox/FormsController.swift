@@ -76,7 +76,7 @@ struct ContactController: Sendable {
     func addRoutes(to routes: Routes) {
         routes.publicForms.post("/contact") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
-            return try await idempotent.respond(scope: "contact", request: request, body: body) { recorder in
+            return try await idempotent.respond(scope: "contact", request: request, context: context, body: body) { recorder in
                 let formID = NewContactSubmission.formID(in: json)
                 let form = try forms.contactForm(formID)
                 let (verdict, fields) = try forms.guard.screen(form: form.id, json)

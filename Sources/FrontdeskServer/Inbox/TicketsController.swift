@@ -20,6 +20,15 @@ struct TicketsController: Sendable {
         let createdAt: String
     }
 
+    /// The creation response as the idempotency record keeps it: without the access token,
+    /// which is never stored and is derived again when the response is replayed.
+    struct Recorded: Codable {
+        let id: Int64
+        let status: String
+        let priority: String
+        let createdAt: String
+    }
+
     struct CustomerView: Encodable {
         let id: Int64
         let subject: String
@@ -50,7 +59,7 @@ struct TicketsController: Sendable {
     func addRoutes(to routes: Routes) {
         routes.publicForms.post("/tickets") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
-            return try await idempotent.respond(scope: "tickets", request: request, body: body) { recorder in
+            return try await idempotent.respond(scope: "tickets", request: request, context: context, body: body, restore: { try await self.restoreCreated($0) }) { recorder in
                 let (verdict, fields) = try forms.guard.screen(form: "ticket", json)
                 if verdict == .discard {
                     let stamp = Timestamps.iso8601Milliseconds(now())
@@ -59,7 +68,8 @@ struct TicketsController: Sendable {
                 }
                 let input = try NewTicket(json: fields)
                 let created = try await store.create(input, now: now()) { db, created in
-                    try recorder.record(.created, Self.created(created), in: db)
+                    try recorder.record(.created, Recorded(id: created.ticket.id ?? 0, status: created.ticket.status,
+                                                           priority: created.ticket.priority, createdAt: created.ticket.createdAt), in: db)
                 }
                 context.logger.info("ticket opened", metadata: ["ticket_id": "\(created.ticket.id ?? 0)", "request_id": "\(context.requestID)"])
                 return try Response.json(Self.created(created), status: .created)
@@ -77,7 +87,7 @@ struct TicketsController: Sendable {
         routes.publicForms.post("/tickets/:id/messages") { request, context in
             let ticket = try await authorize(request, context)
             let (json, body) = try await request.jsonBody(context: context)
-            return try await idempotent.respond(scope: "ticket-\(ticket.id ?? 0)-messages", request: request, body: body) { recorder in
+            return try await idempotent.respond(scope: "ticket-\(ticket.id ?? 0)-messages", request: request, context: context, body: body) { recorder in
                 let (text, _) = try TicketStore.validBody(json, allowInternal: false)
                 let message = try await store.customerReply(ticketID: ticket.id ?? 0, body: text, now: now()) { db, message in
                     try recorder.record(.created, Message(message), in: db)
@@ -85,6 +95,14 @@ struct TicketsController: Sendable {
                 return try Response.json(Message(message), status: .created)
             }
         }
+    }
+
+    /// A replayed creation: the recorded response with the ticket's access token derived again.
+    func restoreCreated(_ stored: IdempotencyStore.Stored) async throws -> IdempotencyStore.Stored {
+        let recorded = try JSONDecoder().decode(Recorded.self, from: stored.body)
+        guard let token = try await store.accessToken(ticketID: recorded.id) else { throw FrontdeskError.notFound("The ticket") }
+        let created = Created(id: recorded.id, accessToken: token, status: recorded.status, priority: recorded.priority, createdAt: recorded.createdAt)
+        return IdempotencyStore.Stored(status: stored.status, body: try JSONEncoder.api.encode(created))
     }
 
     static func created(_ created: TicketStore.Created) -> Created {
