@@ -13,7 +13,7 @@ struct ChatAdminAPITests {
     func historyAPI() async throws {
         let env = try TestEnvironment()
         let ann = try await env.addUser("ann@example.com")
-        // Bob reassigns Ann's conversation below, which only an admin may (issue 13, item 7).
+        // Bob reassigns Ann's conversation below, which only an admin may.
         let bob = try await env.addUser("bob@example.com", role: .admin)
         try await env.withChatServer { client, port in
             let (agent, _) = try await Chat.agent(env, client, port: port, email: "ann@example.com")

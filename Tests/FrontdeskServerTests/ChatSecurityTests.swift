@@ -102,7 +102,7 @@ struct ChatVisitorMailTests {
 
     @Test("a transcript goes only to the identified visitor's address; anonymous sockets and other addresses are refused")
     func transcriptOnlyToVerifiedAddress() async throws {
-        let secret = "s3cret-for-tests"
+        let secret = "s3cret-for-tests-at-least-32-bytes-long"
         let env = try TestEnvironment(flags: ["chat.identity_secret": secret])
         try await env.withChatServer { _, port in
             let (visitor, _) = try await Chat.visitor(port)

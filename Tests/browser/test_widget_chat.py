@@ -261,7 +261,7 @@ def test_offline_email_fallback_creates_a_ticket(chat_socket, driver) -> None:
 
 
 def test_transcript_by_mail(chat_socket, driver) -> None:
-    """Transcripts go only to a verified address: the identified visitor's (issue 13, item 3)."""
+    """Transcripts go only to a verified address: the identified visitor's."""
     if not knows_setting("chat.identity_secret"):
         pytest.skip("this binary has no chat.identity_secret setting")
     user_id = f"u-{uuid.uuid4().hex[:8]}"
