@@ -360,3 +360,44 @@ struct ConnectionGuardTests {
         #expect(all.allSatisfy { $0.isActive })
     }
 }
+
+@Suite("Security: the visitor mail budget covers the forms")
+struct FormMailBudgetTests {
+    @Test("contact, newsletter and ticket posts share one daily mail budget per address with the chat")
+    func formsShareTheBudget() async throws {
+        let env = try TestEnvironment(flags: ["mail.visitor_daily_limit": "3", "rate_limit.enabled": "false"])
+        try await env.application().test(.router) { client in
+            let posts: [(String, String)] = [
+                ("/api/v1/contact", #"{"name":"Ann","email":"ann@example.com","message":"Hello"}"#),
+                ("/api/v1/newsletter/subscriptions", #"{"email":"ann@example.com"}"#),
+                ("/api/v1/tickets", #"{"name":"Ann","email":"ann@example.com","subject":"Help","description":"Broken"}"#),
+            ]
+            for (path, body) in posts {
+                let ok = try await client.executeRequest(uri: path, method: .post, headers: jsonHeaders, body: ByteBuffer(string: body))
+                #expect(ok.status.code / 100 == 2, "\(path): \(ok.status) \(ok.text)")
+            }
+            let refused = try await client.executeRequest(uri: "/api/v1/contact", method: .post, headers: jsonHeaders, body: ByteBuffer(string: posts[0].1))
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.envelope?.error.code == "mail_budget_exhausted")
+            #expect(refused.headers[.retryAfter] != nil)
+            // The honeypot's bots are answered as before and cost nothing.
+            let bot = try await client.executeRequest(uri: "/api/v1/contact", method: .post, headers: jsonHeaders,
+                                                      body: ByteBuffer(string: #"{"name":"B","email":"b@example.com","message":"spam","website":"x"}"#))
+            #expect(bot.status == .created)
+        }
+        #expect(try await env.contactCount() == 1)
+        #expect(env.runtime.mailBudget.remaining(for: "") == 0)
+    }
+
+    @Test("a honeypot that is not a string is a 422 naming the field, not a silent 201")
+    func honeypotType() async throws {
+        let env = try TestEnvironment()
+        try await env.application().test(.router) { client in
+            let response = try await client.executeRequest(uri: "/api/v1/contact", method: .post, headers: jsonHeaders,
+                                                           body: ByteBuffer(string: #"{"name":"Ann","email":"ann@example.com","message":"Hi","website":{}}"#))
+            #expect(response.status == .unprocessableContent)
+            #expect(response.envelope?.error.details["website"] == "must be a string, not an object")
+        }
+        #expect(try await env.contactCount() == 0)
+    }
+}

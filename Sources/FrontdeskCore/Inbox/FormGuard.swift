@@ -76,8 +76,12 @@ public final class FormGuard: Sendable {
         let honeypot = rest.removeValue(forKey: settings.honeypotField)
         let token = rest.removeValue(forKey: Self.tokenField)
         let proof = rest.removeValue(forKey: Self.proofField)
-        if let honeypot, honeypot != .null, honeypot != .string("") {
-            return (.discard, rest)
+        switch honeypot {
+        case nil, .null?, .string("")?: break
+        case .string?: return (.discard, rest)
+        case let other?:
+            // The contract says string: anything else is a malformed post, not a bot to fool.
+            throw FrontdeskError.validation([settings.honeypotField: "must be a string, not \(other.typeName)"])
         }
         let valid = try checkToken(token, form: form)
         if settings.proofOfWork { try checkProof(proof) }

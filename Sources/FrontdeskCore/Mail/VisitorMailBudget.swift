@@ -64,6 +64,15 @@ public final class VisitorMailBudget: Sendable {
     }
 
     /// Mails `address` may still trigger today.
+    /// `spend(for:)`, throwing 429 `mail_budget_exhausted` (with `Retry-After`) when it is spent.
+    public func spendOrThrow(for address: String) throws {
+        guard spend(for: address) else {
+            throw FrontdeskError(.rateLimited, code: "mail_budget_exhausted",
+                                 message: "This address has triggered the most mails allowed today. Try again tomorrow.",
+                                 details: ["retryAfterSeconds": String(secondsUntilRenewal()), "limit": String(dailyLimit)])
+        }
+    }
+
     public func remaining(for address: String) -> Int {
         let day = Self.day(of: now())
         return state.withLock { s in s.day == day ? max(0, dailyLimit - s.counts[address, default: 0]) : dailyLimit }

@@ -42,6 +42,9 @@ public final class FrontdeskRuntime: Sendable {
     public let chat: ChatHub
     /// Deadlines and the per-address cap of every HTTP connection.
     let connections: ConnectionGuard
+    /// Mails a visitor may make the server send per day, counted per client address across the
+    /// forms and the chat socket.
+    let mailBudget: VisitorMailBudget
 
     /// Creates the data directory, opens the log file and the database, and applies migrations.
     public static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
@@ -94,8 +97,9 @@ public final class FrontdeskRuntime: Sendable {
         self.formGuard = FormGuard(secret: secret, settings: config.spam, now: now)
         self.connections = ConnectionGuard(settings: config.connections, capEnabled: config.rateLimits.enabled,
                                            trustedProxies: Set(config.trustedProxies), metrics: metricsFactory)
+        self.mailBudget = VisitorMailBudget(dailyLimit: config.mail.visitorDailyLimit, metrics: metricsFactory, now: now)
         self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, outbox: outbox, templates: templates,
-                                 tickets: tickets, logger: logger, now: now)
+                                 tickets: tickets, mailBudget: mailBudget, logger: logger, now: now)
     }
 
     /// The mail templates: `Resources/mail/*.mustache` from the binary, or from `--assets-dir`.
@@ -170,7 +174,7 @@ public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext
                       alwaysSecure: config.publicURL.hasPrefix("https://")).addRoutes(to: routes)
     UsersController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions).addRoutes(to: routes)
     AssetController(assets: runtime.assets, demo: runtime.config.demo).addRoutes(to: routes)
-    let forms = FormsController(config: config, guard: runtime.formGuard)
+    let forms = FormsController(config: config, guard: runtime.formGuard, mailBudget: runtime.mailBudget)
     forms.addRoutes(to: routes)
     let idempotent = IdempotentResponder(store: runtime.idempotency, now: runtime.now)
     ContactController(store: runtime.contacts, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: routes)

@@ -586,11 +586,11 @@ extension ChatHub {
 
     /// Pays for one visitor-triggered mail from the client address's daily budget.
     func spendMailBudget(for socket: ChatConnection) throws {
-        guard mailBudget.spend(for: socket.address) else {
+        do {
+            try mailBudget.spendOrThrow(for: socket.address)
+        } catch {
             logger.notice("visitor mail refused: daily budget spent", metadata: ["connection": "\(socket.id)", "limit": "\(mailBudget.dailyLimit)"])
-            throw FrontdeskError(.rateLimited, code: "mail_budget_exhausted",
-                                 message: "This address has triggered the most mails allowed today. Try again tomorrow.",
-                                 details: ["retryAfterSeconds": String(mailBudget.secondsUntilRenewal()), "limit": String(mailBudget.dailyLimit)])
+            throw error
         }
     }
 }

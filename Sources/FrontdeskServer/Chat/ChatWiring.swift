@@ -7,7 +7,8 @@ import Logging
 extension ChatHub {
     /// The hub of one running Frontdesk, from its configuration and shared parts.
     static func make(config: FrontdeskConfig, database: AppDatabase, state: AppState, accounts: AccountStore, outbox: MailOutbox,
-                     templates: MailTemplates, tickets: (any ChatTicketSink)?, logger: Logger, now: @escaping @Sendable () -> Date) -> ChatHub {
+                     templates: MailTemplates, tickets: (any ChatTicketSink)?, mailBudget: VisitorMailBudget, logger: Logger,
+                     now: @escaping @Sendable () -> Date) -> ChatHub {
         return ChatHub(store: ChatStore(database: database, now: now), settings: config.chat, limitsEnabled: config.rateLimits.enabled,
                        limiter: state.rateLimiter, sessions: state.sessions, tickets: tickets,
                        agentLookup: { id in
@@ -17,8 +18,8 @@ extension ChatHub {
                        outbox: outbox, templates: templates, siteName: config.siteName, logger: logger, now: now,
                        formsPolicy: RateLimitPolicy(name: "forms", limit: config.rateLimits.formsPerMinute, period: .seconds(60),
                                                     burst: config.rateLimits.formsBurst),
-                       // One budget per runtime; the public forms will share it (through `runtime.chat.mailBudget`).
-                       mailBudget: VisitorMailBudget(dailyLimit: config.mail.visitorDailyLimit, metrics: database.metrics, now: now),
+                       // One budget per runtime, shared with the public forms.
+                       mailBudget: mailBudget,
                        userLookup: { id in try await accounts.find(id: id) })
     }
 }

@@ -8,6 +8,16 @@ import Hummingbird
 struct FormsController: Sendable {
     let config: FrontdeskConfig
     let `guard`: FormGuard
+    /// Every kept submission makes the server send a mail (the owner's notice, a confirmation,
+    /// a magic link), so each one is paid from the sender's daily visitor mail budget.
+    let mailBudget: VisitorMailBudget
+
+    /// The form guard's verdict on a submission; a kept one is paid from the mail budget.
+    func screen(form: String, _ json: [String: JSONValue], context: AppRequestContext) throws -> (FormGuard.Verdict, [String: JSONValue]) {
+        let (verdict, fields) = try self.guard.screen(form: form, json)
+        if verdict != .discard { try mailBudget.spendOrThrow(for: context.clientAddress) }
+        return (verdict, fields)
+    }
 
     struct FormConfig: Encodable {
         let id: String
@@ -79,7 +89,7 @@ struct ContactController: Sendable {
             return try await idempotent.respond(scope: "contact", request: request, context: context, body: body) { recorder in
                 let formID = NewContactSubmission.formID(in: json)
                 let form = try forms.contactForm(formID)
-                let (verdict, fields) = try forms.guard.screen(form: form.id, json)
+                let (verdict, fields) = try forms.screen(form: form.id, json, context: context)
                 if verdict == .discard {
                     context.logger.info("contact submission dropped (honeypot)", metadata: ["request_id": "\(context.requestID)"])
                     return try Response.json(Created(id: Int64.random(in: 1...Int64(Int32.max)), status: "new", createdAt: Timestamps.iso8601Milliseconds(now())), status: .created)

@@ -44,7 +44,7 @@ struct NewsletterController: Sendable {
         routes.publicForms.post("/newsletter/subscriptions") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "newsletter", request: request, context: context, body: body) { recorder in
-                let (verdict, fields) = try forms.guard.screen(form: "newsletter", json)
+                let (verdict, fields) = try forms.screen(form: "newsletter", json, context: context)
                 if verdict == .discard { return try Response.json(Accepted(status: "pending"), status: .accepted) }
                 let input = try NewSubscription(json: fields, topics: forms.config.newsletter.topics)
                 let outcome = try await store.subscribe(input, clientNetwork: ClientAddress.truncated(context.clientAddress), now: now()) { db in

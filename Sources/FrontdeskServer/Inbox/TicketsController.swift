@@ -60,7 +60,7 @@ struct TicketsController: Sendable {
         routes.publicForms.post("/tickets") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "tickets", request: request, context: context, body: body, restore: { try await self.restoreCreated($0) }) { recorder in
-                let (verdict, fields) = try forms.guard.screen(form: "ticket", json)
+                let (verdict, fields) = try forms.screen(form: "ticket", json, context: context)
                 if verdict == .discard {
                     let stamp = Timestamps.iso8601Milliseconds(now())
                     return try Response.json(Created(id: Int64.random(in: 1...Int64(Int32.max)), accessToken: Secrets.urlSafeToken(),
