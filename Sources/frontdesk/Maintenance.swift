@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FrontdeskCore
+import FrontdeskServer
 
 /// `frontdesk migrate`: applies pending database migrations and exits.
 struct Migrate: AsyncParsableCommand {
@@ -22,7 +23,7 @@ struct Migrate: AsyncParsableCommand {
         let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: data.flagValues)
         Privileges.dropToDataDirectoryOwner(config.dataDirectory)
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-        let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous)
+        let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous, migrations: FeatureModules.migrations)
         try database.migrate()
         let mode = try await database.journalMode()
         try database.close()
@@ -61,11 +62,11 @@ struct CheckConfig: AsyncParsableCommand {
 
     func run() async throws {
         if printDefaults {
-            print(FrontdeskConfig.defaultsDocument(), terminator: "")
+            print(FrontdeskConfig.defaultsDocument(features: FeatureModules.settings), terminator: "")
             return
         }
         if printSettingsTable {
-            print(FrontdeskConfig.settingsTable(), terminator: "")
+            print(FrontdeskConfig.settingsTable(features: FeatureModules.settings), terminator: "")
             return
         }
         let environment = ProcessInfo.processInfo.environment

@@ -100,7 +100,7 @@ struct Serve: AsyncParsableCommand {
 /// Loads the configuration, or prints every problem and exits with status 2.
 func loadConfigOrExit(file: String?, environment: [String: String], flags: [String: String]) throws -> FrontdeskConfig {
     do {
-        return try FrontdeskConfig.load(file: file, environment: environment, flags: flags)
+        return try FrontdeskConfig.load(file: file, environment: environment, flags: flags, features: FeatureModules.settings)
     } catch let errors as ConfigErrors {
         printError("frontdesk: \(errors)")
         throw ExitCode(2)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import FrontdeskCore
+import FrontdeskServer
 
 /// `frontdesk user …`: manage console accounts from the shell.
 struct UserCommand: AsyncParsableCommand {
@@ -103,7 +104,7 @@ func openAccounts(_ data: DataOptions) throws -> AccountStore {
     let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: data.flagValues)
     Privileges.dropToDataDirectoryOwner(config.dataDirectory)
     try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-    let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous)
+    let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous, migrations: FeatureModules.migrations)
     try database.migrate()
     return AccountStore(database: database)
 }

@@ -103,17 +103,6 @@ struct ConfigTests {
 
 @Suite("Settings catalogue")
 struct SettingsCatalogueTests {
-    @Test("README.md's configuration table is the one the catalogue generates (run scripts/readme-settings)")
-    func readmeTable() throws {
-        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../README.md").standardized
-        let text = try String(contentsOf: readme, encoding: .utf8)
-        let marker = try #require(text.range(of: "<!-- settings:begin"))
-        let begin = try #require(text.range(of: "-->\n", range: marker.upperBound..<text.endIndex))
-        let end = try #require(text.range(of: "\n<!-- settings:end -->"))
-        let table = String(text[begin.upperBound..<end.lowerBound])
-        #expect(table == FrontdeskConfig.settingsTable().trimmingCharacters(in: .newlines), "README.md's settings table is stale: run scripts/readme-settings")
-    }
-
     @Test("every key once, each section's keys together, every default valid for its own kind")
     func catalogue() throws {
         let keys = FrontdeskConfig.specs.map(\.key)

@@ -12,16 +12,17 @@ final class TestEnvironment: @unchecked Sendable {
     let directory: String
     let runtime: FrontdeskRuntime
 
-    init(_ environment: [String: String] = [:], flags: [String: String] = [:], now: @escaping @Sendable () -> Date = { Date() }) throws {
+    init(_ environment: [String: String] = [:], flags: [String: String] = [:], modules: [any FeatureModule.Type] = FeatureModules.all,
+         now: @escaping @Sendable () -> Date = { Date() }) throws {
         directory = (NSTemporaryDirectory() as NSString).appendingPathComponent("frontdesk-server-test-\(UUID().uuidString)")
         var flags = flags
         flags["storage.data_dir"] = directory
         flags["server.port"] = flags["server.port"] ?? "0"
         // The router test client has no peer address, so /metrics is read with the token.
         flags["metrics.token"] = flags["metrics.token"] ?? testMetricsToken
-        let config = try FrontdeskConfig.load(file: nil, environment: environment, flags: flags)
+        let config = try FrontdeskConfig.load(file: nil, environment: environment, flags: flags, features: modules.flatMap { $0.settings })
         // Cheap hashing keeps tests fast; production uses OWASP's 600,000 iterations.
-        runtime = try FrontdeskRuntime.open(config, passwordHasher: PasswordHasher(iterations: 1_000), now: now)
+        runtime = try FrontdeskRuntime.open(config, passwordHasher: PasswordHasher(iterations: 1_000), modules: modules, now: now)
     }
 
     /// The application for `app.test(.router)` or `.live`.

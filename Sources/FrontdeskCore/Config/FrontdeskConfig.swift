@@ -61,6 +61,8 @@ public struct FrontdeskConfig: Sendable {
     public var newsletter: NewsletterSettings
     /// Contact forms by id: `contact` always, others from `[forms.<id>]` tables in the TOML file.
     public var forms: [String: FormDefinition] = ["contact": .defaultContact]
+    /// Every resolved value by key, for features' typed settings (`config[Setting]`).
+    package var settingValues: [String: SettingValue] = [:]
 
     /// Per-client request limits by route class.
     public struct RateLimitSettings: Sendable {
@@ -214,14 +216,17 @@ public struct FrontdeskConfig: Sendable {
     ///   - file: a TOML file, or nil for none.
     ///   - environment: usually `ProcessInfo.processInfo.environment`.
     ///   - flags: values given on the command line, keyed by setting key (`server.port`), as typed.
-    public static func load(file: String?, environment: [String: String], flags: [String: String] = [:]) throws -> FrontdeskConfig {
+    ///   - features: the settings feature modules declare beside their code (`FeatureModule.settings`).
+    package static func load(file: String?, environment: [String: String], flags: [String: String] = [:],
+                             features: [SettingSpec]) throws -> FrontdeskConfig {
+        let specs = catalogue(features)
         var values: [String: SettingValue] = Dictionary(uniqueKeysWithValues: specs.map { ($0.key, $0.defaultValue) })
         var problems: [ConfigProblem] = []
         let specByKey = Dictionary(uniqueKeysWithValues: specs.map { ($0.key, $0) })
 
         var forms: [String: FormDefinition] = ["contact": .defaultContact]
         if let file {
-            let (fileValues, fileForms, fileProblems) = readTOML(path: file)
+            let (fileValues, fileForms, fileProblems) = readTOML(path: file, specs: specs)
             problems += fileProblems
             values.merge(fileValues) { $1 }
             forms.merge(fileForms) { $1 }
@@ -242,10 +247,27 @@ public struct FrontdeskConfig: Sendable {
         }
 
         var config = FrontdeskConfig(values: values)
+        config.settingValues = values
         config.forms = forms
         problems += config.semanticProblems(source: file ?? "configuration")
         if !problems.isEmpty { throw ConfigErrors(problems: problems) }
         return config
+    }
+
+    /// Resolves the built-in settings only (no feature module's): for Core's own tests and tools.
+    public static func load(file: String?, environment: [String: String], flags: [String: String] = [:]) throws -> FrontdeskConfig {
+        try load(file: file, environment: environment, flags: flags, features: [])
+    }
+
+    /// The built-in settings and the features', each section's settings together.
+    package static func catalogue(_ features: [SettingSpec]) -> [SettingSpec] {
+        features.isEmpty ? specs : groupedBySection(specs + features)
+    }
+
+    /// A feature's typed setting: the value resolved from the four sources (already checked
+    /// against its kind and range), or its default when nothing set it.
+    public subscript<Value>(_ setting: Setting<Value>) -> Value {
+        settingValues[setting.spec.key].flatMap(setting.read) ?? setting.defaultValue
     }
 
     /// The defaults alone: what `frontdesk serve` uses with no file, flags or environment.
@@ -343,7 +365,7 @@ public struct FrontdeskConfig: Sendable {
     }
 
     /// Reads a TOML file into setting values, collecting every unknown key and type error.
-    static func readTOML(path: String) -> ([String: SettingValue], [String: FormDefinition], [ConfigProblem]) {
+    static func readTOML(path: String, specs: [SettingSpec] = specs) -> ([String: SettingValue], [String: FormDefinition], [ConfigProblem]) {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -438,16 +460,17 @@ public struct FrontdeskConfig: Sendable {
     /// A TOML file documenting every setting with its default, each line commented out.
     /// The README's configuration table, one row per setting, made from the catalogue; a test
     /// keeps README.md equal to it (`frontdesk check-config --print-settings-table` prints it).
-    public static func settingsTable() -> String {
+    package static func settingsTable(features: [SettingSpec] = []) -> String {
         var out = "| key | environment | default | meaning |\n|---|---|---|---|\n"
-        for spec in specs {
+        for spec in catalogue(features) {
             let doc = spec.doc.replacingOccurrences(of: "|", with: "\\|")
             out += "| `\(spec.key)` | `\(spec.env)` | `\(spec.defaultValue.tomlLiteral)` | \(doc) |\n"
         }
         return out
     }
 
-    public static func defaultsDocument() -> String {
+    package static func defaultsDocument(features: [SettingSpec] = []) -> String {
+        let specs = catalogue(features)
         var out = """
         # Frontdesk configuration.
         # Precedence: command-line flags > environment (FRONTDESK_...) > this file > built-in defaults.

@@ -18,6 +18,8 @@ public final class AppDatabase: Sendable {
     /// The metrics factory the database was opened with: the runtime's, for stores and
     /// in-process limits that count what they do.
     package let metrics: any MetricsFactory
+    /// The built-in schema history plus the features' own steps.
+    private let migrator: DatabaseMigrator
 
     /// Opens (creating if needed) the database at `path` with Frontdesk's pragmas.
     ///
@@ -25,8 +27,10 @@ public final class AppDatabase: Sendable {
     /// - `synchronous`: see `SynchronousMode`; in WAL mode NORMAL is corruption-safe.
     /// - `busy_timeout` 5 s: a second process (`frontdesk backup`, `sqlite3`) waits rather than fails.
     /// - `foreign_keys=ON`.
+    /// - Parameter migrations: the schema steps of features beyond the built-in ones, from their
+    ///   modules (`FeatureModule.migrations`); applied in id order with the built-in ones.
     public init(path: String, synchronous: SynchronousMode = .normal, logger: Logger = Logger(label: "frontdesk.db"),
-                metrics: any MetricsFactory = NOOPMetricsHandler.instance) throws {
+                metrics: any MetricsFactory = NOOPMetricsHandler.instance, migrations: [SchemaMigration] = []) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(5)
@@ -38,18 +42,19 @@ public final class AppDatabase: Sendable {
         }
         self.path = path
         self.metrics = metrics
+        self.migrator = Migrations.migrator(adding: migrations)
         self.pool = try DatabasePool(path: path, configuration: configuration)
         self.writer = GroupCommitWriter(pool: pool, logger: logger, metrics: metrics)
     }
 
     /// Applies every migration not yet applied. Safe to run on every start.
     public func migrate() throws {
-        try Migrations.migrator.migrate(pool)
+        try migrator.migrate(pool)
     }
 
     /// Whether every known migration has been applied.
     public func migrationsComplete() async throws -> Bool {
-        try await pool.read { db in try Migrations.migrator.hasCompletedMigrations(db) }
+        try await pool.read { [migrator] db in try migrator.hasCompletedMigrations(db) }
     }
 
     /// True when the writer lock can be taken: the file is writable and not wedged.

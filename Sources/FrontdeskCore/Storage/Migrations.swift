@@ -4,7 +4,21 @@ import GRDB
 /// never edit or reorder one that has shipped. Migrations use raw table and column names,
 /// never app types, so they keep meaning the same thing as the code changes.
 enum Migrations {
-    static var migrator: DatabaseMigrator {
+    /// The built-in history followed by the features' steps, all in id order. Ids are global
+    /// and numbered (`0013-faq`): a feature takes the next free number and never changes it.
+    static func migrator(adding features: [SchemaMigration] = []) -> DatabaseMigrator {
+        var migrator = builtIn
+        let known = Set(migrator.migrations)
+        for step in features.sorted(by: { $0.id < $1.id }) {
+            precondition(!known.contains(step.id), "migration id \(step.id) is taken")
+            migrator.registerMigration(step.id, migrate: step.apply)
+        }
+        return migrator
+    }
+
+    static var migrator: DatabaseMigrator { migrator() }
+
+    private static var builtIn: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("0001-core-settings") { db in
             try db.execute(sql: """
@@ -243,5 +257,17 @@ enum Migrations {
                 """)
         }
         return migrator
+    }
+}
+
+/// One step of a feature's schema: a stable, globally numbered id and the SQL that takes the
+/// database there. Declared beside the feature's store and contributed by its module.
+public struct SchemaMigration: Sendable {
+    public let id: String
+    let apply: @Sendable (Database) throws -> Void
+
+    public init(_ id: String, _ apply: @escaping @Sendable (Database) throws -> Void) {
+        self.id = id
+        self.apply = apply
     }
 }

@@ -19,6 +19,8 @@ public final class FrontdeskRuntime: Sendable {
     public let registry: PrometheusCollectorRegistry
     let metricsFactory: PrometheusMetricsFactory
     let assets: AssetStore
+    /// The features this runtime serves (`FeatureModules.all`, or a test's list).
+    let modules: [any FeatureModule.Type]
     /// The routes of the last router built, for tests and `frontdesk doctor`.
     let routeTable = RouteTableSlot()
     let now: @Sendable () -> Date
@@ -49,6 +51,12 @@ public final class FrontdeskRuntime: Sendable {
     /// Creates the data directory, opens the log file and the database, and applies migrations.
     public static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
                             now: @escaping @Sendable () -> Date = { Date() }) throws -> FrontdeskRuntime {
+        try open(config, echoLogsToStderr: echoLogsToStderr, passwordHasher: passwordHasher, modules: FeatureModules.all, now: now)
+    }
+
+    /// `open(_:)` with another list of feature modules (tests add a fixture module this way).
+    static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
+                     modules: [any FeatureModule.Type], now: @escaping @Sendable () -> Date = { Date() }) throws -> FrontdeskRuntime {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let logFile = try LogFile(directory: config.logDirectory, maxBytes: config.logMaxSizeMiB * 1024 * 1024, keep: config.logKeepFiles)
         let level = config.logLevel
@@ -57,16 +65,19 @@ public final class FrontdeskRuntime: Sendable {
         }
         let registry = PrometheusCollectorRegistry()
         let factory = PrometheusMetricsFactory(registry: registry)
-        let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous, logger: logger, metrics: factory)
+        let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous, logger: logger, metrics: factory,
+                                       migrations: modules.flatMap { $0.migrations })
         try database.migrate()
         let accessLog = AccessLog(file: logFile, enabled: level <= .info, echoToStderr: echoLogsToStderr)
         return try FrontdeskRuntime(config: config, database: database, logger: logger, logFile: logFile, accessLog: accessLog,
-                                    registry: registry, metricsFactory: factory, passwordHasher: passwordHasher, now: now)
+                                    registry: registry, metricsFactory: factory, passwordHasher: passwordHasher, modules: modules, now: now)
     }
 
     init(config: FrontdeskConfig, database: AppDatabase, logger: Logger, logFile: LogFile?, accessLog: AccessLog, registry: PrometheusCollectorRegistry,
-         metricsFactory: PrometheusMetricsFactory, passwordHasher: PasswordHasher, now: @escaping @Sendable () -> Date) throws {
+         metricsFactory: PrometheusMetricsFactory, passwordHasher: PasswordHasher, modules: [any FeatureModule.Type],
+         now: @escaping @Sendable () -> Date) throws {
         self.config = config
+        self.modules = modules
         self.database = database
         self.logger = logger
         self.logFile = logFile
@@ -132,23 +143,13 @@ public final class FrontdeskRuntime: Sendable {
         return "\(base)admin/setup#token=\(setupToken.issue())"
     }
 
-    /// The long-lived services besides the HTTP server.
+    /// The long-lived services besides the HTTP server: the state snapshotter, then each
+    /// feature module's.
     public func services() -> [any Service] {
-        var services: [any Service] = [
-            StateMaintenanceService(state: state, database: database, interval: .seconds(config.sessionSnapshotSeconds),
-                                    clock: ContinuousClock(), now: now, logger: logger),
-        ]
-        services.append(MailDeliveryService(outbox: outbox, transport: mailTransport, policy: config.mail.retryPolicy,
-                                            clock: ContinuousClock(), now: now, logger: logger))
-        services.append(InboxMaintenanceService(newsletter: newsletter, idempotency: idempotency, outbox: outbox, interval: .seconds(3600),
-                                                clock: ContinuousClock(), now: now, logger: logger))
-        if config.backupIntervalHours > 0 {
-            services.append(BackupService(database: database, sessionsPath: state.snapshotPath, directory: config.backupDirectory,
-                                          interval: .seconds(config.backupIntervalHours * 3600), keep: config.backupKeep,
-                                          clock: ContinuousClock(), now: now, logger: logger))
-        }
-        services.append(chat)
-        return services
+        let context = FeatureContext(runtime: self)
+        return [StateMaintenanceService(state: state, database: database, interval: .seconds(config.sessionSnapshotSeconds),
+                                        clock: ContinuousClock(), now: now, logger: logger)]
+            + modules.flatMap { $0.init(context).services() }
     }
 }
 
@@ -156,7 +157,6 @@ public final class FrontdeskRuntime: Sendable {
 public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
     let config = runtime.config
-    let users = CachedUsers(store: runtime.accounts, cache: ReadThrough(cache: runtime.state.cache))
     let publicOrigin = URL(string: config.publicURL).flatMap { url -> String? in
         guard let scheme = url.scheme, let host = url.host else { return nil }
         return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
@@ -167,24 +167,11 @@ public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext
                                                  maxBodyBytes: config.maxBodyBytes,
                                                  addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies)),
                                                  errors: ErrorMiddleware(logger: runtime.logger, routes: table)))
-    let routes = Routes(router: router, table: table, runtime: runtime, users: users, publicOrigin: publicOrigin)
-    HealthController(database: runtime.database, registry: runtime.registry, metricsAccess: MetricsAccess(token: config.connections.metricsToken),
-                     stateMetrics: StateMetrics(state: runtime.state, factory: runtime.metricsFactory)).addRoutes(to: routes)
-    SessionController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions, throttle: runtime.throttle,
-                      setupToken: runtime.setupToken, absoluteLifetimeSeconds: config.sessionAbsoluteHours * 3600,
-                      alwaysSecure: config.publicURL.hasPrefix("https://")).addRoutes(to: routes)
-    UsersController(accounts: runtime.accounts, users: users, sessions: runtime.state.sessions).addRoutes(to: routes)
-    AssetController(assets: runtime.assets, demo: runtime.config.demo).addRoutes(to: routes)
-    let forms = FormsController(config: config, guard: runtime.formGuard, mailBudget: runtime.mailBudget)
-    forms.addRoutes(to: routes)
-    let idempotent = IdempotentResponder(store: runtime.idempotency, now: runtime.now)
-    ContactController(store: runtime.contacts, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: routes)
-    NewsletterController(store: runtime.newsletter, forms: forms, idempotent: idempotent, siteName: config.siteName, now: runtime.now).addRoutes(to: routes)
-    TicketsController(store: runtime.tickets, forms: forms, idempotent: idempotent, now: runtime.now).addRoutes(to: routes)
-    AdminInboxController(contacts: runtime.contacts, tickets: runtime.tickets, newsletter: runtime.newsletter, outbox: runtime.outbox,
-                         accounts: runtime.accounts, now: runtime.now).addRoutes(to: routes)
-    ChatController(hub: runtime.chat, sockets: ChatSockets(runtime: runtime),
-                   documents: AssetController(assets: runtime.assets, demo: false)).addRoutes(to: routes)
+    let context = FeatureContext(runtime: runtime)
+    let routes = Routes(router: router, table: table, runtime: runtime, users: context.users, publicOrigin: publicOrigin)
+    for module in runtime.modules {
+        module.init(context).addRoutes(to: routes)
+    }
     runtime.routeTable.adopt(table)
     return router
 }
