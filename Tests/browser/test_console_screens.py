@@ -24,7 +24,7 @@ SCREENS = [
 @pytest.fixture(scope="module")
 def some_items(console_server) -> dict:
     if not api_available(console_server, "/api/v1/admin/tickets"):
-        pytest.skip("this frontdesk binary has no inbox API yet")
+        pytest.fail("/api/v1/admin/tickets answers 404: the inbox API is not routed")
     tag = uuid.uuid4().hex[:8]
     contact, = submit_many(console_server, "contact", [
         {"name": "Greta Guest", "email": f"greta-{tag}@example.com", "subject": "Birthday cake for Saturday",

@@ -22,7 +22,7 @@ def stored(console_server) -> dict:
     """Every naughty string sent through the contact form, the ticket form, a customer's ticket
     reply and a newsletter sign-up; returns the strings the server accepted, by channel."""
     if not api_available(console_server, "/api/v1/admin/tickets"):
-        pytest.skip("this frontdesk binary has no inbox API yet")
+        pytest.fail("/api/v1/admin/tickets answers 404: the inbox API is not routed")
     tag = uuid.uuid4().hex[:8]
     strings = naughty_strings()
     accepted: dict[str, list[str]] = {"contact": [], "ticket": [], "reply": [], "subscriber": []}

@@ -27,7 +27,6 @@ from widget_support import (  # noqa: F401 (fixture)
     WidgetEnv,
     active_in_shadow,
     chat_available,
-    knows_setting,
     server_args,
     shadow,
     unexpected_console_errors,
@@ -38,9 +37,9 @@ from widget_support import (  # noqa: F401 (fixture)
 
 @pytest.fixture
 def chat_socket(widget_env: WidgetEnv) -> WidgetEnv:
-    """Skips unless this binary serves the visitor chat socket (probed on the live server)."""
+    """Fails unless this binary serves the visitor chat socket (probed on the live server): a missing route is a regression."""
     if not chat_available(widget_env):
-        pytest.skip("this frontdesk binary has no chat socket yet (/api/v1/ws not in /api/openapi.json)")
+        pytest.fail("/api/v1/ws is not in /api/openapi.json: the visitor chat socket is missing")
     return widget_env
 
 
@@ -224,8 +223,6 @@ def test_message_reaches_agent_and_ticks_delivered_then_read(chat_socket, driver
 
 def test_identified_visitor_reaches_the_agent_by_name(chat_socket, driver) -> None:
     """frontdesk.identify() with the site's HMAC: the agent sees who is writing."""
-    if not knows_setting("chat.identity_secret"):
-        pytest.skip("this binary has no chat.identity_secret setting")
     user_id = f"u-{uuid.uuid4().hex[:8]}"
     signature = hmac.new(IDENTITY_SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
     agent = Agent(chat_socket)
@@ -262,8 +259,6 @@ def test_offline_email_fallback_creates_a_ticket(chat_socket, driver) -> None:
 
 def test_transcript_by_mail(chat_socket, driver) -> None:
     """Transcripts go only to a verified address: the identified visitor's."""
-    if not knows_setting("chat.identity_secret"):
-        pytest.skip("this binary has no chat.identity_secret setting")
     user_id = f"u-{uuid.uuid4().hex[:8]}"
     signature = hmac.new(IDENTITY_SECRET.encode(), user_id.encode(), hashlib.sha256).hexdigest()
     driver.get(chat_socket.page("embed.html"))
@@ -288,7 +283,7 @@ def test_transcript_by_mail(chat_socket, driver) -> None:
 def restartable(tmp_path: Path, widget_env: WidgetEnv) -> Iterator[WidgetEnv]:
     """A second server (own data directory) this test may stop and start again on the same port."""
     if not chat_available(widget_env):
-        pytest.skip("this frontdesk binary has no chat socket yet")
+        pytest.fail("the visitor chat socket is missing")
     data = tmp_path / "data"
     subprocess.run(
         [str(frontdesk_bin()), "user", "add", "--data-dir", str(data), "--email", AGENT_EMAIL, "--name", "Ann",

@@ -76,7 +76,7 @@ def knows_setting(key: str) -> bool:
 
 
 def _config(path: Path, site_origin: str) -> Path:
-    chat = f'\n[chat]\nidentity_secret = "{IDENTITY_SECRET}"\n' if knows_setting("chat.identity_secret") else ""
+    chat = f'\n[chat]\nidentity_secret = "{IDENTITY_SECRET}"\n'
     path.write_text(
         chat +
         f"""
