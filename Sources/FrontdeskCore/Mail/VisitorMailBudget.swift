@@ -3,8 +3,8 @@ import Metrics
 import Synchronization
 
 /// How many mails the visitors at one client address may make Frontdesk send per day (UTC),
-/// across everything a visitor can trigger: the chat's offline e-mail and transcripts today,
-/// the public forms once they are wired in. A shared budget, so that no single path — and no
+/// across everything a visitor can trigger: the chat's offline e-mail and transcripts, and the
+/// public forms (the owner's notice, a newsletter confirmation, a ticket's magic link). A shared budget, so that no single path — and no
 /// mix of them — turns the server into a relay for someone else's text.
 ///
 /// Usage: `guard budget.spend(for: clientAddress) else { refuse }` right before the mail is
@@ -14,6 +14,8 @@ import Synchronization
 public final class VisitorMailBudget: Sendable {
     /// Mails one address may trigger per UTC day.
     public let dailyLimit: Int
+    /// `rate_limit.enabled`: `serve --rate-limit off` lifts the budget with every other per-client limit.
+    public let enabled: Bool
     let now: @Sendable () -> Date
     let maxAddresses: Int
     private let state = Mutex(State())
@@ -29,12 +31,13 @@ public final class VisitorMailBudget: Sendable {
     /// `mail.visitor_daily_limit`, declared here beside the type that enforces it.
     package static let specs: [SettingSpec] = [
         SettingSpec(key: "mail.visitor_daily_limit", env: "FRONTDESK_MAIL_VISITOR_DAILY_LIMIT", kind: .integer(1...1_000_000), defaultValue: .integer(20),
-                    doc: "Mails the visitors at one client address may trigger per day (UTC): chat offline e-mail and transcripts. Past it they get mail_budget_exhausted."),
+                    doc: "Mails the visitors at one client address may trigger per day (UTC): form posts (contact, newsletter, tickets), chat offline e-mail and transcripts. Past it they get 429 mail_budget_exhausted. Lifted by `serve --rate-limit off`."),
     ]
 
-    public init(dailyLimit: Int = 20, metrics: any MetricsFactory = NOOPMetricsHandler.instance, maxAddresses: Int = 100_000,
+    public init(dailyLimit: Int = 20, enabled: Bool = true, metrics: any MetricsFactory = NOOPMetricsHandler.instance, maxAddresses: Int = 100_000,
                 now: @escaping @Sendable () -> Date) {
         self.dailyLimit = max(1, dailyLimit)
+        self.enabled = enabled
         self.now = now
         self.maxAddresses = max(1, maxAddresses)
         spent = Counter(label: "frontdesk_visitor_mail_budget_spent_total", dimensions: [], factory: metrics)
@@ -43,6 +46,7 @@ public final class VisitorMailBudget: Sendable {
 
     /// Takes one mail from `address`'s budget for today; false (and nothing taken) when it is spent.
     public func spend(for address: String) -> Bool {
+        guard enabled else { spent.increment(); return true }
         let day = Self.day(of: now())
         let allowed = state.withLock { s -> Bool in
             if s.day != day {

@@ -97,7 +97,8 @@ public final class FrontdeskRuntime: Sendable {
         self.formGuard = FormGuard(secret: secret, settings: config.spam, now: now)
         self.connections = ConnectionGuard(settings: config.connections, capEnabled: config.rateLimits.enabled,
                                            trustedProxies: Set(config.trustedProxies), metrics: metricsFactory)
-        self.mailBudget = VisitorMailBudget(dailyLimit: config.mail.visitorDailyLimit, metrics: metricsFactory, now: now)
+        self.mailBudget = VisitorMailBudget(dailyLimit: config.mail.visitorDailyLimit, enabled: config.rateLimits.enabled,
+                                            metrics: metricsFactory, now: now)
         self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, outbox: outbox, templates: templates,
                                  tickets: tickets, mailBudget: mailBudget, logger: logger, now: now)
     }
