@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the admin console into the folder given as the one argument (scripts/build-web passes
-# Resources/web/admin): type-checks with tsc, bundles and minifies with esbuild, names the script
-# and stylesheet by content hash (served immutable) and writes index.html pointing at them.
+# Resources/web/admin): generates src/generated/api-types.ts from the OpenAPI parts, type-checks
+# with tsc, bundles and minifies with esbuild, names the script and stylesheet by content hash
+# (served immutable) and writes index.html pointing at them.
 # Deterministic: the same sources always give byte-identical output (scripts/build-web --check).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -13,9 +14,24 @@ if grep -rnE 'innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|ne
     exit 1
 fi
 
-tsc -p tsconfig.json
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# Payload types and enumeration values come from the OpenAPI parts, assembled afresh (not from
+# the committed Resources/web/api/openapi.json, which may be the stale thing being checked).
+python3 ../api/assemble.py ../api/base.json ../api/parts "$tmp/openapi.json"
+python3 gen-types.py "$tmp/openapi.json" "$tmp/api-types.ts"
+generated=src/generated/api-types.ts
+if ! cmp -s "$tmp/api-types.ts" "$generated"; then
+    if [[ "${BUILD_WEB_CHECK:-0}" == 1 ]]; then
+        echo "build.sh: $generated is stale; run scripts/build-web and commit the result" >&2
+        exit 1
+    fi
+    mkdir -p "$(dirname "$generated")"
+    cp "$tmp/api-types.ts" "$generated"
+fi
+
+tsc -p tsconfig.json
 esbuild src/main.ts --bundle --minify --format=iife --target=es2020 --charset=utf8 --legal-comments=none \
     --log-level=warning --outfile="$tmp/console.js"
 esbuild styles/console.css --bundle --minify --charset=utf8 --log-level=warning --outfile="$tmp/console.css"

@@ -1,26 +1,20 @@
 // The console's one door to the server: JSON in and out, the CSRF token on every state change,
 // and a 401 anywhere sends the user to sign-in and then back to where they were.
 
-export interface PublicUser {
-  id: number;
-  email: string;
-  name: string;
-  role: "admin" | "agent";
-  disabled: boolean;
-  createdAt: string;
-}
+import type { AdminSession } from "./generated/api-types";
+export type { PublicUser } from "./generated/api-types";
 
-export interface SessionBody {
-  user: PublicUser;
-  csrfToken: string;
-  expiresAt: string;
-}
-
+/** The shape every paged list answers with (TicketPage, ContactPage, … in the API document). */
 export interface Page<T> {
   items: T[];
   total: number;
   page: number;
   perPage: number;
+}
+
+/** Whether a string (from the address bar or a select) is one of an enumeration's values. */
+export function isOneOf<T extends string>(values: readonly T[], value: string): value is T {
+  return (values as readonly string[]).includes(value);
 }
 
 /** A failed call, carrying the server's error envelope. */
@@ -103,7 +97,7 @@ async function call<T>(method: string, path: string, options: CallOptions = {}, 
     onUnauthorized();
   } else if (response.status === 403 && error.code === "csrf_failed" && !retried) {
     // The token went stale (e.g. signed in again in another tab): fetch the current one, retry once.
-    const session = await call<SessionBody>("GET", "/api/v1/admin/session");
+    const session = await call<AdminSession>("GET", "/api/v1/admin/session");
     csrfToken = session.csrfToken;
     return call<T>(method, path, options, true);
   }
@@ -117,8 +111,8 @@ export const api = {
   delete: (path: string) => call<void>("DELETE", path),
   postText: <T>(path: string, text: string, contentType: string) => call<T>("POST", path, { rawBody: text, contentType }),
   /** Sign-in and setup: a 401 there is a wrong password, not an ended session. */
-  signIn: (path: string, body: unknown) => call<SessionBody>("POST", path, { body, quiet401: true }),
-  session: () => call<SessionBody>("GET", "/api/v1/admin/session", { quiet401: true }),
+  signIn: (path: string, body: unknown) => call<AdminSession>("POST", path, { body, quiet401: true }),
+  session: () => call<AdminSession>("GET", "/api/v1/admin/session", { quiet401: true }),
   signOut: () => call<void>("DELETE", "/api/v1/admin/session", { quiet401: true }),
 };
 

@@ -3,45 +3,13 @@
 // typing and presence; re-sends unacknowledged messages after a reconnect with the same
 // clientMessageId (the server stores them once); sends delivered/read receipts.
 
-export interface Visitor {
-  userId: string | null;
-  name: string | null;
-  email: string | null;
-  online: boolean;
-  identified: boolean;
-}
+import { ChatConversation, ChatMessage, ChatMessageStatus } from "../generated/api-types";
 
-export interface Conversation {
-  id: number;
-  status: "open" | "assigned" | "closed";
-  visitorId: string;
-  visitor: Visitor;
-  assignee: { id: number; name: string } | null;
-  offline: boolean;
-  createdAt: string;
-  updatedAt: string;
-  lastMessageAt: string | null;
-  lastMessageId: number | null;
-  closedAt: string | null;
-  closedBy: string | null;
-  ticketId: number | null;
-  pageUrl: string | null;
-}
+export type Conversation = ChatConversation;
 
-export interface Message {
-  id: number;
-  conversationId: number;
-  clientMessageId: string | null;
-  sender: "visitor" | "agent" | "system";
-  agentId: number | null;
-  senderName: string | null;
-  text: string;
-  systemEvent: string | null;
-  status: "sent" | "delivered" | "read" | "pending" | "failed";
-  createdAt: string;
-  deliveredAt: string | null;
-  readAt: string | null;
-}
+/** A message as the server sends it, or one of ours still "pending" (sent, not acknowledged)
+ *  or "failed" (refused); those two states exist only in this tab. */
+export type Message = Omit<ChatMessage, "status"> & { status: ChatMessageStatus | "pending" | "failed" };
 
 export interface AgentPresence {
   agentId: number;

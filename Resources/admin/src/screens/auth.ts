@@ -4,6 +4,7 @@ import { ApiError, api } from "../api";
 import { Screen, navigate, safeNext, setSession, state } from "../app";
 import { h, replace } from "../dom";
 import { field, showFormError } from "../ui";
+import { SetupStatus } from "../generated/api-types";
 
 export function signInScreen(_m: RegExpMatchArray, params: URLSearchParams): Screen {
   return {
@@ -59,7 +60,7 @@ export function setupScreen(): Screen {
     section: null,
     title: "Set up Frontdesk",
     async render(main) {
-      const status = await api.get<{ required: boolean }>("/api/v1/admin/setup");
+      const status = await api.get<SetupStatus>("/api/v1/admin/setup");
       if (!status.required) {
         replace(main, h("div", { class: "card auth-card", id: "setup-done" },
           h("h1", null, "Frontdesk is set up"),

@@ -2,12 +2,13 @@
 // conversation with typing and receipts, take / transfer / close, the visitor's context,
 // canned replies, presence, and desktop notification plus sound on a new conversation.
 
-import { Page, api } from "../api";
+import { api } from "../api";
 import { Screen, Shortcut, navigate, setNavBadge, setTitleCount, state } from "../app";
 import { Conversation, Message, chat } from "../chat/client";
 import { h, icon, replace } from "../dom";
 import { emptyState, fullDate, modal, showError, time, toast } from "../ui";
-import { Agent, Ticket, agents } from "./inbox";
+import { Agent, agents } from "./inbox";
+import { ChatConversationPage, TicketPage } from "../generated/api-types";
 
 const SOUND_KEY = "frontdesk.sound";
 const CANNED_KEY = "frontdesk.canned";
@@ -156,7 +157,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
     if (historyLoaded || tab !== "all" || chat.connection !== "online") return;
     historyLoaded = true;
     try {
-      const r = await api.get<Page<Conversation>>("/api/v1/admin/chat/conversations", { sort: "-updatedAt", perPage: 50 });
+      const r = await api.get<ChatConversationPage>("/api/v1/admin/chat/conversations", { sort: "-updatedAt", perPage: 50 });
       for (const c of r.items) if (!chat.conversations.has(c.id)) chat.conversations.set(c.id, c);
       draw();
     } catch {
@@ -370,7 +371,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
         c.offline ? [h("dt", null, "Note"), h("dd", null, "Started while nobody was available")] : null),
       history, tickets);
     try {
-      const r = await api.get<Page<Conversation> | { items: Conversation[] }>("/api/v1/admin/chat/conversations", { visitorId: c.visitorId, perPage: 10 });
+      const r = await api.get<ChatConversationPage>("/api/v1/admin/chat/conversations", { visitorId: c.visitorId, perPage: 10 });
       const earlier = (r.items ?? []).filter((x) => x.id !== c.id && x.visitorId === c.visitorId);
       replace(history, h("h3", null, "Earlier conversations"), earlier.length
         ? h("ul", { class: "ctx-list" }, earlier.map((x) => h("li", null, h("a", { href: `/admin/chat/${x.id}?tab=all` }, `#${x.id}`), ` · ${x.status} · `, time(x.createdAt))))
@@ -380,7 +381,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
     }
     if (v.email) {
       try {
-        const r = await api.get<Page<Ticket>>("/api/v1/admin/tickets", { q: v.email, perPage: 10, sort: "-createdAt" });
+        const r = await api.get<TicketPage>("/api/v1/admin/tickets", { q: v.email, perPage: 10, sort: "-createdAt" });
         const mine = r.items.filter((t) => t.email.toLowerCase() === v.email!.toLowerCase());
         replace(tickets, h("h3", null, "Tickets"), mine.length
           ? h("ul", { class: "ctx-list" }, mine.map((t) => h("li", null, h("a", { href: `/admin/inbox/ticket/${t.id}` }, `#${t.id} ${t.subject}`), ` · ${t.status}`)))

@@ -2,67 +2,23 @@
 // selected item open beside it — a ticket's thread with reply, internal note and triage
 // controls, or a contact's message with "processed" and "convert to ticket".
 
-import { Page, api, fetchTop, withQuery } from "../api";
+import { api, fetchTop, isOneOf, withQuery } from "../api";
 import { Screen, Shortcut, navigate, state } from "../app";
 import { h, icon, replace } from "../dom";
 import { confirmAction, emptyState, fullDate, pager, pill, select, showError, time, toast } from "../ui";
+import {
+  Agent, AgentList, CONTACT_SUBMISSION_STATUSES, ContactPage, ContactSubmission, TICKET_PRIORITIES, TICKET_STATUSES,
+  Ticket as TicketSummary, TicketMessage, TicketPage,
+} from "../generated/api-types";
 
-export interface Ticket {
-  id: number;
-  email: string;
-  name: string | null;
-  subject: string;
-  description: string;
-  status: string;
-  priority: string;
-  assigneeId: number | null;
-  assigneeName: string | null;
-  source: string;
-  createdAt: string;
-  updatedAt: string;
-  firstResponseAt: string | null;
-  resolvedAt: string | null;
-  closedAt: string | null;
-  messageCount: number;
-  messages?: TicketMessage[];
-}
-
-interface TicketMessage {
-  id: number;
-  author: "customer" | "agent" | "system";
-  authorName: string | null;
-  body: string;
-  internal: boolean;
-  createdAt: string;
-}
-
-export interface Contact {
-  id: number;
-  form: string;
-  name: string;
-  email: string;
-  subject: string | null;
-  message: string;
-  fields: Record<string, string> | null;
-  status: string;
-  pageUrl: string | null;
-  createdAt: string;
-  processedAt: string | null;
-}
-
-export interface Agent {
-  id: number;
-  name: string;
-  email: string;
-  role: string;
-}
+export type { Agent };
+/** A ticket as listed, and with its thread once opened (GET /api/v1/admin/tickets/{id}). */
+export type Ticket = TicketSummary & { messages?: TicketMessage[] };
+export type Contact = ContactSubmission;
 
 type Item = { kind: "ticket"; key: string; data: Ticket } | { kind: "contact"; key: string; data: Contact };
 
 const PER_PAGE = 25;
-const TICKET_STATUSES = ["open", "in-progress", "resolved", "closed"];
-const CONTACT_STATUSES = ["new", "processed"];
-const PRIORITIES = ["low", "medium", "high", "urgent"];
 
 interface Filters {
   type: string;
@@ -94,25 +50,25 @@ const drafts = new Map<number, { text: string; internal: boolean }>();
 
 /** Active users one can assign a ticket to (fetched once per page load). */
 export function agents(): Promise<Agent[]> {
-  agentsCache ??= api.get<{ items: Agent[] }>("/api/v1/admin/agents").then((r) => r.items).catch((error) => { agentsCache = null; throw error; });
+  agentsCache ??= api.get<AgentList>("/api/v1/admin/agents").then((r) => r.items).catch((error) => { agentsCache = null; throw error; });
   return agentsCache;
 }
 
 /** Loads one page of the merged list: each source sorted newest first, merged by creation time. */
 async function loadItems(f: Filters): Promise<{ items: Item[]; total: number }> {
-  const wantTickets = f.type !== "contact" && !CONTACT_STATUSES.includes(f.status);
-  const wantContacts = f.type !== "ticket" && !TICKET_STATUSES.includes(f.status) && !f.priority && !f.assignee;
-  const ticketQuery = { status: TICKET_STATUSES.includes(f.status) ? f.status : "", priority: f.priority, assignee: f.assignee, q: f.q, sort: "-createdAt" };
-  const contactQuery = { status: CONTACT_STATUSES.includes(f.status) ? f.status : "", q: f.q, sort: "-createdAt" };
+  const wantTickets = f.type !== "contact" && !isOneOf(CONTACT_SUBMISSION_STATUSES, f.status);
+  const wantContacts = f.type !== "ticket" && !isOneOf(TICKET_STATUSES, f.status) && !f.priority && !f.assignee;
+  const ticketQuery = { status: isOneOf(TICKET_STATUSES, f.status) ? f.status : "", priority: f.priority, assignee: f.assignee, q: f.q, sort: "-createdAt" };
+  const contactQuery = { status: isOneOf(CONTACT_SUBMISSION_STATUSES, f.status) ? f.status : "", q: f.q, sort: "-createdAt" };
   const asTicket = (t: Ticket): Item => ({ kind: "ticket", key: `ticket-${t.id}`, data: t });
   const asContact = (c: Contact): Item => ({ kind: "contact", key: `contact-${c.id}`, data: c });
   if (wantTickets !== wantContacts) {
     // One source: the server pages it.
     if (wantTickets) {
-      const r = await api.get<Page<Ticket>>("/api/v1/admin/tickets", { ...ticketQuery, page: f.page, perPage: PER_PAGE });
+      const r = await api.get<TicketPage>("/api/v1/admin/tickets", { ...ticketQuery, page: f.page, perPage: PER_PAGE });
       return { items: r.items.map(asTicket), total: r.total };
     }
-    const r = await api.get<Page<Contact>>("/api/v1/admin/contact-submissions", { ...contactQuery, page: f.page, perPage: PER_PAGE });
+    const r = await api.get<ContactPage>("/api/v1/admin/contact-submissions", { ...contactQuery, page: f.page, perPage: PER_PAGE });
     return { items: r.items.map(asContact), total: r.total };
   }
   if (!wantTickets) return { items: [], total: 0 };
@@ -265,15 +221,15 @@ export function inboxScreen(match: RegExpMatchArray, params: URLSearchParams): S
     const statusSelect: HTMLSelectElement = h("select", { name: "status", "aria-label": "Status", onchange: () => setFilters({ status: statusSelect.value }) },
       h("option", { value: "" }, "Any status"),
       h("optgroup", { label: "Tickets" }, TICKET_STATUSES.map((s) => h("option", { value: s }, cap(s.replace("-", " "))))),
-      h("optgroup", { label: "Contact messages" }, CONTACT_STATUSES.map((s) => h("option", { value: s }, cap(s)))));
+      h("optgroup", { label: "Contact messages" }, CONTACT_SUBMISSION_STATUSES.map((s) => h("option", { value: s }, cap(s)))));
     statusSelect.value = filters.status;
     return h("div", { class: "filters", id: "inbox-filters" },
       form,
       select("type", [["", "Everything"], ["ticket", "Tickets"], ["contact", "Contact messages"]], filters.type, (v) => setFilters({ type: v }), "Type"),
       statusSelect,
-      select("priority", [["", "Any priority"], ...PRIORITIES.map((p): [string, string] => [p, cap(p)])], filters.priority, (v) => setFilters({ priority: v }), "Priority"),
+      select("priority", [["", "Any priority"], ...TICKET_PRIORITIES.map((p): [string, string] => [p, cap(p)])], filters.priority, (v) => setFilters({ priority: v }), "Priority"),
       assigneeSelect,
-      filters.type === "contact" ? h("a", { class: "btn btn-small", href: withQuery("/api/v1/admin/contact-submissions/export", { status: CONTACT_STATUSES.includes(filters.status) ? filters.status : "", q: filters.q }), download: "contact-submissions.csv", id: "contacts-export" }, "Export CSV") : null,
+      filters.type === "contact" ? h("a", { class: "btn btn-small", href: withQuery("/api/v1/admin/contact-submissions/export", { status: isOneOf(CONTACT_SUBMISSION_STATUSES, filters.status) ? filters.status : "", q: filters.q }), download: "contact-submissions.csv", id: "contacts-export" }, "Export CSV") : null,
     );
   }
 
@@ -391,9 +347,11 @@ async function ticketView(el: HTMLElement, id: number, changed: (next?: string) 
   function draw(): void {
     const messages = ticket.messages ?? [];
     const first = messages[0];
-    const descriptionInThread = first && first.author === "customer" && first.body.trim() === ticket.description.trim();
+    // The document leaves description optional; the server always sends it.
+    const description = ticket.description ?? "";
+    const descriptionInThread = first && first.author === "customer" && first.body.trim() === description.trim();
     replace(thread,
-      descriptionInThread ? null : message({ id: 0, author: "customer", authorName: ticket.name, body: ticket.description, internal: false, createdAt: ticket.createdAt }, ticket),
+      descriptionInThread ? null : message({ id: 0, author: "customer", authorName: ticket.name, body: description, internal: false, createdAt: ticket.createdAt }, ticket),
       messages.map((m) => message(m, ticket)));
     const assignee = select("assigneeId", [["", "Unassigned"], ...agentList.map((a): [string, string] => [String(a.id), a.name || a.email])],
       ticket.assigneeId == null ? "" : String(ticket.assigneeId), (v) => void patch({ assigneeId: v ? Number(v) : null }, "Assignee changed"), "Assignee");
@@ -411,7 +369,7 @@ async function ticketView(el: HTMLElement, id: number, changed: (next?: string) 
             ` · via ${ticket.source} · opened ${fullDate(ticket.createdAt)}`))),
       h("div", { class: "triage", id: "ticket-triage" },
         h("label", null, "Status ", select("status", TICKET_STATUSES.map((s): [string, string] => [s, cap(s.replace("-", " "))]), ticket.status, (v) => void patch({ status: v }, `Status: ${v}`))),
-        h("label", null, "Priority ", select("priority", PRIORITIES.map((p): [string, string] => [p, cap(p)]), ticket.priority, (v) => void patch({ priority: v }, `Priority: ${v}`))),
+        h("label", null, "Priority ", select("priority", TICKET_PRIORITIES.map((p): [string, string] => [p, cap(p)]), ticket.priority, (v) => void patch({ priority: v }, `Priority: ${v}`))),
         h("label", null, "Assignee ", assignee),
         me && ticket.assigneeId !== me.id ? h("button", { class: "btn btn-small", type: "button", onclick: () => void patch({ assigneeId: me.id }, "Assigned to you") }, "Assign to me") : null,
         ticket.status !== "closed" ? h("button", { class: "btn btn-small", type: "button", id: "ticket-close", onclick: close, title: "Close (e)" }, "Close ticket") : null,

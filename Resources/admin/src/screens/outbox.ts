@@ -1,25 +1,12 @@
 // The mail outbox: what is queued, sent, failed (with the reason) or dead, and a retry button.
 
-import { Page, api, withQuery } from "../api";
+import { api, withQuery } from "../api";
 import { Screen, navigate } from "../app";
 import { h, replace } from "../dom";
 import { emptyState, fullDate, pager, pill, showError, time, toast } from "../ui";
-
-interface Mail {
-  id: number;
-  to: string;
-  subject: string;
-  template: string;
-  status: string;
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-  sentAt: string | null;
-  nextAttemptAt: string | null;
-}
+import { MAIL_ITEM_STATUSES, MailItem, MailPage } from "../generated/api-types";
 
 const PER_PAGE = 50;
-const STATUSES = ["queued", "sending", "sent", "failed", "dead"];
 const LABELS: Record<string, string> = { queued: "queued", sending: "sending", sent: "sent", failed: "failed, will retry", dead: "failed for good" };
 
 export function outboxScreen(_m: RegExpMatchArray, params: URLSearchParams): Screen {
@@ -33,15 +20,15 @@ export function outboxScreen(_m: RegExpMatchArray, params: URLSearchParams): Scr
   async function load(): Promise<void> {
     window.clearTimeout(timer);
     try {
-      const r = await api.get<Page<Mail> & { counts: Record<string, number> }>("/api/v1/admin/mail", { status, page, perPage: PER_PAGE, sort: "-createdAt" });
+      const r = await api.get<MailPage>("/api/v1/admin/mail", { status, page, perPage: PER_PAGE, sort: "-createdAt" });
       const counts = r.counts ?? {};
-      const all = STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
+      const all = MAIL_ITEM_STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
       replace(main,
         h("div", { class: "page-head" }, h("h1", null, "Mail outbox"),
           h("div", { class: "page-actions" }, h("button", { class: "btn", type: "button", onclick: () => void load() }, "Refresh"))),
         h("div", { class: "counts", id: "mail-counts" },
           h("button", { type: "button", class: status === "" ? "count-chip active" : "count-chip", onclick: () => { status = ""; page = 1; navigate(here()); } }, h("strong", null, String(all)), " total"),
-          STATUSES.map((s) => h("button", { type: "button", class: `count-chip${status === s ? " active" : ""}${s === "dead" || s === "failed" ? " warn" : ""}`, "data-status": s, onclick: () => { status = s; page = 1; navigate(here()); } },
+          MAIL_ITEM_STATUSES.map((s) => h("button", { type: "button", class: `count-chip${status === s ? " active" : ""}${s === "dead" || s === "failed" ? " warn" : ""}`, "data-status": s, onclick: () => { status = s; page = 1; navigate(here()); } },
             h("strong", null, String(counts[s] ?? 0)), " " + LABELS[s]))),
         h("div", { class: "table-wrap" },
           h("table", { class: "table", id: "mail-table" },
@@ -56,7 +43,7 @@ export function outboxScreen(_m: RegExpMatchArray, params: URLSearchParams): Scr
     }
   }
 
-  function row(m: Mail): HTMLElement {
+  function row(m: MailItem): HTMLElement {
     return h("tr", { "data-id": String(m.id), class: m.status === "dead" || m.status === "failed" ? "row-warn" : null },
       h("td", { class: "email" }, m.to),
       h("td", null, m.subject, m.lastError ? h("div", { class: "mail-error" }, m.lastError) : null),
@@ -69,7 +56,7 @@ export function outboxScreen(_m: RegExpMatchArray, params: URLSearchParams): Scr
         ? h("button", { class: "btn btn-small", type: "button", "data-retry": String(m.id), onclick: () => void retry(m) }, "Retry now") : null));
   }
 
-  async function retry(m: Mail): Promise<void> {
+  async function retry(m: MailItem): Promise<void> {
     try {
       await api.post(`/api/v1/admin/mail/${m.id}/retry`);
       toast(`Mail to ${m.to} queued again`, "ok");

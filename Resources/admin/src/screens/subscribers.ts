@@ -1,33 +1,14 @@
 // Newsletter subscribers: counts by status, filter and search, CSV export of exactly what the
 // list shows, and CSV import where "already confirmed" is an explicit, deliberate choice.
 
-import { Page, api, withQuery } from "../api";
+import { api, withQuery } from "../api";
 import { Screen, navigate } from "../app";
 import { h, replace } from "../dom";
 import { confirmAction, emptyState, modal, pager, pill, select, showError, time, toast } from "../ui";
 import { cap } from "./inbox";
-
-interface Subscriber {
-  id: number;
-  email: string;
-  name: string | null;
-  status: string;
-  topics: string[];
-  consentVersion: string | null;
-  subscribedAt: string;
-  confirmedAt: string | null;
-  unsubscribedAt: string | null;
-  source: string | null;
-}
-
-interface ImportResult {
-  imported: number;
-  skipped: number;
-  errors: { line: number; message: string }[];
-}
+import { ImportResult, SUBSCRIBER_STATUSES, Subscriber, SubscriberPage } from "../generated/api-types";
 
 const PER_PAGE = 50;
-const STATUSES = ["pending", "confirmed", "unsubscribed"];
 
 export function subscribersScreen(_m: RegExpMatchArray, params: URLSearchParams): Screen {
   let status = params.get("status") ?? "";
@@ -53,19 +34,19 @@ export function subscribersScreen(_m: RegExpMatchArray, params: URLSearchParams)
       countsEl,
       h("div", { class: "filters" },
         searchForm,
-        select("status", [["", "All statuses"], ...STATUSES.map((s): [string, string] => [s, cap(s)])], status, (v) => { status = v; page = 1; navigate(here()); }, "Status")),
+        select("status", [["", "All statuses"], ...SUBSCRIBER_STATUSES.map((s): [string, string] => [s, cap(s)])], status, (v) => { status = v; page = 1; navigate(here()); }, "Status")),
       h("div", { class: "table-wrap" },
         h("table", { class: "table", id: "subscriber-table" },
           h("thead", null, h("tr", null, ["Email", "Name", "Status", "Topics", "Subscribed", "Confirmed", "Source", ""].map((t) => h("th", null, t)))),
           table)),
       foot);
     try {
-      const r = await api.get<Page<Subscriber> & { counts: Record<string, number> }>("/api/v1/admin/newsletter/subscribers", { status, q, page, perPage: PER_PAGE, sort: "-subscribedAt" });
+      const r = await api.get<SubscriberPage>("/api/v1/admin/newsletter/subscribers", { status, q, page, perPage: PER_PAGE, sort: "-subscribedAt" });
       const counts = r.counts ?? {};
-      const all = STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
+      const all = SUBSCRIBER_STATUSES.reduce((n, s) => n + (counts[s] ?? 0), 0);
       replace(countsEl,
         h("button", { type: "button", class: status === "" ? "count-chip active" : "count-chip", onclick: () => { status = ""; page = 1; navigate(here()); } }, h("strong", null, String(all)), " total"),
-        STATUSES.map((s) => h("button", { type: "button", class: status === s ? "count-chip active" : "count-chip", "data-status": s, onclick: () => { status = s; page = 1; navigate(here()); } },
+        SUBSCRIBER_STATUSES.map((s) => h("button", { type: "button", class: status === s ? "count-chip active" : "count-chip", "data-status": s, onclick: () => { status = s; page = 1; navigate(here()); } },
           h("strong", null, String(counts[s] ?? 0)), " " + s)));
       if (!r.items.length) {
         replace(table, h("tr", null, h("td", { colspan: "8" }, emptyState(q || status ? "No subscriber matches." : "No subscribers yet."))));

@@ -5,13 +5,18 @@ import { ApiError, PublicUser, api } from "../api";
 import { Screen, state } from "../app";
 import { h, replace } from "../dom";
 import { confirmAction, emptyState, field, generatePassword, modal, pill, select, showError, showFormError, time, toast } from "../ui";
+import { UserList, UserRole } from "../generated/api-types";
+
+// Every role of the document has a label here (the type says so); agent first, the default.
+const ROLE_LABELS: Record<UserRole, string> = { agent: "Agent", admin: "Admin" };
+const ROLES = Object.keys(ROLE_LABELS) as UserRole[];
 
 export function usersScreen(): Screen {
   let main: HTMLElement;
 
   async function load(): Promise<void> {
     try {
-      const { users } = await api.get<{ users: PublicUser[] }>("/api/v1/admin/users");
+      const { users } = await api.get<UserList>("/api/v1/admin/users");
       replace(main,
         h("div", { class: "page-head" }, h("h1", null, "Users"),
           h("div", { class: "page-actions" }, h("button", { class: "btn btn-primary", type: "button", id: "user-add", onclick: () => void addDialog() }, "Add user…"))),
@@ -35,7 +40,7 @@ export function usersScreen(): Screen {
     return h("tr", { "data-id": String(u.id), "data-email": u.email, class: u.disabled ? "row-muted" : null },
       h("td", null, u.name || "—", self ? h("span", { class: "muted small" }, " (you)") : null),
       h("td", { class: "email" }, u.email),
-      h("td", null, self ? u.role : select("role", [["agent", "agent"], ["admin", "admin"]], u.role, (v) => void update(u, { role: v }, `${u.email} is now ${v === "admin" ? "an admin" : "an agent"}`), `Role of ${u.email}`)),
+      h("td", null, self ? u.role : select("role", ROLES.map((r): [string, string] => [r, r]), u.role, (v) => void update(u, { role: v }, `${u.email} is now ${v === "admin" ? "an admin" : "an agent"}`), `Role of ${u.email}`)),
       h("td", null, pill(u.disabled ? "disabled" : "active", "status")),
       h("td", null, time(u.createdAt)),
       h("td", { class: "actions" },
@@ -75,7 +80,7 @@ export function usersScreen(): Screen {
   async function addDialog(): Promise<void> {
     const name = h("input", { type: "text", name: "name", maxlength: "200", id: "new-user-name" });
     const email = h("input", { type: "email", name: "email", required: true, id: "new-user-email" });
-    const role = select("role", [["agent", "Agent"], ["admin", "Admin"]], "agent", undefined, "Role");
+    const role = select("role", ROLES.map((r): [string, string] => [r, ROLE_LABELS[r]]), "agent", undefined, "Role");
     role.id = "new-user-role";
     const password = h("input", { type: "text", name: "password", value: generatePassword(), required: true, minlength: "10", id: "new-user-password", autocomplete: "off", class: "mono" });
     const errors = h("div", { class: "form-errors" });
