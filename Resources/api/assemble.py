@@ -141,6 +141,7 @@ def assemble(base_path, parts_dir):
                 described[code] = (description, origin)
                 code_schema["description"] = code_schema.get("description", "") + f"\n- `{code}`: {description}"
 
+    add_path_check_answers(paths)
     code_schema["enum"] = sorted(codes)
     doc["paths"] = {path: order_methods(paths[path]) for path in sorted(paths)}
     doc["components"] = {kind: {name: components[kind][name] for name in sorted(components[kind])}
@@ -149,6 +150,30 @@ def assemble(base_path, parts_dir):
     if unresolved:
         raise Refused("unresolved $ref: " + ", ".join(unresolved))
     return {key: doc[key] for key in sorted(doc, key=lambda k: (TOP_ORDER.index(k) if k in TOP_ORDER else len(TOP_ORDER), k))}
+
+
+PATH_CHECK = ("Path not in canonical form: a `.` or `..` segment, or a percent-encoded `/`, `\\`, `.` or NUL "
+              "(code path_not_canonical).")
+
+
+def add_path_check_answers(paths):
+    """Every operation with a path parameter may answer the edge's 400 `path_not_canonical`:
+    a parameter value can carry what the edge refuses before routing. Added here once, so no
+    part has to remember it; a part's own 400 gets the sentence appended."""
+    for path, item in paths.items():
+        if "{" not in path:
+            continue
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            responses = operation.setdefault("responses", {})
+            existing = responses.get("400")
+            if existing is None:
+                responses["400"] = {"description": PATH_CHECK,
+                                    "headers": {"X-Request-Id": {"$ref": "#/components/headers/XRequestId"}},
+                                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+            elif "$ref" not in existing and "path_not_canonical" not in existing.get("description", ""):
+                existing["description"] = existing["description"].rstrip(".") + "; or " + PATH_CHECK[0].lower() + PATH_CHECK[1:]
 
 
 def order_methods(item):

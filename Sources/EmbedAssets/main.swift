@@ -18,6 +18,8 @@ func isSkipped(_ relative: String) -> Bool {
     let name = (relative as NSString).lastPathComponent
     if name.hasPrefix(".") { return true }
     if relative.split(separator: "/").contains(where: { $0 == "src" || $0 == "node_modules" }) { return true }
+    // Build inputs of the served files: the API document's parts, the build scripts.
+    if relative.hasPrefix("api/") || name.hasSuffix(".py") || name.hasSuffix(".sh") { return true }
     return name.hasSuffix(".ts") && !name.hasSuffix(".d.ts") || name == "tsconfig.json"
 }
 
