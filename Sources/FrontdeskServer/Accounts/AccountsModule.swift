@@ -1,4 +1,5 @@
 import FrontdeskCore
+import Hummingbird
 
 /// Console accounts: sign-in, sign-out, first-admin setup and user management.
 struct AccountsModule: FeatureModule {
@@ -11,5 +12,11 @@ struct AccountsModule: FeatureModule {
                           setupToken: runtime.setupToken, absoluteLifetimeSeconds: runtime.config.sessionAbsoluteHours * 3600,
                           alwaysSecure: runtime.config.publicURL.hasPrefix("https://")).addRoutes(to: routes)
         UsersController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions).addRoutes(to: routes)
+        // The agents a conversation or ticket can be assigned to.
+        let accounts = runtime.accounts
+        routes.admin.get("/agents") { _, _ in
+            let agents = try await accounts.list().filter { !$0.disabled }.map { AgentView(id: $0.id ?? 0, name: $0.name, email: $0.email, role: $0.role.rawValue) }
+            return try Response.json(Items(items: agents))
+        }
     }
 }

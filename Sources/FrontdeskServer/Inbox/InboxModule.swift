@@ -15,8 +15,9 @@ struct InboxModule: FeatureModule {
         NewsletterController(store: runtime.newsletter, forms: forms, idempotent: idempotent, siteName: runtime.config.siteName, now: now)
             .addRoutes(to: routes)
         TicketsController(store: runtime.tickets, forms: forms, idempotent: idempotent, now: now).addRoutes(to: routes)
-        AdminInboxController(contacts: runtime.contacts, tickets: runtime.tickets, newsletter: runtime.newsletter, outbox: runtime.outbox,
-                             accounts: runtime.accounts, now: now).addRoutes(to: routes)
+        ContactAdminController(contacts: runtime.contacts, tickets: runtime.tickets, now: now).addRoutes(to: routes)
+        TicketAdminController(tickets: runtime.tickets, now: now).addRoutes(to: routes)
+        SubscriberAdminController(newsletter: runtime.newsletter, now: now).addRoutes(to: routes)
     }
 
     func services() -> [any Service] {

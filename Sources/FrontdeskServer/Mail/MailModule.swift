@@ -1,10 +1,15 @@
 import FrontdeskCore
 import ServiceLifecycle
 
-/// Outgoing mail: the delivery service that drains the durable outbox with backoff.
+/// Outgoing mail: the delivery service that drains the durable outbox with backoff, and the
+/// console's view of the outbox.
 struct MailModule: FeatureModule {
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+
+    func addRoutes(to routes: Routes) {
+        MailAdminController(outbox: context.runtime.outbox, now: context.runtime.now).addRoutes(to: routes)
+    }
 
     func services() -> [any Service] {
         let runtime = context.runtime
