@@ -1,16 +1,29 @@
 import FrontdeskCore
 import Foundation
 import Hummingbird
+import Synchronization
 
 /// `GET /api/v1/forms/{form}`: what the widget needs to render a form — its extra fields, the
-/// honeypot's name, a fresh form token and, when enabled, a proof-of-work puzzle. Forms are
-/// `contact` and any `[forms.<id>]`, plus `newsletter` and `ticket`.
+/// honeypot's name, a fresh form token and, when enabled, a proof-of-work puzzle — for every form
+/// in the registry: `contact` and any `[forms.<id>]` from the configuration, and whatever forms
+/// the features register (`newsletter`, `ticket`, …) with their own extra keys.
 struct FormsController: Sendable {
     let config: FrontdeskConfig
     let `guard`: FormGuard
     /// Every kept submission makes the server send a mail (the owner's notice, a confirmation,
     /// a magic link), so each one is paid from the sender's daily visitor mail budget.
     let mailBudget: VisitorMailBudget
+    /// The forms a visitor can fetch; features add theirs when they add their routes.
+    let registry = FormRegistry()
+
+    init(config: FrontdeskConfig, guard: FormGuard, mailBudget: VisitorMailBudget) {
+        self.config = config
+        self.guard = `guard`
+        self.mailBudget = mailBudget
+        for (id, form) in config.forms {
+            registry.register(PublicForm(id: id, title: form.title, fields: form.fields))
+        }
+    }
 
     /// The form guard's verdict on a submission; a kept one is paid from the mail budget.
     func screen(form: String, _ json: [String: JSONValue], context: AppRequestContext) throws -> (FormGuard.Verdict, [String: JSONValue]) {
@@ -27,10 +40,23 @@ struct FormsController: Sendable {
         let formToken: String
         let minFillSeconds: Int
         let proofOfWork: FormGuard.Challenge?
-        let topics: [NewsletterSettings.Topic]?
-        let consentText: String?
-        let consentVersion: String?
-        let priorities: [String]?
+        /// The registering feature's own keys (`topics`, `priorities`, …), at the top level.
+        let extras: [String: JSONValue]
+
+        enum Keys: String, CodingKey { case id, title, fields, honeypotField, formToken, minFillSeconds, proofOfWork }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Keys.self)
+            try container.encode(id, forKey: .id)
+            try container.encode(title, forKey: .title)
+            try container.encode(fields, forKey: .fields)
+            try container.encode(honeypotField, forKey: .honeypotField)
+            try container.encode(formToken, forKey: .formToken)
+            try container.encode(minFillSeconds, forKey: .minFillSeconds)
+            try container.encodeIfPresent(proofOfWork, forKey: .proofOfWork)
+            var extra = encoder.container(keyedBy: AnyKey.self)
+            for (key, value) in extras { try extra.encode(value, forKey: AnyKey(key)) }
+        }
     }
 
     func addRoutes(to routes: Routes) {
@@ -43,21 +69,13 @@ struct FormsController: Sendable {
     }
 
     func describe(_ id: String) throws -> FormConfig {
-        let isNewsletter = id == "newsletter"
-        let isTicket = id == "ticket"
-        guard isNewsletter || isTicket || config.forms[id] != nil else {
+        guard let form = registry.form(id) else {
             throw FrontdeskError(.notFound, code: "not_found",
-                                 message: "There is no form \"\(id.prefix(40))\". Forms: " + (config.forms.keys.sorted() + ["newsletter", "ticket"]).joined(separator: ", ") + ".")
+                                 message: "There is no form \"\(id.prefix(40))\". Forms: " + registry.ids.joined(separator: ", ") + ".")
         }
-        let form = config.forms[id]
-        return FormConfig(
-            id: id, title: form?.title ?? (isNewsletter ? "Newsletter" : "Support request"), fields: form?.fields ?? [],
-            honeypotField: config.spam.honeypotField, formToken: `guard`.issueToken(form: id), minFillSeconds: config.spam.minFillSeconds,
-            proofOfWork: `guard`.issueChallenge(),
-            topics: isNewsletter ? config.newsletter.topics : nil,
-            consentText: isNewsletter ? config.newsletter.consentText : nil,
-            consentVersion: isNewsletter ? config.newsletter.consentVersion : nil,
-            priorities: isTicket ? SupportTicket.priorities : nil)
+        return FormConfig(id: id, title: form.title, fields: form.fields, honeypotField: config.spam.honeypotField,
+                          formToken: `guard`.issueToken(form: id), minFillSeconds: config.spam.minFillSeconds,
+                          proofOfWork: `guard`.issueChallenge(), extras: form.extras)
     }
 
     /// The form definition a contact post names (422 for an unknown one).
@@ -104,4 +122,31 @@ struct ContactController: Sendable {
             }
         }
     }
+}
+
+/// A form the widget can fetch from `GET /api/v1/forms/{form}`.
+struct PublicForm: Sendable {
+    let id: String
+    let title: String
+    var fields: [FormField] = []
+    /// Keys the form's feature adds to the description, e.g. the newsletter's `topics`.
+    var extras: [String: JSONValue] = [:]
+}
+
+/// The forms by id; one per server, filled while the features add their routes.
+final class FormRegistry: Sendable {
+    private let forms = Mutex<[String: PublicForm]>([:])
+
+    func register(_ form: PublicForm) { forms.withLock { $0[form.id] = form } }
+    func form(_ id: String) -> PublicForm? { forms.withLock { $0[id] } }
+    var ids: [String] { forms.withLock { $0.keys.sorted() } }
+}
+
+/// A coding key made from any string, for keys only known at run time.
+struct AnyKey: CodingKey {
+    let stringValue: String
+    var intValue: Int? { nil }
+    init(_ string: String) { stringValue = string }
+    init?(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }

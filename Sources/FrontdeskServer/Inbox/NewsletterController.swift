@@ -41,6 +41,12 @@ struct NewsletterController: Sendable {
     }
 
     func addRoutes(to routes: Routes) {
+        let settings = forms.config.newsletter
+        forms.registry.register(PublicForm(id: "newsletter", title: "Newsletter", extras: [
+            "topics": .array(settings.topics.map { .object(["id": .string($0.id), "label": .string($0.label)]) }),
+            "consentText": .string(settings.consentText),
+            "consentVersion": .string(settings.consentVersion),
+        ]))
         routes.publicForms.post("/newsletter/subscriptions") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "newsletter", request: request, context: context, body: body) { recorder in

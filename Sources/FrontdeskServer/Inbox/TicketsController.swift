@@ -57,6 +57,8 @@ struct TicketsController: Sendable {
     }
 
     func addRoutes(to routes: Routes) {
+        forms.registry.register(PublicForm(id: "ticket", title: "Support request",
+                                           extras: ["priorities": .array(SupportTicket.priorities.map(JSONValue.string))]))
         routes.publicForms.post("/tickets") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "tickets", request: request, context: context, body: body, restore: { try await self.restoreCreated($0) }) { recorder in
