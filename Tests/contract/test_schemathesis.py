@@ -1,7 +1,9 @@
 """Fuzz the running server against its own OpenAPI document with schemathesis (CLI, v4).
 
-Every operation gets generated valid and invalid requests; a response that is a 5xx, has an
-undocumented status code or content type, or does not match its documented schema fails.
+Every operation gets generated valid and invalid requests under every check schemathesis has
+(`--checks all`) but the two validation-parity ones (see EXCLUDED_CHECKS): a 5xx, an
+undocumented status code, content type or header, a response that does not match its schema,
+an undeclared method not answered 405 with Allow all fail.
 Bounded by FRONTDESK_ST_MAX_EXAMPLES (default 30) per operation and a fixed seed
 (FRONTDESK_ST_SEED) so a run is repeatable; the full report lands in
 Tests/contract/artifacts/ for reading after a failure.
@@ -19,12 +21,13 @@ import pytest
 from support.frontdesk_proc import frontdesk_server
 from support.inbox import add_user, console, cookie_header
 
-CHECKS = ",".join([
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_schema_conformance",
-])
+# Every check schemathesis has — the undeclared-method and Allow-header checks included — but
+# the two that demand exact parity between the schema and the server's validation rules
+# (positive_data_acceptance, negative_data_rejection): the schema does not yet express every rule
+# (trimmed-empty strings, control characters, e-mail syntax, sort keys per list), so those two
+# still report mismatches that are documentation gaps, not server faults.
+CHECKS = "all"
+EXCLUDED_CHECKS = "positive_data_acceptance,negative_data_rejection"
 MAX_EXAMPLES = os.environ.get("FRONTDESK_ST_MAX_EXAMPLES", "30")
 SEED = os.environ.get("FRONTDESK_ST_SEED", "20261126")
 RUN_TIMEOUT_S = int(os.environ.get("FRONTDESK_ST_TIMEOUT", "600"))
@@ -34,6 +37,7 @@ def _run(server, tmp_path: Path, report_dir: Path, extra: list[str]) -> subproce
     cmd = [
         sys.executable, "-m", "schemathesis.cli", "--no-color", "run", server.url("/api/openapi.json"),
         "--checks", CHECKS,
+        "--exclude-checks", EXCLUDED_CHECKS,
         "--max-examples", MAX_EXAMPLES,
         "--seed", SEED,
         "--workers", "2",

@@ -84,7 +84,15 @@ public final class FormGuard: Sendable {
             throw FrontdeskError.validation([settings.honeypotField: "must be a string, not \(other.typeName)"])
         }
         let valid = try checkToken(token, form: form)
-        if settings.proofOfWork { try checkProof(proof) }
+        if settings.proofOfWork {
+            try checkProof(proof)
+        } else {
+            // Not asked for, so not checked — but the contract says object or null.
+            switch proof {
+            case nil, .null?, .object?: break
+            case let other?: throw FrontdeskError.validation([Self.proofField: "must be an object or null, not \(other.typeName)"])
+            }
+        }
         // Spent last, so a post refused for its puzzle or as too fast may be sent again with it.
         if let valid { try spend(valid, form: form) }
         return (.accept, rest)
