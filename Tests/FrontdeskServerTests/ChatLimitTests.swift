@@ -6,6 +6,7 @@ import NIOCore
 import NIOWebSocket
 import Testing
 @testable import FrontdeskServer
+import FrontdeskTestSupport
 
 /// Who may open a chat socket, and what closes one.
 @Suite("Chat limits and handshakes")
@@ -99,8 +100,8 @@ struct ChatLimitTests {
 
     @Test("over the frame rate a socket gets rate_limited; one that keeps going is closed with 1008")
     func rateLimit() async throws {
-        let clock = ManualClock()
-        let env = try TestEnvironment(flags: ["chat.rate_burst": "5", "chat.rate_per_minute": "60"], now: { clock.now })
+        let clock = TestClock()
+        let env = try TestEnvironment(flags: ["chat.rate_burst": "5", "chat.rate_per_minute": "60"], now: { clock.date })
         try await env.withChatServer { _, port in
             let (socket, _) = try await Chat.visitor(port)  // hello is frame 1
             for _ in 0..<4 { try await socket.sync() }        // frames 2-5
