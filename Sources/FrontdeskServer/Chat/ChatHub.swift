@@ -29,7 +29,8 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
     let now: @Sendable () -> Date
     let sessions: SessionStore
     let tickets: (any ChatTicketSink)?
-    /// An active console user by id (for transfers).
+    /// An active console user by id, as a chat agent: the target of a socket transfer or a
+    /// console reassignment.
     let agentLookup: @Sendable (Int64) async throws -> ChatAgent?
     let transcripts: TranscriptMailer?
     let visitorPolicy: RateLimitPolicy
@@ -46,7 +47,7 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
     public let mailBudget: VisitorMailBudget
     /// A console user by id, read from SQLite (not the cache): agent sockets re-check their
     /// user on every frame and in the sweep, and `frontdesk user` from another process writes
-    /// there without telling this one.
+    /// there without telling this one. Without it only the console session is checked.
     let userLookup: (@Sendable (Int64) async throws -> User?)?
     /// How often the service looks for idle conversations and ended console sessions.
     let sweepInterval: Duration
