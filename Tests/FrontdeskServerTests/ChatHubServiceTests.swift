@@ -102,8 +102,10 @@ struct ChatHubServiceTests {
                            sourceLocation: SourceLocation = #_sourceLocation) throws {
         let fast = ChatFrame.encodeFast(type, ref: ref, payload)
         let slow = ChatFrame.encodeWithFoundation(type, ref: ref, payload)
-        #expect(String(buffer: fast) == String(buffer: slow), sourceLocation: sourceLocation)
-        #expect(try JSONValue.parse(Data(buffer: fast)) == JSONValue.parse(Data(buffer: slow)), sourceLocation: sourceLocation)
+        // JSONEncoder on Linux writes keys in hash order, so the bytes differ; the values may not.
+        let fastValue = try JSONValue.parse(Data(fast.readableBytesView))
+        let slowValue = try JSONValue.parse(Data(slow.readableBytesView))
+        #expect(fastValue == slowValue, "fast: \(String(buffer: fast))\nEncodable: \(String(buffer: slow))", sourceLocation: sourceLocation)
         #expect(ChatFrame.encode(type, ref: ref, payload) == fast, sourceLocation: sourceLocation)
     }
 
