@@ -55,10 +55,11 @@ struct ChatHubServiceTests {
         let visitor = ChatVisitor(id: ChatIdentity.newVisitorId())
         let sent = try await hub.store.send(ChatSendRequest(actor: .visitor(visitor), conversationId: nil, clientMessageId: "m-1", text: "hi",
                                                             availability: ChatAvailability(available: false, reason: "no_agents", agentsOnline: 0)))
+        clock.advance(by: .seconds(30))  // before the service starts: no sweep is waiting yet
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await hub.run() }
             await clock.waitForSleeper()
-            // Idle long enough, but the sweep's 60 s have not passed on its clock: nothing runs.
+            // Idle for 89 s, past the minute, but the sweep's 60 s have not passed on its clock: nothing runs.
             clock.advance(by: .seconds(59))
             await clock.waitForSleeper()
             #expect(try await hub.store.conversation(id: sent.conversation.id)?.status != .closed)
