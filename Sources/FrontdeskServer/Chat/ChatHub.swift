@@ -11,7 +11,8 @@ public typealias ChatHub = ChatHubService<ContinuousClock>
 
 /// The live-chat hub: which sockets belong to which visitor and agent, and fan-out. Presence,
 /// round-robin assignment and the take/transfer rule are Core's (`ChatAgentRegistry`,
-/// `ChatAssignmentRule`); the hub holds them behind locks and writes the frames. A `Service`,
+/// `ChatAssignmentRule`); the hub keeps the registry behind a lock, applies the rule, and
+/// writes the frames. A `Service`,
 /// generic over its clock like the other services: every `sweepInterval` of `clock` it closes
 /// idle conversations and agent sockets whose session ended, and on shutdown it drops every
 /// socket (1001). Tests drive it on a manual clock without sleeping.
