@@ -103,15 +103,21 @@ let package = Package(
             dependencies: ["FrontdeskState"],
             path: "Benchmarks/StateBench"
         ),
+        // The one manual clock every test target shares (test targets cannot import each other).
+        .target(
+            name: "FrontdeskTestSupport",
+            path: "Tests/FrontdeskTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "FrontdeskStateTests",
-            dependencies: ["FrontdeskState"],
+            dependencies: ["FrontdeskState", "FrontdeskTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "FrontdeskCoreTests",
             dependencies: [
-                "FrontdeskCore",
+                "FrontdeskCore", "FrontdeskTestSupport",
                 // The mail tests run a real SMTP server (with STARTTLS) written with NIO.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -122,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "FrontdeskServerTests",
             dependencies: [
-                "FrontdeskServer", "FrontdeskCore",
+                "FrontdeskServer", "FrontdeskCore", "FrontdeskTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdWSTesting", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -3,38 +3,31 @@ import GRDB
 import Metrics
 import Testing
 @testable import FrontdeskCore
+import FrontdeskTestSupport
 
 /// The small shared pieces behind the chat's security mends: the visitor mail budget, the page
 /// address sanitiser and the one take/transfer rule.
 @Suite("Chat security core")
 struct ChatSecurityCoreTests {
-    /// A manually advanced clock.
-    final class Clock: @unchecked Sendable {
-        let lock = NSLock()
-        var current = Date(timeIntervalSince1970: 1_800_000_000)  // Friday 2027-01-15 08:00 UTC
-        var now: Date { lock.withLock { current } }
-        func advance(_ seconds: TimeInterval) { lock.withLock { current += seconds } }
-    }
-
     @Test("the mail budget allows dailyLimit mails per address per UTC day, each address apart")
     func mailBudget() {
-        let clock = Clock()
-        let budget = VisitorMailBudget(dailyLimit: 3, now: { clock.now })
+        let clock = TestClock()
+        let budget = VisitorMailBudget(dailyLimit: 3, now: clock.wall)
         #expect((0..<3).map { _ in budget.spend(for: "203.0.113.7") } == [true, true, true])
         #expect(budget.spend(for: "203.0.113.7") == false)
         #expect(budget.remaining(for: "203.0.113.7") == 0)
         #expect(budget.spend(for: "198.51.100.1") == true)
         // 08:00 → midnight is 16 h.
         #expect(budget.secondsUntilRenewal() == 16 * 3600)
-        clock.advance(16 * 3600)
+        clock.advance(seconds: 16 * 3600)
         #expect(budget.spend(for: "203.0.113.7") == true)
         #expect(budget.remaining(for: "203.0.113.7") == 2)
     }
 
     @Test("the mail budget's memory is bounded: past maxAddresses only blocked addresses are kept")
     func mailBudgetBounded() {
-        let clock = Clock()
-        let budget = VisitorMailBudget(dailyLimit: 1, maxAddresses: 2, now: { clock.now })
+        let clock = TestClock()
+        let budget = VisitorMailBudget(dailyLimit: 1, maxAddresses: 2, now: clock.wall)
         #expect(budget.spend(for: "a") && budget.spend(for: "b"))
         #expect(budget.spend(for: "c") == false, "both tracked addresses are blocked, so none is forgotten")
         #expect(budget.spend(for: "a") == false)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import FrontdeskCore
+import FrontdeskTestSupport
 
 @Suite("Inbox")
 struct InboxTests {
@@ -9,8 +10,8 @@ struct InboxTests {
 
     @Test("a form token enforces the minimum fill time, its form and its expiry")
     func formToken() throws {
-        let clock = MailTestTime()
-        let guardian = FormGuard(secret: Data(repeating: 7, count: 32), settings: SpamSettings(minFillSeconds: 3), now: clock.function)
+        let clock = TestClock(start: mailTestStart)
+        let guardian = FormGuard(secret: Data(repeating: 7, count: 32), settings: SpamSettings(minFillSeconds: 3), now: clock.wall)
         let token = guardian.issueToken(form: "contact")
         let body: [String: JSONValue] = ["name": .string("Ann"), "formToken": .string(token)]
 
@@ -29,7 +30,7 @@ struct InboxTests {
         let tampered = token.replacingOccurrences(of: "v2.contact.", with: "v2.contact.1")
         #expect(throws: FrontdeskError.self) { try guardian.screen(form: "contact", ["formToken": .string(tampered)]) }
 
-        let otherInstall = FormGuard(secret: Data(repeating: 8, count: 32), settings: SpamSettings(minFillSeconds: 0), now: clock.function)
+        let otherInstall = FormGuard(secret: Data(repeating: 8, count: 32), settings: SpamSettings(minFillSeconds: 0), now: clock.wall)
         #expect(throws: FrontdeskError.self) { try otherInstall.screen(form: "contact", body) }
 
         clock.advance(seconds: 86_400)
@@ -39,8 +40,8 @@ struct InboxTests {
 
     @Test("a form token is good for one post: a replay gets form_token_used; a post refused as too fast does not spend it")
     func formTokenSingleUse() throws {
-        let clock = MailTestTime()
-        let guardian = FormGuard(secret: Data(repeating: 7, count: 32), settings: SpamSettings(minFillSeconds: 3), now: clock.function)
+        let clock = TestClock(start: mailTestStart)
+        let guardian = FormGuard(secret: Data(repeating: 7, count: 32), settings: SpamSettings(minFillSeconds: 3), now: clock.wall)
         let token = guardian.issueToken(form: "contact")
         let body: [String: JSONValue] = ["name": .string("Ann"), "formToken": .string(token)]
 
@@ -67,9 +68,9 @@ struct InboxTests {
 
     @Test("a post refused for its puzzle does not spend its form token")
     func failedPuzzleKeepsToken() throws {
-        let clock = MailTestTime()
+        let clock = TestClock(start: mailTestStart)
         let guardian = FormGuard(secret: Data(repeating: 2, count: 32), settings: SpamSettings(minFillSeconds: 0, proofOfWork: true, proofOfWorkMaxNumber: 500),
-                                 now: clock.function)
+                                 now: clock.wall)
         let token = JSONValue.string(guardian.issueToken(form: "newsletter"))
         func solved(_ challenge: FormGuard.Challenge, off: Int = 0) -> JSONValue {
             let number = (0...challenge.maxNumber).first { ContentDigest.sha256Hex(challenge.salt + String($0)) == challenge.challenge }! + off
@@ -89,22 +90,22 @@ struct InboxTests {
 
     @Test("a missing token passes unless required; a filled honeypot is discarded")
     func honeypotAndRequiredToken() throws {
-        let clock = MailTestTime()
-        let lenient = FormGuard(secret: Data(count: 32), settings: SpamSettings(), now: clock.function)
+        let clock = TestClock(start: mailTestStart)
+        let lenient = FormGuard(secret: Data(count: 32), settings: SpamSettings(), now: clock.wall)
         #expect(try lenient.screen(form: "contact", ["name": .string("A")]).0 == .accept)
         #expect(try lenient.screen(form: "contact", ["website": .string("")]).0 == .accept)
         #expect(try lenient.screen(form: "contact", ["website": .string("http://x")]).0 == .discard)
 
-        let strict = FormGuard(secret: Data(count: 32), settings: SpamSettings(requireFormToken: true), now: clock.function)
+        let strict = FormGuard(secret: Data(count: 32), settings: SpamSettings(requireFormToken: true), now: clock.wall)
         let error = try #require(throws: FrontdeskError.self) { try strict.screen(form: "contact", ["name": .string("A")]) }
         #expect(error.details["formToken"]?.contains("GET /api/v1/forms/contact") == true)
     }
 
     @Test("a proof of work is solved, checked, accepted once and expires")
     func proofOfWork() throws {
-        let clock = MailTestTime()
+        let clock = TestClock(start: mailTestStart)
         let guardian = FormGuard(secret: Data(repeating: 1, count: 32), settings: SpamSettings(minFillSeconds: 0, proofOfWork: true, proofOfWorkMaxNumber: 2_000),
-                                 now: clock.function)
+                                 now: clock.wall)
         func solve(_ c: FormGuard.Challenge) -> Int {
             (0...c.maxNumber).first { ContentDigest.sha256Hex(c.salt + String($0)) == c.challenge }!
         }
@@ -178,29 +179,29 @@ struct InboxTests {
     @Test("sign-ups resend at most once per window, confirm once, and unconfirmed ones expire")
     func newsletterLifecycle() async throws {
         let dir = TempDirectory()
-        let clock = MailTestTime()
+        let clock = TestClock(start: mailTestStart)
         let database = try AppDatabase(path: dir.file("db.sqlite"))
         try database.migrate()
         let store = NewsletterStore(database: database, mailer: nil, settings: NewsletterSettings(pendingExpiryHours: 72, resendMinutes: 10))
-        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: "203.0.113.0", now: clock.now) == .confirmationSent)
+        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: "203.0.113.0", now: clock.date) == .confirmationSent)
         clock.advance(seconds: 60)
-        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: nil, now: clock.now) == .resendSuppressed)
+        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: nil, now: clock.date) == .resendSuppressed)
         clock.advance(seconds: 600)
-        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: nil, now: clock.now) == .confirmationSent)
-        _ = try await store.subscribe(NewSubscription(email: "b@example.com"), clientNetwork: nil, now: clock.now)
+        #expect(try await store.subscribe(NewSubscription(email: "a@example.com"), clientNetwork: nil, now: clock.date) == .confirmationSent)
+        _ = try await store.subscribe(NewSubscription(email: "b@example.com"), clientNetwork: nil, now: clock.date)
 
         let pending = try await store.list(ListQuery(filters: ["status": "pending"]))
         let a = try #require(pending.items.first { $0.email == "a@example.com" })
-        let confirmed = try #require(try await store.confirm(token: a.token, now: clock.now))
+        let confirmed = try #require(try await store.confirm(token: a.token, now: clock.date))
         #expect(confirmed.status == "confirmed" && confirmed.confirmedAt != nil)
-        #expect(try await store.confirm(token: "nope", now: clock.now) == nil)
+        #expect(try await store.confirm(token: "nope", now: clock.date) == nil)
 
         clock.advance(seconds: 72 * 3600 + 1)
-        #expect(try await store.purgeExpired(now: clock.now) == 1, "only b, never confirmed, is purged")
+        #expect(try await store.purgeExpired(now: clock.date) == 1, "only b, never confirmed, is purged")
         #expect(try await store.counts() == ["pending": 0, "confirmed": 1, "unsubscribed": 0])
 
-        _ = try await store.unsubscribe(token: a.token, now: clock.now)
-        #expect(try await store.subscribe(NewSubscription(email: "A@example.com"), clientNetwork: nil, now: clock.now) == .confirmationSent,
+        _ = try await store.unsubscribe(token: a.token, now: clock.date)
+        #expect(try await store.subscribe(NewSubscription(email: "A@example.com"), clientNetwork: nil, now: clock.date) == .confirmationSent,
                 "an unsubscribed address starts over as pending, matched without case")
         let again = try await store.list(ListQuery(filters: ["status": "pending"]))
         #expect(again.items.first?.token != a.token, "a new sign-up gets a new token; the old links do nothing")
@@ -209,17 +210,17 @@ struct InboxTests {
     @Test("re-posting the sign-up form for a confirmed address changes nothing: topics change only through the subscriber's own link")
     func confirmedSubscriberIsNotChangedByAForm() async throws {
         let dir = TempDirectory()
-        let clock = MailTestTime()
+        let clock = TestClock(start: mailTestStart)
         let database = try AppDatabase(path: dir.file("db.sqlite"))
         try database.migrate()
         let store = NewsletterStore(database: database, mailer: nil, settings: NewsletterSettings())
-        _ = try await store.subscribe(NewSubscription(email: "c@example.com", name: "Cy", topics: ["news"]), clientNetwork: nil, now: clock.now)
+        _ = try await store.subscribe(NewSubscription(email: "c@example.com", name: "Cy", topics: ["news"]), clientNetwork: nil, now: clock.date)
         let pending = try #require(try await store.list(ListQuery(filters: [:])).items.first)
-        _ = try await store.confirm(token: pending.token, now: clock.now)
+        _ = try await store.confirm(token: pending.token, now: clock.date)
 
         clock.advance(seconds: 3600)
         let outcome = try await store.subscribe(NewSubscription(email: "C@example.com", name: "Mallory", topics: ["offers"]), clientNetwork: "198.51.100.0",
-                                                now: clock.now)
+                                                now: clock.date)
         #expect(outcome == .alreadyConfirmed)
         let row = try #require(try await store.find(token: pending.token))
         #expect(row.status == "confirmed")
@@ -233,12 +234,12 @@ struct InboxTests {
     @Test("ticket tokens open only their ticket and are never stored; replies move the status")
     func ticketTokensAndStatus() async throws {
         let dir = TempDirectory()
-        let clock = MailTestTime()
+        let clock = TestClock(start: mailTestStart)
         let database = try AppDatabase(path: dir.file("db.sqlite"))
         try database.migrate()
         let store = TicketStore(database: database, mailer: nil, secret: Data(repeating: 3, count: 32))
-        let one = try await store.create(NewTicket(email: "c@example.com", name: "C", subject: "S", description: "D"), now: clock.now)
-        let two = try await store.create(NewTicket(email: "d@example.com", name: nil, subject: "S2", description: "D2"), now: clock.now)
+        let one = try await store.create(NewTicket(email: "c@example.com", name: "C", subject: "S", description: "D"), now: clock.date)
+        let two = try await store.create(NewTicket(email: "d@example.com", name: nil, subject: "S2", description: "D2"), now: clock.date)
         let oneID = try #require(one.ticket.id)
         #expect(try await store.authorize(id: oneID, token: one.accessToken).id == oneID)
         await #expect(throws: FrontdeskError.self) { try await store.authorize(id: oneID, token: two.accessToken) }
@@ -246,14 +247,14 @@ struct InboxTests {
         #expect(!stored.contains(one.accessToken))
 
         var change = try TicketStore.Change(json: ["status": .string("resolved")])
-        let resolved = try await store.update(id: oneID, change, now: clock.now)
+        let resolved = try await store.update(id: oneID, change, now: clock.date)
         #expect(resolved.status == "resolved" && resolved.resolvedAt != nil)
-        _ = try await store.customerReply(ticketID: oneID, body: "still broken", now: clock.now)
+        _ = try await store.customerReply(ticketID: oneID, body: "still broken", now: clock.date)
         let reopened = try await store.summary(id: oneID)
         #expect(reopened.status == "open" && reopened.resolvedAt == nil && reopened.messageCount == 1)
 
         change = try TicketStore.Change(json: ["assigneeId": .number(999)])
-        let error = await #expect(throws: FrontdeskError.self) { try await store.update(id: oneID, change, now: clock.now) }
+        let error = await #expect(throws: FrontdeskError.self) { try await store.update(id: oneID, change, now: clock.date) }
         #expect(error?.details["assigneeId"] != nil)
     }
 

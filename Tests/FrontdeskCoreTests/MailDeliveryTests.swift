@@ -5,6 +5,7 @@ import ServiceLifecycle
 import Synchronization
 import Testing
 @testable import FrontdeskCore
+import FrontdeskTestSupport
 
 @Suite("Mail delivery")
 struct MailDeliveryTests {
@@ -27,14 +28,14 @@ struct MailDeliveryTests {
         let fixture = try MailFixture()
         let id = try await fixture.outbox.enqueue(try fixture.mail())
         let transport = ScriptedTransport(failures: [Self.temporary, Self.temporary])
-        let service = fixture.service(transport: transport, clock: MailManualClock())
+        let service = fixture.service(transport: transport, clock: TestClock())
 
         #expect(await service.deliverDue() == 1)
         var mail = try #require(try await fixture.outbox.find(id: id))
         #expect(mail.status == .failed)
         #expect(mail.attempts == 1)
         #expect(mail.lastError == "RCPT TO failed with 451: 4.7.1 try again later")
-        #expect(mail.nextAttemptAt == Timestamps.iso8601Milliseconds(fixture.time.now.addingTimeInterval(30)))
+        #expect(mail.nextAttemptAt == Timestamps.iso8601Milliseconds(fixture.time.date.addingTimeInterval(30)))
 
         // Not due yet: nothing happens.
         fixture.time.advance(seconds: 29)
@@ -44,7 +45,7 @@ struct MailDeliveryTests {
         mail = try #require(try await fixture.outbox.find(id: id))
         #expect(mail.status == .failed)
         #expect(mail.attempts == 2)
-        #expect(mail.nextAttemptAt == Timestamps.iso8601Milliseconds(fixture.time.now.addingTimeInterval(60)))
+        #expect(mail.nextAttemptAt == Timestamps.iso8601Milliseconds(fixture.time.date.addingTimeInterval(60)))
 
         fixture.time.advance(seconds: 60)
         #expect(await service.deliverDue() == 1)
@@ -52,7 +53,7 @@ struct MailDeliveryTests {
         #expect(mail.status == .sent)
         #expect(mail.attempts == 3)
         #expect(mail.lastError == nil)
-        #expect(mail.sentAt == Timestamps.iso8601Milliseconds(fixture.time.now))
+        #expect(mail.sentAt == Timestamps.iso8601Milliseconds(fixture.time.date))
         #expect(transport.sent.count == 1)
         #expect(transport.sent[0].envelopeFrom == "desk@example.com")
         #expect(transport.sent[0].recipients == ["visitor@example.org"])
@@ -74,7 +75,7 @@ struct MailDeliveryTests {
         let fixture = try MailFixture()
         let id = try await fixture.outbox.enqueue(try fixture.mail())
         let rejection = MailTransportError(step: "RCPT TO", code: 550, message: "5.1.1 no such user", permanent: true)
-        let service = fixture.service(transport: ScriptedTransport(failures: [rejection]), clock: MailManualClock())
+        let service = fixture.service(transport: ScriptedTransport(failures: [rejection]), clock: TestClock())
         #expect(await service.deliverDue() == 1)
         let mail = try #require(try await fixture.outbox.find(id: id))
         #expect(mail.status == .dead)
@@ -89,7 +90,7 @@ struct MailDeliveryTests {
         let fixture = try MailFixture()
         let id = try await fixture.outbox.enqueue(try fixture.mail())
         let failures = (1...5).map { MailTransportError(step: "connect", message: "refused \($0)", permanent: false) }
-        let service = fixture.service(transport: ScriptedTransport(failures: failures), clock: MailManualClock(), maxAttempts: 3)
+        let service = fixture.service(transport: ScriptedTransport(failures: failures), clock: TestClock(), maxAttempts: 3)
         for _ in 0..<3 {
             #expect(await service.deliverDue() == 1)
             fixture.time.advance(seconds: 3600)
@@ -111,7 +112,7 @@ struct MailDeliveryTests {
         #expect(try await fixture.outbox.find(id: id)?.status == .sending)
 
         let transport = ScriptedTransport()
-        let service = fixture.service(transport: transport, clock: MailManualClock())
+        let service = fixture.service(transport: transport, clock: TestClock())
         #expect(await service.deliverDue() == 0)  // sending is not due
         #expect(await service.recoverInterrupted() == 1)
         let requeued = try #require(try await fixture.outbox.find(id: id))
@@ -131,7 +132,7 @@ struct MailDeliveryTests {
             try db.execute(sql: "UPDATE mail_outbox SET to_address = 'broken\r\nBcc: x@example.com' WHERE id = ?", arguments: [id])
         }
         let transport = ScriptedTransport()
-        #expect(await fixture.service(transport: transport, clock: MailManualClock()).deliverDue() == 1)
+        #expect(await fixture.service(transport: transport, clock: TestClock()).deliverDue() == 1)
         let mail = try #require(try await fixture.outbox.find(id: id))
         #expect(mail.status == .dead)
         #expect(mail.lastError?.hasPrefix("build message failed") == true)
@@ -141,7 +142,7 @@ struct MailDeliveryTests {
     @Test("the service recovers at start, wakes on enqueue, retries on its clock and stops on graceful shutdown", .timeLimit(.minutes(1)))
     func serviceLoop() async throws {
         let fixture = try MailFixture()
-        let clock = MailManualClock()
+        let clock = TestClock()
         // Left `sending` by an earlier process.
         let earlier = try await fixture.outbox.enqueue(try fixture.mail(subject: "earlier"))
         _ = try await fixture.outbox.claimDue(limit: 10)

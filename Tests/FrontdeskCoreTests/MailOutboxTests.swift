@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Testing
 @testable import FrontdeskCore
+import FrontdeskTestSupport
 
 @Suite("Mail outbox")
 struct MailOutboxTests {
@@ -52,7 +53,7 @@ struct MailOutboxTests {
         let fixture = try MailFixture()
         for i in 0..<3 { try await fixture.outbox.enqueue(try fixture.mail(subject: "Mail \(i)")) }
         let transport = ScriptedTransport(failures: [MailTransportError(step: "RCPT TO", code: 550, message: "no such user", permanent: true)])
-        let service = fixture.service(transport: transport, clock: MailManualClock())
+        let service = fixture.service(transport: transport, clock: TestClock())
         #expect(await service.deliverDue() == 3)
 
         let counts = try await fixture.outbox.countsByStatus()
@@ -89,10 +90,10 @@ struct MailOutboxTests {
     func deleteSent() async throws {
         let fixture = try MailFixture()
         try await fixture.outbox.enqueue(try fixture.mail(subject: "old"))
-        _ = await fixture.service(transport: ScriptedTransport(), clock: MailManualClock()).deliverDue()
+        _ = await fixture.service(transport: ScriptedTransport(), clock: TestClock()).deliverDue()
         fixture.time.advance(seconds: 86_400)
         try await fixture.outbox.enqueue(try fixture.mail(subject: "new"))
-        #expect(try await fixture.outbox.deleteSent(before: fixture.time.now) == 1)
+        #expect(try await fixture.outbox.deleteSent(before: fixture.time.date) == 1)
         #expect(try await fixture.outbox.list().map(\.subject) == ["new"])
     }
 
@@ -105,11 +106,11 @@ struct MailOutboxTests {
         mail.unsubscribeURL = "https://desk.example.com/api/v1/newsletter/unsubscribe?token=SECRET-UNSUB"
         let sentID = try await fixture.outbox.enqueue(mail)
         let transport = ScriptedTransport(failures: [])
-        _ = await fixture.service(transport: transport, clock: MailManualClock()).deliverDue()
+        _ = await fixture.service(transport: transport, clock: TestClock()).deliverDue()
         #expect(transport.sent.first?.data.contains("SECRET-TOKEN") == true, "the mail went out whole")
 
         let failedID = try await fixture.outbox.enqueue(mail)
-        _ = await fixture.service(transport: ScriptedTransport(failures: [MailDeliveryTests.temporary]), clock: MailManualClock()).deliverDue()
+        _ = await fixture.service(transport: ScriptedTransport(failures: [MailDeliveryTests.temporary]), clock: TestClock()).deliverDue()
 
         let sent = try #require(try await fixture.outbox.find(id: sentID))
         #expect(sent.status == .sent && sent.toAddress == "visitor@example.org" && sent.subject == "Your ticket #7")

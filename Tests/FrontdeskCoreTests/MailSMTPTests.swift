@@ -2,6 +2,7 @@ import Foundation
 import NIOSSL
 import Testing
 @testable import FrontdeskCore
+import FrontdeskTestSupport
 
 /// The SMTP transport against a real SMTP server on 127.0.0.1 (`TestSMTPServer`, NIO).
 @Suite("Mail transport: SMTP", .timeLimit(.minutes(1)))
@@ -52,7 +53,7 @@ struct MailSMTPTests {
         defer { Task { await server.stop() } }
         let fixture = try MailFixture()
         let id = try await fixture.outbox.enqueue(try fixture.mail())
-        let service = fixture.service(transport: try transport(server), clock: MailManualClock())
+        let service = fixture.service(transport: try transport(server), clock: TestClock())
 
         #expect(await service.deliverDue() == 1)
         var mail = try #require(try await fixture.outbox.find(id: id))
@@ -86,7 +87,7 @@ struct MailSMTPTests {
         }
         let fixture = try MailFixture()
         let id = try await fixture.outbox.enqueue(try fixture.mail())
-        #expect(await fixture.service(transport: try transport(server), clock: MailManualClock()).deliverDue() == 1)
+        #expect(await fixture.service(transport: try transport(server), clock: TestClock()).deliverDue() == 1)
         #expect(try await fixture.outbox.find(id: id)?.status == .dead)
     }
 
@@ -97,7 +98,7 @@ struct MailSMTPTests {
         let fixture = try MailFixture()
         let id = try await fixture.outbox.enqueue(try fixture.mail())
         let logs = MailLogCapture()
-        #expect(await fixture.service(transport: try transport(server), clock: MailManualClock(), logger: logs.logger).deliverDue() == 1)
+        #expect(await fixture.service(transport: try transport(server), clock: TestClock(), logger: logs.logger).deliverDue() == 1)
         let mail = try #require(try await fixture.outbox.find(id: id))
         #expect(mail.status == .dead)
         #expect(mail.lastError == "RCPT TO failed with 550: 5.1.1 <v***@example.org>: Recipient address rejected: no such user")

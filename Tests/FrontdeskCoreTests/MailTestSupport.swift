@@ -2,92 +2,10 @@ import Foundation
 import Logging
 import Synchronization
 @testable import FrontdeskCore
+import FrontdeskTestSupport
 
-/// A `Clock` that moves only when a test says so; sleepers wake when `advance` passes their deadline.
-final class MailManualClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        var offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
-
-    private struct Sleeper {
-        let id: Int
-        let deadline: Instant
-        let continuation: CheckedContinuation<Void, any Error>
-    }
-
-    private struct State {
-        var now = Instant(offset: .zero)
-        var sleepers: [Sleeper] = []
-        var nextID = 0
-        var sleepStarted: [CheckedContinuation<Void, Never>] = []
-    }
-
-    private let state = Mutex(State())
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Duration { .zero }
-
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        let id = state.withLock { state -> Int in
-            state.nextID += 1
-            return state.nextID
-        }
-        try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let (resumeNow, started) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
-                    if deadline <= state.now || Task.isCancelled { return (true, []) }
-                    state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
-                    defer { state.sleepStarted = [] }
-                    return (false, state.sleepStarted)
-                }
-                if resumeNow {
-                    if Task.isCancelled { continuation.resume(throwing: CancellationError()) } else { continuation.resume() }
-                }
-                started.forEach { $0.resume() }
-            }
-        } onCancel: {
-            let sleeper = state.withLock { state -> Sleeper? in
-                guard let index = state.sleepers.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.sleepers.remove(at: index)
-            }
-            sleeper?.continuation.resume(throwing: CancellationError())
-        }
-    }
-
-    /// Moves time forward and wakes every sleeper whose deadline has come.
-    func advance(by duration: Duration) {
-        let due = state.withLock { state -> [Sleeper] in
-            state.now = state.now.advanced(by: duration)
-            let due = state.sleepers.filter { $0.deadline <= state.now }
-            state.sleepers.removeAll { $0.deadline <= state.now }
-            return due
-        }
-        due.forEach { $0.continuation.resume() }
-    }
-
-    /// Returns once someone is sleeping on this clock.
-    func waitForSleeper() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let already = state.withLock { state -> Bool in
-                if !state.sleepers.isEmpty { return true }
-                state.sleepStarted.append(continuation)
-                return false
-            }
-            if already { continuation.resume() }
-        }
-    }
-}
-
-/// A wall clock for stored timestamps that tests move by hand.
-final class MailTestTime: Sendable {
-    private let current: Mutex<Date>
-    init(_ start: Date = Date(timeIntervalSince1970: 1_795_000_000)) { current = Mutex(start) }
-    var now: Date { current.withLock { $0 } }
-    func advance(seconds: TimeInterval) { current.withLock { $0 = $0.addingTimeInterval(seconds) } }
-    var function: @Sendable () -> Date { { self.now } }
-}
+/// Where the mail and inbox tests' wall clock starts.
+let mailTestStart = Date(timeIntervalSince1970: 1_795_000_000)
 
 /// A transport that fails as told, then records what it is given; each delivery is also
 /// announced on `deliveries`, so a test can await one without sleeping.
@@ -120,19 +38,19 @@ final class ScriptedTransport: MailTransport, Sendable {
 struct MailFixture: @unchecked Sendable {
     let dir = TempDirectory()
     let database: AppDatabase
-    let time = MailTestTime()
+    let time = TestClock(start: mailTestStart)
     let outbox: MailOutbox
 
     init() throws {
         database = try AppDatabase(path: dir.file("db.sqlite"))
         try database.migrate()
-        outbox = MailOutbox(database: database, defaultSender: try MailAddress("desk@example.com", name: "Example Desk"), now: time.function)
+        outbox = MailOutbox(database: database, defaultSender: try MailAddress("desk@example.com", name: "Example Desk"), now: time.wall)
     }
 
     func service<C: Clock>(transport: any MailTransport, clock: C, maxAttempts: Int = 8, random: Double = 0.5,
                            logger: Logger = Logger(label: "test.mail", factory: { _ in SwiftLogNoOpLogHandler() })) -> MailDeliveryService<C> where C.Duration == Duration {
         MailDeliveryService(outbox: outbox, transport: transport, policy: MailRetryPolicy(maxAttempts: maxAttempts), clock: clock,
-                            pollInterval: .seconds(5), now: time.function, random: { random }, logger: logger)
+                            pollInterval: .seconds(5), now: time.wall, random: { random }, logger: logger)
     }
 
     func mail(to: String = "visitor@example.org", subject: String = "Hello", key: String? = nil) throws -> OutgoingMail {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FrontdeskCore
+import FrontdeskTestSupport
 
 @Suite("Mail transports: file and sendmail")
 struct MailTransportTests {
@@ -13,14 +14,14 @@ struct MailTransportTests {
         let id = try await fixture.outbox.enqueue(OutgoingMail(kind: .newsletterConfirmation, to: try MailAddress("reader@example.org", name: "Zoë"),
                                                                content: content, unsubscribeURL: unsubscribe))
         let settings = MailSettings(transport: .file)
-        let transport = try settings.makeTransport(dataDirectory: fixture.dir.path, now: fixture.time.function)
+        let transport = try settings.makeTransport(dataDirectory: fixture.dir.path, now: fixture.time.wall)
         #expect(transport.name == "file")
-        #expect(await fixture.service(transport: transport, clock: MailManualClock()).deliverDue() == 1)
+        #expect(await fixture.service(transport: transport, clock: TestClock()).deliverDue() == 1)
         #expect(try await fixture.outbox.find(id: id)?.status == .sent)
 
         let spool = fixture.dir.file("mail")
         let files = try FileManager.default.contentsOfDirectory(atPath: spool)
-        #expect(files == ["\(Timestamps.iso8601Milliseconds(fixture.time.now).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: ""))-\(id).eml"])
+        #expect(files == ["\(Timestamps.iso8601Milliseconds(fixture.time.date).replacingOccurrences(of: ":", with: "").replacingOccurrences(of: "-", with: ""))-\(id).eml"])
         let raw = try String(contentsOfFile: (spool as NSString).appendingPathComponent(files[0]), encoding: .utf8)
         let parsed = ParsedMail(raw)
         #expect(parsed.header("To").map(decodeEncodedWords) == "Zoë <reader@example.org>")

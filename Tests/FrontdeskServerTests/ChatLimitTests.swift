@@ -6,6 +6,7 @@ import NIOCore
 import NIOWebSocket
 import Testing
 @testable import FrontdeskServer
+import FrontdeskTestSupport
 
 /// Who may open a chat socket, and what closes one.
 @Suite("Chat limits and handshakes")
@@ -99,8 +100,8 @@ struct ChatLimitTests {
 
     @Test("over the frame rate a socket gets rate_limited; one that keeps going is closed with 1008")
     func rateLimit() async throws {
-        let clock = ManualClock()
-        let env = try TestEnvironment(flags: ["chat.rate_burst": "5", "chat.rate_per_minute": "60"], now: { clock.now })
+        let clock = TestClock()
+        let env = try TestEnvironment(flags: ["chat.rate_burst": "5", "chat.rate_per_minute": "60"], now: { clock.date })
         try await env.withChatServer { _, port in
             let (socket, _) = try await Chat.visitor(port)  // hello is frame 1
             for _ in 0..<4 { try await socket.sync() }        // frames 2-5
@@ -119,10 +120,51 @@ struct ChatLimitTests {
     func limitsOff() async throws {
         let env = try TestEnvironment(flags: ["chat.rate_burst": "2", "chat.max_sockets_per_address": "2", "rate_limit.enabled": "false"])
         try await env.withChatServer { _, port in
+            // Three sockets from one address, over chat.max_sockets_per_address = 2: each is
+            // let in and welcomed (with the limit on, the third handshake is refused).
             var sockets: [ChatTestSocket] = []
-            for _ in 0..<3 { sockets.append(try await Chat.visitor(port).0) }
-            for _ in 0..<5 { try await sockets[0].sync() }
+            for _ in 0..<3 {
+                let (socket, welcome) = try await Chat.visitor(port)
+                #expect(welcome["visitorId"] is String)
+                sockets.append(socket)
+            }
+            #expect(env.runtime.chat.socketCounts.visitors == 3)
+            // hello used the burst of 2 minus one; every frame past the burst is answered, none refused.
+            var refs: [String] = []
+            for _ in 0..<5 { refs.append(try await sockets[0].send("ping")) }
+            for ref in refs {
+                let pong = try await sockets[0].next("pong", where: { ($0["ref"] as? String) == ref })
+                #expect(pong["ref"] as? String == ref)
+            }
+            #expect(sockets[0].pending("error").isEmpty, "no rate_limited error frames: \(sockets[0].pending("error"))")
+            // All three stay open and answer.
+            for socket in sockets { try await socket.sync() }
+            #expect(env.runtime.chat.socketCounts.visitors == 3)
             for socket in sockets { await socket.close() }
+        }
+    }
+
+    @Test("a frame with a key given twice, or nested deeper than 64 levels, gets error bad_frame; the socket stays open")
+    func strictFrames() async throws {
+        let env = try TestEnvironment()
+        try await env.withChatServer { _, port in
+            let (socket, welcome) = try await Chat.visitor(port)
+            let visitorId = try #require(welcome["visitorId"] as? String)
+            try await socket.sendRaw(#"{"v":1,"type":"chat.send","ref":"d1","data":{"clientMessageId":"m-1","text":"a","text":"b"}}"#)
+            let duplicate = try await socket.data("error")
+            #expect(duplicate["code"] as? String == "bad_frame")
+            #expect((duplicate["details"] as? [String: String])?["reason"]?.contains("appears twice") == true)
+            let deep = String(repeating: "[", count: 70) + String(repeating: "]", count: 70)
+            try await socket.sendRaw(#"{"v":1,"type":"ping","data":{"pad":"# + deep + "}}")
+            let tooDeep = try await socket.data("error")
+            #expect(tooDeep["code"] as? String == "bad_frame")
+            #expect((tooDeep["details"] as? [String: String])?["reason"]?.contains("nested deeper than 64") == true)
+            // Nothing was stored, and the socket still answers.
+            #expect(try await env.runtime.chat.store.currentConversation(visitorId: visitorId) == nil)
+            try await socket.sync()
+            try await socket.send("chat.sendd")
+            #expect(try await socket.data("error")["code"] as? String == "unknown_type")
+            await socket.close()
         }
     }
 

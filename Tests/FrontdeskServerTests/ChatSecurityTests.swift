@@ -7,6 +7,7 @@ import NIOCore
 import NIOWebSocket
 import Testing
 @testable import FrontdeskServer
+import FrontdeskTestSupport
 
 /// The visitor socket is no mail relay: offline e-mail only while offline and through the
 /// forms' defences, transcripts only to a verified address, a daily mail budget per address.
@@ -54,8 +55,8 @@ struct ChatVisitorMailTests {
 
     @Test("offline e-mail passes the form guard: a required form token (form ticket) and its minimum fill time")
     func offlineEmailFormGuard() async throws {
-        let clock = ManualClock()
-        let env = try TestEnvironment(flags: ["spam.require_form_token": "true"], now: { clock.now })
+        let clock = TestClock()
+        let env = try TestEnvironment(flags: ["spam.require_form_token": "true"], now: { clock.date })
         try await env.withChatServer { client, port in
             let (visitor, _) = try await Chat.visitor(port)
             try await visitor.send("offline.leave_email", ["email": "ada@example.com", "message": "No token"])
@@ -75,8 +76,8 @@ struct ChatVisitorMailTests {
 
     @Test("every visitor-triggered mail is paid from a daily budget per address; refusals are counted in /metrics")
     func dailyMailBudget() async throws {
-        let clock = ManualClock()
-        let env = try TestEnvironment(flags: ["mail.visitor_daily_limit": "2", "rate_limit.forms_burst": "100"], now: { clock.now })
+        let clock = TestClock()
+        let env = try TestEnvironment(flags: ["mail.visitor_daily_limit": "2", "rate_limit.forms_burst": "100"], now: { clock.date })
         try await env.withChatServer { client, port in
             let (visitor, _) = try await Chat.visitor(port)
             for index in 0..<2 {

@@ -7,6 +7,7 @@ import NIOCore
 import NIOWebSocket
 import Testing
 @testable import FrontdeskServer
+import FrontdeskTestSupport
 
 /// The chat protocol over real sockets on a live server (Resources/web/api/chat-protocol.md).
 @Suite("Chat sockets")
@@ -88,8 +89,8 @@ struct ChatSocketTests {
 
     @Test("typing is forwarded to the other side, throttled to one per 2 s, and stopping always passes")
     func typing() async throws {
-        let clock = ManualClock()
-        let env = try TestEnvironment(now: { clock.now })
+        let clock = TestClock()
+        let env = try TestEnvironment(now: { clock.date })
         try await env.addUser("ann@example.com")
         try await env.withChatServer { client, port in
             let (agent, _) = try await Chat.agent(env, client, port: port, email: "ann@example.com")
@@ -175,8 +176,8 @@ struct ChatSocketTests {
 
     @Test("close by visitor and agent, by inactivity; a closed conversation takes no message")
     func closing() async throws {
-        let clock = ManualClock()
-        let env = try TestEnvironment(now: { clock.now })
+        let clock = TestClock()
+        let env = try TestEnvironment(now: { clock.date })
         try await env.addUser("ann@example.com")
         try await env.withChatServer { client, port in
             let (agent, _) = try await Chat.agent(env, client, port: port, email: "ann@example.com")
@@ -337,8 +338,8 @@ struct ChatSocketTests {
     @Test("outside business hours visitors are offline even with an agent online")
     func businessHours() async throws {
         // 1_800_000_000 is Friday 2027-01-15 08:00 UTC.
-        let clock = ManualClock()
-        let env = try TestEnvironment(flags: ["chat.business_hours": "mon-fri 09:00-17:00"], now: { clock.now })
+        let clock = TestClock()
+        let env = try TestEnvironment(flags: ["chat.business_hours": "mon-fri 09:00-17:00"], now: { clock.date })
         try await env.addUser("ann@example.com")
         try await env.withChatServer { client, port in
             let (agent, _) = try await Chat.agent(env, client, port: port, email: "ann@example.com")

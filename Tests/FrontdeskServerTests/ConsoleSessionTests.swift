@@ -7,6 +7,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 @testable import FrontdeskServer
+import FrontdeskTestSupport
 
 @Suite("Console sign-in, sessions, CSRF, roles")
 struct ConsoleSessionTests {
@@ -141,8 +142,8 @@ struct ConsoleSessionTests {
 
     @Test("a password changed from another process (frontdesk user passwd) ends sessions too")
     func crossProcessPasswordChange() async throws {
-        let clock = ManualClock(Date())
-        let env = try TestEnvironment(now: { clock.now })
+        let clock = TestClock(start: Date())
+        let env = try TestEnvironment(now: { clock.date })
         let owner = try await env.addUser("owner@example.com", role: .admin)
         try await env.application().test(.router) { client in
             var console = ConsoleClient(client: client)
@@ -215,8 +216,8 @@ struct SetupTests {
 struct ThrottleTests {
     @Test("failed sign-ins are throttled per account and address, without locking the owner out from elsewhere")
     func throttle() async throws {
-        let clock = ManualClock()
-        let throttle = LoginThrottle(now: { clock.now })
+        let clock = TestClock()
+        let throttle = LoginThrottle(now: { clock.date })
         for _ in 0..<5 {
             _ = try throttle.reserve(email: "owner@example.com", address: "203.0.113.9")
         }
@@ -232,8 +233,8 @@ struct ThrottleTests {
     @Test("the sign-in endpoint answers 429 with Retry-After after repeated failures")
     func endpoint() async throws {
         // A clock that stands still: the answer's Retry-After must not depend on how slow the machine is.
-        let clock = ManualClock()
-        let env = try TestEnvironment(flags: ["rate_limit.login_burst": "100", "rate_limit.login_per_minute": "100"], now: { clock.now })
+        let clock = TestClock()
+        let env = try TestEnvironment(flags: ["rate_limit.login_burst": "100", "rate_limit.login_per_minute": "100"], now: { clock.date })
         try await env.addUser("owner@example.com", role: .admin)
         try await env.application().test(.router) { client in
             var console = ConsoleClient(client: client)

@@ -74,17 +74,6 @@ let jsonHeaders: HTTPFields = [.contentType: "application/json"]
 /// The `metrics.token` every test environment gets.
 let testMetricsToken = "metrics-token-for-the-server-tests"
 
-/// A manually advanced wall clock for expiry tests.
-final class ManualClock: @unchecked Sendable {
-    private let lock = NSLock()
-    private var current: Date
-
-    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) { current = start }
-
-    var now: Date { lock.withLock { current } }
-    func advance(seconds: TimeInterval) { lock.withLock { current = current.addingTimeInterval(seconds) } }
-}
-
 extension TestEnvironment {
     /// Creates a user directly in the store.
     @discardableResult

@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import FrontdeskState
+import FrontdeskTestSupport
 
 @Suite("Sharded cache")
 struct CacheTests {
@@ -57,8 +58,8 @@ struct CacheTests {
 
     @Test("entries expire lazily on read once their TTL has passed")
     func lazyExpiry() {
-        let clock = ManualClock()
-        let cache = ShardedCache<String>(maxEntries: 100, maxBytes: 100, now: clock.closure)
+        let clock = TestClock()
+        let cache = ShardedCache<String>(maxEntries: 100, maxBytes: 100, now: clock.wall)
         cache.set("faq:1", "short", ttl: .seconds(10))
         cache.set("faq:2", "forever")
         clock.advance(by: .seconds(9))
@@ -78,8 +79,8 @@ struct CacheTests {
 
     @Test("sweepExpired drops expired entries that nobody reads")
     func sweep() {
-        let clock = ManualClock()
-        let cache = ShardedCache<Int>(maxEntries: 1_000, maxBytes: 1_000, now: clock.closure)
+        let clock = TestClock()
+        let cache = ShardedCache<Int>(maxEntries: 1_000, maxBytes: 1_000, now: clock.wall)
         for i in 0..<100 { cache.set("s:\(i)", i, ttl: i < 60 ? .seconds(5) : .seconds(60)) }
         #expect(cache.sweepExpired() == 0)
         clock.advance(by: .seconds(5))

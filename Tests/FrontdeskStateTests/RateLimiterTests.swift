@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 @testable import FrontdeskState
+import FrontdeskTestSupport
 
 @Suite("Rate limiter")
 struct RateLimiterTests {
-    let clock = ManualClock()
+    let clock = TestClock()
     /// 60 a minute sustained (one a second), 10 at once.
     let policy = RateLimitPolicy(name: "api", limit: 60, period: .seconds(60), burst: 10)
 
@@ -12,7 +13,7 @@ struct RateLimiterTests {
 
     @Test("a burst passes, the next request is denied with the right Retry-After, remaining and reset")
     func burstThenDeny() {
-        let limiter = RateLimiter(now: clock.closure)
+        let limiter = RateLimiter(now: clock.wall)
         for i in 0..<10 {
             let decision = limiter.check(key: "1.2.3.4", policy: policy)
             #expect(decision.allowed)
@@ -35,7 +36,7 @@ struct RateLimiterTests {
 
     @Test("capacity comes back at the steady rate, up to the full burst")
     func recovery() {
-        let limiter = RateLimiter(now: clock.closure)
+        let limiter = RateLimiter(now: clock.wall)
         for _ in 0..<10 { _ = limiter.check(key: "k", policy: policy) }
         #expect(!limiter.check(key: "k", policy: policy).allowed)
         clock.advance(by: .seconds(1))
@@ -52,7 +53,7 @@ struct RateLimiterTests {
 
     @Test("keys and policies are independent")
     func independentKeys() {
-        let limiter = RateLimiter(now: clock.closure)
+        let limiter = RateLimiter(now: clock.wall)
         let login = RateLimitPolicy(name: "login", limit: 5, period: .minutes(15), burst: 5)
         for _ in 0..<10 { _ = limiter.check(key: "a", policy: policy) }
         #expect(!limiter.check(key: "a", policy: policy).allowed)
@@ -63,7 +64,7 @@ struct RateLimiterTests {
 
     @Test("a burst of 1 or less means strictly spaced requests")
     func noBurst() {
-        let limiter = RateLimiter(now: clock.closure)
+        let limiter = RateLimiter(now: clock.wall)
         let strict = RateLimitPolicy(name: "s", limit: 2, period: .seconds(1), burst: 0)
         #expect(limiter.check(key: "k", policy: strict).remaining == 0)
         let denied = limiter.check(key: "k", policy: strict)
@@ -75,7 +76,7 @@ struct RateLimiterTests {
 
     @Test("memory is bounded: the least recently checked key makes room")
     func boundedKeys() {
-        let limiter = RateLimiter(shards: 1, maxKeysPerShard: 100, now: clock.closure)
+        let limiter = RateLimiter(shards: 1, maxKeysPerShard: 100, now: clock.wall)
         for i in 0..<10 { _ = limiter.check(key: "abuser", policy: policy); _ = i }
         for i in 0..<1_000 {
             _ = limiter.check(key: "visitor-\(i)", policy: policy)
@@ -83,14 +84,14 @@ struct RateLimiterTests {
         }
         #expect(limiter.trackedKeys == 100)
         #expect(!limiter.check(key: "abuser", policy: policy).allowed)
-        let sharded = RateLimiter(shards: 4, maxKeysPerShard: 10, now: clock.closure)
+        let sharded = RateLimiter(shards: 4, maxKeysPerShard: 10, now: clock.wall)
         for i in 0..<1_000 { _ = sharded.check(key: "\(i)", policy: policy) }
         #expect(sharded.trackedKeys <= 40)
     }
 
     @Test("sweepIdle forgets only keys that are back to a full burst")
     func sweepIdle() {
-        let limiter = RateLimiter(now: clock.closure)
+        let limiter = RateLimiter(now: clock.wall)
         _ = limiter.check(key: "light", policy: policy)  // TAT = now + 1 s
         for _ in 0..<10 { _ = limiter.check(key: "heavy", policy: policy) }  // TAT = now + 10 s
         #expect(limiter.sweepIdle() == 0)
@@ -109,7 +110,7 @@ struct RateLimiterTests {
 
     @Test("reset clears a key")
     func reset() {
-        let limiter = RateLimiter(now: clock.closure)
+        let limiter = RateLimiter(now: clock.wall)
         for _ in 0..<10 { _ = limiter.check(key: "k", policy: policy) }
         limiter.reset(key: "k", policy: policy)
         #expect(limiter.check(key: "k", policy: policy).remaining == 9)

@@ -1,13 +1,14 @@
 import Foundation
 import Testing
 @testable import FrontdeskState
+import FrontdeskTestSupport
 
 @Suite("Session store")
 struct SessionStoreTests {
-    let clock = ManualClock()
+    let clock = TestClock()
 
     func makeStore(idle: Duration = .minutes(30), absolute: Duration = .hours(12)) -> SessionStore {
-        SessionStore(idleTimeout: idle, absoluteLifetime: absolute, now: clock.closure)
+        SessionStore(idleTimeout: idle, absoluteLifetime: absolute, now: clock.wall)
     }
 
     @Test("create issues a 43-character base64url id with 256 random bits and sets the times")
@@ -16,10 +17,10 @@ struct SessionStoreTests {
         let session = store.create(userId: "u1", data: ["csrf": "t"])
         #expect(session.id.utf8.count == 43)
         #expect(session.id.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
-        #expect(session.createdAt == clock.now)
-        #expect(session.lastAccessedAt == clock.now)
-        #expect(session.expiresAt == clock.now.addingTimeInterval(30 * 60))
-        #expect(session.absoluteExpiresAt == clock.now.addingTimeInterval(12 * 3600))
+        #expect(session.createdAt == clock.date)
+        #expect(session.lastAccessedAt == clock.date)
+        #expect(session.expiresAt == clock.date.addingTimeInterval(30 * 60))
+        #expect(session.absoluteExpiresAt == clock.date.addingTimeInterval(12 * 3600))
         #expect(store.get(session.id) == session)
         let ids = Set((0..<1_000).map { _ in store.create(userId: "u2").id })
         #expect(ids.count == 1_000)
@@ -32,8 +33,8 @@ struct SessionStoreTests {
         let session = store.create(userId: "u1")
         clock.advance(by: .minutes(20))
         let seen = try #require(store.get(session.id))
-        #expect(seen.lastAccessedAt == clock.now)
-        #expect(seen.expiresAt == clock.now.addingTimeInterval(30 * 60))
+        #expect(seen.lastAccessedAt == clock.date)
+        #expect(seen.expiresAt == clock.date.addingTimeInterval(30 * 60))
         clock.advance(by: .minutes(29))
         #expect(store.get(session.id) != nil)
         clock.advance(by: .minutes(30))

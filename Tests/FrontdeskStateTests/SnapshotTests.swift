@@ -1,12 +1,13 @@
 import Foundation
 import Testing
 @testable import FrontdeskState
+import FrontdeskTestSupport
 
 @Suite("Session snapshots")
 struct SnapshotTests {
     static func sampleSessions(_ n: Int, seed: UInt64 = 1) -> [Session] {
-        let clock = ManualClock()
-        let store = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), now: clock.closure)
+        let clock = TestClock()
+        let store = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), now: clock.wall)
         var rng = SplitMix(seed: seed)
         var sessions: [Session] = []
         for i in 0..<n {
@@ -18,9 +19,9 @@ struct SnapshotTests {
             clock.advance(by: .milliseconds(Int64(rng.next() % 5_000)))
         }
         // Odd ids (not canonical base64url) take the string path of the format.
-        sessions.append(Session(id: "legacy-id", userId: "", data: ["": ""], expiresAt: clock.now.wholeMilliseconds,
-                                createdAt: clock.now.wholeMilliseconds, lastAccessedAt: clock.now.wholeMilliseconds,
-                                absoluteExpiresAt: clock.now.addingTimeInterval(1).wholeMilliseconds))
+        sessions.append(Session(id: "legacy-id", userId: "", data: ["": ""], expiresAt: clock.date.wholeMilliseconds,
+                                createdAt: clock.date.wholeMilliseconds, lastAccessedAt: clock.date.wholeMilliseconds,
+                                absoluteExpiresAt: clock.date.addingTimeInterval(1).wholeMilliseconds))
         return sessions
     }
 
@@ -156,11 +157,11 @@ struct SnapshotTests {
 
     @Test("snapshots of more than one chunk round-trip in order")
     func multipleChunks() throws {
-        let clock = ManualClock()
+        let clock = TestClock()
         let sessions = (0..<(SnapshotFormat.chunkSize * 2 + 17)).map { i in
             Session(id: SessionID.random(), userId: "u\(i % 50)", data: i % 2 == 0 ? ["csrf": SessionID.random()] : [:],
-                    expiresAt: clock.now.wholeMilliseconds, createdAt: clock.now.wholeMilliseconds,
-                    lastAccessedAt: clock.now.wholeMilliseconds, absoluteExpiresAt: clock.now.wholeMilliseconds)
+                    expiresAt: clock.date.wholeMilliseconds, createdAt: clock.date.wholeMilliseconds,
+                    lastAccessedAt: clock.date.wholeMilliseconds, absoluteExpiresAt: clock.date.wholeMilliseconds)
         }
         let dir = TempDirectory()
         try SessionSnapshot.write(sessions, to: dir.file("s"))
@@ -169,12 +170,12 @@ struct SnapshotTests {
 
     @Test("a store restored from a snapshot finds the same sessions")
     func storeRoundTrip() throws {
-        let clock = ManualClock()
-        let store = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), now: clock.closure)
+        let clock = TestClock()
+        let store = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), now: clock.wall)
         let sessions = (0..<100).map { store.create(userId: "u\($0 % 7)", data: ["n": "\($0)"]) }
         let dir = TempDirectory()
         try SessionSnapshot.write(store.allSessions(), to: dir.file("s"))
-        let restored = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), now: clock.closure)
+        let restored = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), now: clock.wall)
         restored.restore(try SessionSnapshot.read(from: dir.file("s")))
         for session in sessions { #expect(restored.get(session.id)?.data == session.data) }
         #expect(restored.destroyAll(forUser: "u0") == 15)

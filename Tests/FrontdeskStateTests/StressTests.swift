@@ -2,15 +2,16 @@ import Foundation
 import Synchronization
 import Testing
 @testable import FrontdeskState
+import FrontdeskTestSupport
 
 @Suite("Concurrency stress")
 struct StressTests {
     @Test("cache, sessions and limiter stay consistent under many concurrent tasks")
     func stress() async throws {
-        let clock = ManualClock()
-        let cache = ShardedCache<String>(shards: 8, maxEntries: 2_000, maxBytes: 50_000, now: clock.closure)
-        let store = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), shards: 8, now: clock.closure)
-        let limiter = RateLimiter(shards: 8, maxKeysPerShard: 200, now: clock.closure)
+        let clock = TestClock()
+        let cache = ShardedCache<String>(shards: 8, maxEntries: 2_000, maxBytes: 50_000, now: clock.wall)
+        let store = SessionStore(idleTimeout: .minutes(30), absoluteLifetime: .hours(12), shards: 8, now: clock.wall)
+        let limiter = RateLimiter(shards: 8, maxKeysPerShard: 200, now: clock.wall)
         let policy = RateLimitPolicy(name: "p", limit: 1_000, period: .seconds(1), burst: 50)
         let computations = Counter()
         let lookups = Counter()

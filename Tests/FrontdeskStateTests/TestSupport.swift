@@ -1,25 +1,6 @@
 import Foundation
 import Synchronization
 
-/// A clock the tests move by hand, so expiry is tested without sleeping.
-final class ManualClock: Sendable {
-    private let current: Mutex<Date>
-
-    init(_ start: Date = Date(timeIntervalSince1970: 1_800_000_000)) {
-        current = Mutex(start)
-    }
-
-    var now: Date { current.withLock { $0 } }
-
-    /// The closure the state types take as their `now`.
-    var closure: @Sendable () -> Date { { self.now } }
-
-    func advance(by duration: Duration) {
-        let (s, atto) = duration.components
-        current.withLock { $0 = $0.addingTimeInterval(Double(s) + Double(atto) * 1e-18) }
-    }
-}
-
 /// A fresh directory under the system temp directory, removed when the value goes away.
 final class TempDirectory {
     let path: String

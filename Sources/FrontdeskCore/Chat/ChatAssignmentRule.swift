@@ -28,6 +28,13 @@ public struct ChatAssignmentRule: Sendable {
         self.actorIsAdmin = actorIsAdmin
     }
 
+    /// The move a console reassignment (`PATCH … {"assigneeId"}`) asks for: to oneself, a
+    /// deliberate take-over (force); to someone else, a transfer; nil, back to the queue.
+    public func reassignment(to agentId: Int64?) -> Move {
+        guard let agentId else { return .unassign }
+        return agentId == actorId ? .take(force: true) : .transfer(to: agentId)
+    }
+
     /// Throws `conversation_closed` (409) or `forbidden` (403) when the move is not allowed.
     public func check(_ move: Move, on conversation: ChatConversation) throws {
         guard conversation.status != .closed else {

@@ -8,18 +8,43 @@ public enum ChatProtocol {
     public static let maxRefLength = 64
 }
 
+/// The frame types a client may send (either role; each socket accepts its own subset and
+/// answers any other with `unknown_type`).
+public enum ChatClientFrameType: String, Sendable, CaseIterable {
+    case hello, identify, resume, ping
+    case chatSend = "chat.send"
+    case chatReceipt = "chat.receipt"
+    case chatTyping = "chat.typing"
+    case conversationClose = "conversation.close"
+    case conversationTake = "conversation.take"
+    case conversationTransfer = "conversation.transfer"
+    case conversationSubscribe = "conversation.subscribe"
+    case conversationUnsubscribe = "conversation.unsubscribe"
+    case presenceSet = "presence.set"
+    case offlineLeaveEmail = "offline.leave_email"
+    case transcriptRequest = "transcript.request"
+}
+
 /// A frame a client sent, parsed: its type, its optional `ref`, and its `data` object.
 public struct ChatInboundFrame: Sendable {
+    /// The type as sent (for messages).
     public let type: String
+    /// The type, when it is one the protocol knows; nil answers `unknown_type`.
+    public let kind: ChatClientFrameType?
     public let ref: String?
     public let data: [String: JSONValue]
 
     /// Parses one text message; throws `bad_frame` or `unsupported_version` as `FrontdeskError`.
+    /// The project's strict parser (`JSONValue.parse`): one pass, no Foundation round trip, and
+    /// a frame with a duplicate key or nested deeper than 64 levels is `bad_frame` — which of
+    /// two `"conversationId"`s counts must not depend on the parser.
     public static func parse(_ bytes: some Collection<UInt8>) throws -> ChatInboundFrame {
-        // JSONSerialization rather than JSONDecoder: a third of the cost on every frame.
         let value: JSONValue
         do {
-            value = JSONValue(any: try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]))
+            value = try JSONValue.parse(Data(bytes))
+        } catch let error as JSONParseError {
+            throw FrontdeskError(.badRequest, code: "bad_frame", message: "A frame must be one JSON object: \(error.reason) at byte \(error.offset).",
+                                 details: ["reason": error.reason, "offset": String(error.offset)])
         } catch {
             throw FrontdeskError(.badRequest, code: "bad_frame", message: "A frame must be one JSON object.")
         }
@@ -47,6 +72,7 @@ public struct ChatInboundFrame: Sendable {
 
     public init(type: String, ref: String?, data: [String: JSONValue]) {
         self.type = type
+        self.kind = ChatClientFrameType(rawValue: type)
         self.ref = ref
         self.data = data
     }
@@ -106,6 +132,12 @@ public enum ChatFrame {
     /// The UTF-8 JSON of one frame.
     public static func encode(_ type: String, ref: String? = nil, _ data: some Encodable & Sendable) -> ByteBuffer {
         if let fast = data as? any ChatFastPayload { return encodeFast(type, ref: ref, fast) }
+        return encodeWithFoundation(type, ref: ref, data)
+    }
+
+    /// The `Encodable` path, for every frame without a fast writer; the fast writers must
+    /// produce the same JSON (`ChatJSONWriterTests`).
+    static func encodeWithFoundation(_ type: String, ref: String?, _ data: some Encodable & Sendable) -> ByteBuffer {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes]
         do {
@@ -206,24 +238,5 @@ extension ChatAvailability {
         try c.encode(available, forKey: .available)
         try c.encode(reason, forKey: .reason)
         try c.encode(agentsOnline, forKey: .agentsOnline)
-    }
-}
-
-extension JSONValue {
-    /// Converts what `JSONSerialization` returns.
-    init(any: Any) {
-        if type(of: any) == Bool.self, let bool = any as? Bool {
-            self = .bool(bool)
-            return
-        }
-        switch any {
-        case let string as String: self = .string(string)
-        case let number as NSNumber:
-            // Booleans may arrive as NSNumber too; their type code is `c`.
-            if String(cString: number.objCType) == "c" { self = .bool(number.boolValue) } else { self = .number(number.doubleValue) }
-        case let array as [Any]: self = .array(array.map(JSONValue.init(any:)))
-        case let object as [String: Any]: self = .object(object.mapValues(JSONValue.init(any:)))
-        default: self = .null
-        }
     }
 }

@@ -113,7 +113,7 @@ struct ChatController: Sendable {
 
 }
 
-extension ChatHub {
+extension ChatHubService {
     /// Closes a conversation from the console and tells everyone concerned.
     func closeFromConsole(conversationId: Int64, by agent: ChatAgent) async throws -> ChatLifecycleResult {
         let result = try await store.close(conversationId: conversationId, by: .agent, agent: agent)
@@ -129,8 +129,8 @@ extension ChatHub {
             guard let target = try await agentLookup(agentId) else {
                 throw FrontdeskError.validation(["assigneeId": "is not an active console user"])
             }
-            let move: ChatAssignmentRule.Move = agentId == agent.id ? .take(force: true) : .transfer(to: agentId)
-            result = try await store.assign(conversationId: conversationId, to: target, kind: .reassign(by: agent), rule: rule, move: move)
+            result = try await store.assign(conversationId: conversationId, to: target, kind: .reassign(by: agent), rule: rule,
+                                            move: rule.reassignment(to: agentId))
         } else {
             result = try await store.unassign(conversationId: conversationId, by: agent, rule: rule)
         }

@@ -5,7 +5,7 @@ import NIOCore
 
 /// What each client frame does. Every handler runs on the socket's reader task, one frame at a
 /// time; answers and fan-out are queued after the database committed.
-extension ChatHub {
+extension ChatHubService {
     struct Limits: Encodable, Sendable {
         let maxTextBytes: Int
         let maxFrameBytes: Int
@@ -14,7 +14,7 @@ extension ChatHub {
         let burst: Int
     }
 
-    static let typingInterval: TimeInterval = 2
+    static var typingInterval: TimeInterval { 2 }
 
     func limits(for role: ChatConnection.Role) -> Limits {
         let factor = role == .agent ? 10 : 1
@@ -51,21 +51,22 @@ extension ChatHub {
     /// Handles one frame from a visitor socket.
     func handleVisitor(_ frame: ChatInboundFrame, on socket: ChatConnection, formGuard: FormGuard? = nil) async throws {
         guard let visitor = socket.visitor else {
-            guard frame.type == "hello" else { throw HelloRequired() }
+            guard frame.kind == .hello else { throw HelloRequired() }
             return try await visitorHello(frame, socket)
         }
-        switch frame.type {
-        case "hello": throw FrontdeskError(.badRequest, code: "bad_frame", message: "hello was already sent on this socket.")
-        case "identify": try await identify(frame, socket, visitor)
-        case "resume": try await resume(frame, socket, actor: .visitor(visitor))
-        case "chat.send": try await sendMessage(frame, socket, actor: .visitor(visitor))
-        case "chat.receipt": try await receipt(frame, socket, actor: .visitor(visitor))
-        case "chat.typing": try await typing(frame, socket, actor: .visitor(visitor))
-        case "conversation.close": try await close(frame, socket, actor: .visitor(visitor))
-        case "offline.leave_email": try await leaveEmail(frame, socket, visitor, formGuard: formGuard)
-        case "transcript.request": try await transcript(frame, socket, visitor)
-        case "ping": reply(socket, "pong", ref: frame.ref, Pong(time: Timestamps.iso8601Milliseconds(now())))
-        default: throw unknownType(frame.type)
+        switch frame.kind {
+        case .hello: throw FrontdeskError(.badRequest, code: "bad_frame", message: "hello was already sent on this socket.")
+        case .identify: try await identify(frame, socket, visitor)
+        case .resume: try await resume(frame, socket, actor: .visitor(visitor))
+        case .chatSend: try await sendMessage(frame, socket, actor: .visitor(visitor))
+        case .chatReceipt: try await receipt(frame, socket, actor: .visitor(visitor))
+        case .chatTyping: try await typing(frame, socket, actor: .visitor(visitor))
+        case .conversationClose: try await close(frame, socket, actor: .visitor(visitor))
+        case .offlineLeaveEmail: try await leaveEmail(frame, socket, visitor, formGuard: formGuard)
+        case .transcriptRequest: try await transcript(frame, socket, visitor)
+        case .ping: reply(socket, "pong", ref: frame.ref, Pong(time: Timestamps.iso8601Milliseconds(now())))
+        case .conversationTake, .conversationTransfer, .conversationSubscribe, .conversationUnsubscribe, .presenceSet, nil:
+            throw unknownType(frame.type)
         }
     }
 
@@ -74,34 +75,34 @@ extension ChatHub {
         guard let identity = socket.agentIdentity else { return }
         let helloDone = socket.state.withLock { $0.helloDone }
         guard helloDone else {
-            guard frame.type == "hello" else { throw HelloRequired() }
+            guard frame.kind == .hello else { throw HelloRequired() }
             return try await agentHello(frame, socket, identity)
         }
         let actor = ChatActor.agent(identity.agent)
-        switch frame.type {
-        case "hello": throw FrontdeskError(.badRequest, code: "bad_frame", message: "hello was already sent on this socket.")
-        case "presence.set":
+        switch frame.kind {
+        case .hello: throw FrontdeskError(.badRequest, code: "bad_frame", message: "hello was already sent on this socket.")
+        case .presenceSet:
             guard let status = frame.string("status"), status == "online" || status == "away" else {
                 throw FrontdeskError.validation(["status": "must be \"online\" or \"away\""])
             }
             if setAway(identity.agent.id, status == "away") { broadcastPresence(of: identity.agent) }
-        case "resume": try await resume(frame, socket, actor: actor)
-        case "chat.send": try await sendMessage(frame, socket, actor: actor)
-        case "chat.receipt": try await receipt(frame, socket, actor: actor)
-        case "chat.typing": try await typing(frame, socket, actor: actor)
-        case "conversation.close": try await close(frame, socket, actor: actor)
-        case "conversation.take": try await take(frame, socket, identity)
-        case "conversation.transfer": try await transfer(frame, socket, identity)
-        case "conversation.subscribe", "conversation.unsubscribe":
+        case .resume: try await resume(frame, socket, actor: actor)
+        case .chatSend: try await sendMessage(frame, socket, actor: actor)
+        case .chatReceipt: try await receipt(frame, socket, actor: actor)
+        case .chatTyping: try await typing(frame, socket, actor: actor)
+        case .conversationClose: try await close(frame, socket, actor: actor)
+        case .conversationTake: try await take(frame, socket, identity)
+        case .conversationTransfer: try await transfer(frame, socket, identity)
+        case .conversationSubscribe, .conversationUnsubscribe:
             let id = try frame.requiredID("conversationId")
             guard let conversation = try await store.conversation(id: id) else { throw FrontdeskError.notFound("Conversation \(id)") }
-            let subscribe = frame.type == "conversation.subscribe"
+            let subscribe = frame.kind == .conversationSubscribe
             socket.state.withLock { s in
                 if subscribe { s.subscriptions.insert(id) } else { s.subscriptions.remove(id) }
             }
             reply(socket, "conversation.updated", ref: frame.ref, ConversationPayload(reason: subscribe ? "subscribed" : "unsubscribed", conversation: view(conversation)))
-        case "ping": reply(socket, "pong", ref: frame.ref, Pong(time: Timestamps.iso8601Milliseconds(now())))
-        default: throw unknownType(frame.type)
+        case .ping: reply(socket, "pong", ref: frame.ref, Pong(time: Timestamps.iso8601Milliseconds(now())))
+        case .identify, .offlineLeaveEmail, .transcriptRequest, nil: throw unknownType(frame.type)
         }
     }
 
@@ -168,7 +169,7 @@ extension ChatHub {
         }
         let protocolVersion: Int
         let agent: Me
-        let agents: [AgentPresence]
+        let agents: [ChatAgentPresence]
         let conversations: [ChatConversationView]
         let availability: ChatAvailability
         let limits: Limits
@@ -259,7 +260,7 @@ extension ChatHub {
     }
 
     /// Messages one `resume` replays at most; the rest comes page by page.
-    static let resumePageSize = 200
+    static var resumePageSize: Int { 200 }
 
     /// Checks the resume limit of the socket's client (apart from the frame rate).
     func admitResume(on socket: ChatConnection) throws {
@@ -572,7 +573,7 @@ extension ChatHub {
 }
 
 
-extension ChatHub {
+extension ChatHubService {
     /// The `forms` class of the client's address, as the public forms' POSTs count it.
     func admitForm(from socket: ChatConnection) throws {
         guard limitsEnabled else { return }

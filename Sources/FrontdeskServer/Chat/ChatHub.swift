@@ -6,15 +6,22 @@ import NIOCore
 import ServiceLifecycle
 import Synchronization
 
-/// The live-chat hub: which sockets belong to which visitor and agent, presence, assignment,
-/// and fan-out. A `Service`: it closes idle conversations on a clock and drops every socket
-/// (1001) on shutdown.
+/// The hub of a running server, on the system's clock.
+public typealias ChatHub = ChatHubService<ContinuousClock>
+
+/// The live-chat hub: which sockets belong to which visitor and agent, and fan-out. Presence,
+/// round-robin assignment and the take/transfer rule are Core's (`ChatAgentRegistry`,
+/// `ChatAssignmentRule`); the hub keeps the registry behind a lock, applies the rule, and
+/// writes the frames. A `Service`,
+/// generic over its clock like the other services: every `sweepInterval` of `clock` it closes
+/// idle conversations and agent sockets whose session ended, and on shutdown it drops every
+/// socket (1001). Tests drive it on a manual clock without sleeping.
 ///
 /// Fan-out encodes a frame once and appends the same buffer to each recipient's own queue.
 /// Visitors live in 16 lock-striped shards keyed by visitor id, so senders in different
-/// conversations never contend; agents (a handful) are read from a snapshot array that writers
-/// replace, so readers hold its lock only to take a reference.
-public final class ChatHub: Service, Sendable {
+/// conversations never contend; agent sockets (a handful) are a snapshot array that writers
+/// replace, so readers hold the registry's lock only to take a reference.
+public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration == Duration {
     let store: ChatStore
     let settings: ChatSettings
     let limitsEnabled: Bool
@@ -23,7 +30,8 @@ public final class ChatHub: Service, Sendable {
     let now: @Sendable () -> Date
     let sessions: SessionStore
     let tickets: (any ChatTicketSink)?
-    /// An active console user by id (for transfers).
+    /// An active console user by id, as a chat agent: the target of a socket transfer or a
+    /// console reassignment.
     let agentLookup: @Sendable (Int64) async throws -> ChatAgent?
     let transcripts: TranscriptMailer?
     let visitorPolicy: RateLimitPolicy
@@ -40,15 +48,17 @@ public final class ChatHub: Service, Sendable {
     public let mailBudget: VisitorMailBudget
     /// A console user by id, read from SQLite (not the cache): agent sockets re-check their
     /// user on every frame and in the sweep, and `frontdesk user` from another process writes
-    /// there without telling this one.
+    /// there without telling this one. Without it only the console session is checked.
     let userLookup: (@Sendable (Int64) async throws -> User?)?
     /// How often the service looks for idle conversations and ended console sessions.
     let sweepInterval: Duration
+    /// What the sweep sleeps on.
+    let clock: C
 
-    static let shardCount = 16
+    static var shardCount: Int { 16 }
     let visitorShards: [Locked<[String: [ChatConnection]]>]
     let addressShards: [Locked<[String: Int]>]
-    let agents = Mutex(AgentRegistry())
+    let agents = Mutex(ChatAgentRegistry<ChatConnection>())
     let connectionIds = Atomic<UInt64>(0)
 
     /// Sends a transcript mail in the caller's transaction.
@@ -58,28 +68,9 @@ public final class ChatHub: Service, Sendable {
         let siteName: String
     }
 
-    /// The agents with at least one socket, and their presence.
-    struct AgentRegistry {
-        struct Entry {
-            var identity: ChatConnection.AgentIdentity
-            var away: Bool
-            var connections: [ChatConnection]
-            /// Round-robin order: the agent assigned longest ago goes next.
-            var lastAssigned: UInt64
-        }
-        var entries: [Int64: Entry] = [:]
-        /// Every agent socket; replaced (never mutated in place) so readers can keep a copy.
-        var sockets: [ChatConnection] = []
-        var assignments: UInt64 = 0
-        /// Earlier round-robin positions survive an agent's reconnect.
-        var lastAssigned: [Int64: UInt64] = [:]
-
-        var onlineCount: Int { entries.values.filter { !$0.away }.count }
-    }
-
     public init(store: ChatStore, settings: ChatSettings, limitsEnabled: Bool, limiter: RateLimiter, sessions: SessionStore,
                 tickets: (any ChatTicketSink)?, agentLookup: @escaping @Sendable (Int64) async throws -> ChatAgent?, outbox: MailOutbox?, templates: MailTemplates?, siteName: String,
-                logger: Logger, now: @escaping @Sendable () -> Date, sweepInterval: Duration = .seconds(60),
+                logger: Logger, now: @escaping @Sendable () -> Date, clock: C, sweepInterval: Duration = .seconds(60),
                 formsPolicy: RateLimitPolicy = RateLimitPolicy(name: "forms", limit: 10, period: .seconds(60), burst: 5),
                 mailBudget: VisitorMailBudget? = nil, userLookup: (@Sendable (Int64) async throws -> User?)? = nil) {
         self.store = store
@@ -96,6 +87,7 @@ public final class ChatHub: Service, Sendable {
         self.logger = logger
         self.now = now
         self.sweepInterval = sweepInterval
+        self.clock = clock
         visitorPolicy = RateLimitPolicy(name: "chat-visitor", limit: settings.ratePerMinute, period: .seconds(60), burst: settings.rateBurst)
         agentPolicy = RateLimitPolicy(name: "chat-agent", limit: settings.ratePerMinute * 10, period: .seconds(60), burst: settings.rateBurst * 10)
         visitorShards = (0..<Self.shardCount).map { _ in Locked([:]) }
@@ -117,7 +109,7 @@ public final class ChatHub: Service, Sendable {
     public func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try await Task.sleep(for: self.sweepInterval)
+                try await self.clock.sleep(for: self.sweepInterval)
                 await self.sweep()
             }
         }
@@ -251,77 +243,31 @@ public final class ChatHub: Service, Sendable {
     /// Adds an agent socket; returns whether the agent's presence changed.
     func register(agent socket: ChatConnection, away: Bool) -> Bool {
         guard let identity = socket.agentIdentity else { return false }
-        return agents.withLock { registry in
-            var changed = false
-            if var entry = registry.entries[identity.agent.id] {
-                entry.connections.append(socket)
-                if entry.away && !away { entry.away = false; changed = true }
-                registry.entries[identity.agent.id] = entry
-            } else {
-                registry.entries[identity.agent.id] = .init(identity: identity, away: away, connections: [socket],
-                                                            lastAssigned: registry.lastAssigned[identity.agent.id] ?? 0)
-                changed = true
-            }
-            registry.sockets = registry.sockets + [socket]
-            return changed
-        }
+        return agents.withLock { $0.add(socket, agent: identity.agent, away: away) }
     }
 
     /// Removes an agent socket; returns whether the agent went offline.
     func unregister(agent socket: ChatConnection) -> Bool {
         guard let identity = socket.agentIdentity else { return false }
-        return agents.withLock { registry in
-            registry.sockets = registry.sockets.filter { $0 !== socket }
-            guard var entry = registry.entries[identity.agent.id] else { return false }
-            entry.connections.removeAll { $0 === socket }
-            if entry.connections.isEmpty {
-                registry.lastAssigned[identity.agent.id] = entry.lastAssigned
-                registry.entries[identity.agent.id] = nil
-                return true
-            }
-            registry.entries[identity.agent.id] = entry
-            return false
-        }
+        return agents.withLock { $0.remove(socket, agentId: identity.agent.id) }
     }
 
     /// Sets an agent's presence; returns whether it changed.
     func setAway(_ agentId: Int64, _ away: Bool) -> Bool {
-        agents.withLock { registry in
-            guard registry.entries[agentId] != nil, registry.entries[agentId]!.away != away else { return false }
-            registry.entries[agentId]!.away = away
-            return true
-        }
+        agents.withLock { $0.setAway(agentId, away) }
     }
 
     func agentStatus(_ agentId: Int64) -> String {
-        agents.withLock { registry in
-            guard let entry = registry.entries[agentId] else { return "offline" }
-            return entry.away ? "away" : "online"
-        }
+        agents.withLock { $0.status(of: agentId) }.rawValue
     }
 
-    struct AgentPresence: Encodable, Sendable {
-        let agentId: Int64
-        let name: String
-        let status: String
-    }
-
-    func agentPresences() -> [AgentPresence] {
-        agents.withLock { registry in
-            registry.entries.values.map { AgentPresence(agentId: $0.identity.agent.id, name: $0.identity.agent.name, status: $0.away ? "away" : "online") }
-                .sorted { $0.agentId < $1.agentId }
-        }
+    func agentPresences() -> [ChatAgentPresence] {
+        agents.withLock { $0.presences }
     }
 
     /// The next online agent in round-robin order (the one assigned longest ago), marked as assigned.
     func chooseAssignee() -> ChatAgent? {
-        agents.withLock { registry in
-            let candidates = registry.entries.values.filter { !$0.away }
-            guard let next = candidates.min(by: { ($0.lastAssigned, $0.identity.agent.id) < ($1.lastAssigned, $1.identity.agent.id) }) else { return nil }
-            registry.assignments += 1
-            registry.entries[next.identity.agent.id]!.lastAssigned = registry.assignments
-            return next.identity.agent
-        }
+        agents.withLock { $0.chooseAssignee() }
     }
 
     /// Whether visitors can reach an agent now.

@@ -4,7 +4,7 @@ import Foundation
 import HummingbirdWebSocket
 import Logging
 
-extension ChatHub {
+extension ChatHubService where C == ContinuousClock {
     /// The hub of one running Frontdesk, from its configuration and shared parts.
     static func make(config: FrontdeskConfig, database: AppDatabase, state: AppState, accounts: AccountStore, outbox: MailOutbox,
                      templates: MailTemplates, tickets: (any ChatTicketSink)?, mailBudget: VisitorMailBudget, logger: Logger,
@@ -15,7 +15,7 @@ extension ChatHub {
                            guard let user = try await accounts.find(id: id), !user.disabled, let userId = user.id else { return nil }
                            return ChatAgent(id: userId, name: user.name.isEmpty ? user.email : user.name)
                        },
-                       outbox: outbox, templates: templates, siteName: config.siteName, logger: logger, now: now,
+                       outbox: outbox, templates: templates, siteName: config.siteName, logger: logger, now: now, clock: ContinuousClock(),
                        formsPolicy: RateLimitPolicy(name: "forms", limit: config.rateLimits.formsPerMinute, period: .seconds(60),
                                                     burst: config.rateLimits.formsBurst),
                        // One budget per runtime, shared with the public forms.
