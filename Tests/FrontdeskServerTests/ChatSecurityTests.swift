@@ -188,11 +188,34 @@ struct ChatAgentRecheckTests {
             #expect(try await cy.signIn("cy@example.com") == .ok)
             let downgraded = try await cy.send(.patch, "/api/v1/admin/users/\(ann.id!)", json: #"{"role":"agent"}"#)
             #expect(downgraded.status == .ok)
-            try await annSocket.send("conversation.take", ["conversationId": conversationId, "force": true])
+            // The console's change closes her socket at once, before it can force a take as an admin.
             #expect(await annSocket.closeCode() == .policyViolation)
             #expect(try await env.runtime.chat.store.conversation(id: conversationId)?.assigneeName == "bob@example.com")
             await visitor.close()
             await bob.close()
+        }
+    }
+}
+
+/// A change made in the console reaches the live socket at once.
+@Suite("Chat agent sockets follow console account changes")
+struct ChatAgentConsoleChangeTests {
+    @Test("a role change or a disable in the console closes the user's agent socket with 1008 without waiting for its next frame")
+    func consoleChangeClosesAtOnce() async throws {
+        let env = try TestEnvironment()
+        let ann = try await env.addUser("ann@example.com", role: .admin)
+        let bob = try await env.addUser("bob@example.com")
+        try await env.addUser("cy@example.com", role: .admin)
+        try await env.withChatServer { client, port in
+            let (annSocket, _) = try await Chat.agent(env, client, port: port, email: "ann@example.com")
+            let (bobSocket, _) = try await Chat.agent(env, client, port: port, email: "bob@example.com")
+            var cy = ConsoleClient(client: client)
+            #expect(try await cy.signIn("cy@example.com") == .ok)
+            #expect(try await cy.send(.patch, "/api/v1/admin/users/\(ann.id!)", json: #"{"role":"agent"}"#).status == .ok)
+            // Ann's socket sends nothing; the sweep is a minute away: only the console's change can close it.
+            #expect(await annSocket.closeCode(timeout: .seconds(5)) == .policyViolation)
+            #expect(try await cy.send(.patch, "/api/v1/admin/users/\(bob.id!)", json: #"{"disabled":true}"#).status == .ok)
+            #expect(await bobSocket.closeCode(timeout: .seconds(5)) == .policyViolation)
         }
     }
 }

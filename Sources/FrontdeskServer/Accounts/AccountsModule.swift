@@ -11,7 +11,9 @@ struct AccountsModule: FeatureModule {
         SessionController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions, throttle: runtime.throttle,
                           setupToken: runtime.setupToken, absoluteLifetimeSeconds: runtime.config.sessionAbsoluteHours * 3600,
                           alwaysSecure: runtime.config.publicURL.hasPrefix("https://")).addRoutes(to: routes)
-        UsersController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions).addRoutes(to: routes)
+        let chat = runtime.chat
+        UsersController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions,
+                        accountChanged: { id in await chat.recheckAgents(userId: id) }).addRoutes(to: routes)
         // The agents a conversation or ticket can be assigned to.
         let accounts = runtime.accounts
         routes.admin.get("/agents") { _, _ in

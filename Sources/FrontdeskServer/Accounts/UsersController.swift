@@ -9,6 +9,8 @@ struct UsersController: Sendable {
     let accounts: AccountStore
     let users: CachedUsers
     let sessions: SessionStore
+    /// Told after every change to a user (role, disabled, password), with its id.
+    var accountChanged: @Sendable (Int64) async -> Void = { _ in }
 
     struct UserList: Encodable {
         let users: [PublicUser]
@@ -54,6 +56,8 @@ struct UsersController: Sendable {
                 let ended = sessions.destroyAll(forUser: String(id))
                 context.logger.notice("sessions ended", metadata: ["user_id": "\(id)", "count": "\(ended)"])
             }
+            // A live agent socket of this user closes now (1008), not at its next frame.
+            await accountChanged(id)
             return try Response.json(PublicUser(user))
         }
     }

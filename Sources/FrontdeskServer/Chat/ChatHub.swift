@@ -127,8 +127,19 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
         } catch {
             logger.error("closing idle chat conversations failed", metadata: ["error": "\(error)"])
         }
+        await recheckAgentSockets { _ in true }
+    }
+
+    /// Re-checks the agent sockets of one user at once: called when the console disables the
+    /// user, changes their role or password, so their live socket closes without waiting for
+    /// its next frame or the sweep.
+    public func recheckAgents(userId: Int64) async {
+        await recheckAgentSockets { $0 == userId }
+    }
+
+    private func recheckAgentSockets(of user: (Int64) -> Bool) async {
         for socket in agents.withLock({ $0.sockets }) {
-            guard let identity = socket.agentIdentity else { continue }
+            guard let identity = socket.agentIdentity, user(identity.agent.id) else { continue }
             let session = sessions.sessions(forUser: String(identity.agent.id)).first(where: { $0.id == identity.sessionId })
             let verdict = await standing(of: identity, session: session)
             if verdict != .valid {

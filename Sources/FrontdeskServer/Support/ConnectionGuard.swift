@@ -125,28 +125,50 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     enum Phase: Equatable {
         case betweenRequests
-        /// Reading a header block; `matched` counts the bytes of `\r\n\r\n` seen at the end so far.
-        case head(matched: Int)
+        case head
         case body(remaining: Int)
-        /// A chunked body; `tail` holds its last bytes to find the final `0\r\n\r\n`.
+        /// A chunked body: ends with the last chunk `0\r\n` and an empty trailer line.
         case chunked
         case upgraded
     }
 
     private let `guard`: ConnectionGuard
     private var phase: Phase = .betweenRequests
-    private var header: [UInt8] = []
-    private var chunkTail: [UInt8] = []
-    private var deadline: Scheduled<Void>?
-    private var sendDeadline: Scheduled<Void>?
+    /// When the current phase began, on the event loop's clock.
+    private var phaseStart = NIODeadline.uptimeNanoseconds(0)
+    /// Since when the socket has been unwritable (the client reads nothing), if it is.
+    private var unwritableSince: NIODeadline?
+    /// One check a second per connection instead of a timer per phase: a request moves through
+    /// three phases, and scheduling and cancelling a task at each costs more than the request.
+    private var ticker: Scheduled<Void>?
     private var key: String?
-    private var sawResponseStart = false
+    private let timeouts: (head: TimeAmount, body: TimeAmount, idle: TimeAmount, send: TimeAmount)
 
-    /// Longest header block kept for reading `Content-Length`; NIO's decoder refuses larger heads.
-    static let maxHeaderBytes = 80 * 1024
+    // The header block's parse state: only what the deadlines need.
+    private var terminatorMatched = 0
+    private var lineMatchLength = 0
+    private var lineMatchIsTE = false
+    private var lineMismatch = false
+    private var inContentLength = false
+    private var inTransferEncoding = false
+    private var contentLength = 0
+    private var chunkedMatched = 0
+    private var isChunked = false
+    private var chunkTailMatched = 0
+
+    static let contentLengthName = Array("content-length:".utf8)
+    static let transferEncodingName = Array("transfer-encoding:".utf8)
+    static let chunkedWord = Array("chunked".utf8)
+    static let lastChunk = Array("\r\n0\r\n\r\n".utf8)
+    static let headerEnd: [UInt8] = [13, 10, 13, 10]
+    /// How often each connection's deadlines are checked; a deadline closes within this of its time.
+    static let tick = TimeAmount.seconds(1)
 
     init(guard: ConnectionGuard) {
         self.guard = `guard`
+        let settings = `guard`.settings
+        timeouts = (.seconds(Int64(settings.headerTimeoutSeconds)), .seconds(Int64(settings.bodyTimeoutSeconds)),
+                    .seconds(Int64(settings.idleTimeoutSeconds)), .seconds(Int64(settings.sendTimeoutSeconds)))
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -160,19 +182,59 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             return
         }
         self.key = key
-        arm(.idleTimeout, seconds: self.guard.settings.idleTimeoutSeconds, context: context)
+        phaseStart = context.eventLoop.now
+        scheduleCheck(context: context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        cancelTimers()
-        if let key { self.guard.release(key); self.key = nil }
+        stop()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        cancelTimers()
+        stop()
+    }
+
+    private func stop() {
+        ticker?.cancel()
+        ticker = nil
         if let key { self.guard.release(key); self.key = nil }
+    }
+
+    private func scheduleCheck(context: ChannelHandlerContext) {
+        ticker = context.eventLoop.assumeIsolated().scheduleTask(in: Self.tick) { [self] in
+            self.check(context: context)
+        }
+    }
+
+    /// Closes the connection when its phase has lasted longer than that phase may.
+    private func check(context: ChannelHandlerContext) {
+        defer { if ticker != nil && phase != .upgraded { scheduleCheck(context: context) } }
+        let now = context.eventLoop.now
+        if let since = unwritableSince, now - since >= timeouts.send {
+            close(.sendTimeout, context: context)
+            return
+        }
+        let elapsed = now - phaseStart
+        switch phase {
+        case .upgraded: return
+        case .betweenRequests: if elapsed >= timeouts.idle { close(.idleTimeout, context: context) }
+        case .head: if elapsed >= timeouts.head { close(.headerTimeout, context: context) }
+        case .body, .chunked: if elapsed >= timeouts.body { close(.bodyTimeout, context: context) }
+        }
+    }
+
+    private func close(_ reason: ConnectionGuard.CloseReason, context: ChannelHandlerContext) {
+        self.guard.count(reason)
+        ticker?.cancel()
+        ticker = nil
+        context.close(promise: nil)
+    }
+
+    private func enter(_ next: Phase, context: ChannelHandlerContext) {
+        phase = next
+        phaseStart = context.eventLoop.now
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -188,27 +250,21 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             // The first bytes of an answer tell an upgrade: "HTTP/1.1 101 ".
             if buffer.readableBytes >= 13, buffer.getString(at: buffer.readerIndex, length: 13) == "HTTP/1.1 101 " {
                 phase = .upgraded
-                cancelTimers()
+                ticker?.cancel()
+                ticker = nil
             } else if phase == .betweenRequests {
                 // An answer going out is activity: the keep-alive idle time starts after it.
-                arm(.idleTimeout, seconds: self.guard.settings.idleTimeoutSeconds, context: context)
+                phaseStart = context.eventLoop.now
             }
         }
         context.write(data, promise: promise)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        if phase != .upgraded {
-            if context.channel.isWritable {
-                sendDeadline?.cancel()
-                sendDeadline = nil
-            } else if sendDeadline == nil {
-                let loop = context.eventLoop.assumeIsolated()
-                sendDeadline = loop.scheduleTask(in: .seconds(Int64(self.guard.settings.sendTimeoutSeconds))) { [self] in
-                    self.guard.count(.sendTimeout)
-                    context.close(promise: nil)
-                }
-            }
+        if context.channel.isWritable {
+            unwritableSince = nil
+        } else if unwritableSince == nil {
+            unwritableSince = context.eventLoop.now
         }
         context.fireChannelWritabilityChanged()
     }
@@ -221,82 +277,93 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .upgraded:
                 return
             case .betweenRequests:
-                header.removeAll(keepingCapacity: true)
-                phase = .head(matched: 0)
-                arm(.headerTimeout, seconds: self.guard.settings.headerTimeoutSeconds, context: context)
-            case .head(var matched):
-                let terminator: [UInt8] = [13, 10, 13, 10]
+                startHead(context: context)
+            case .head:
                 while index < bytes.count {
                     let byte = bytes[index]
                     index += 1
-                    if header.count < Self.maxHeaderBytes { header.append(byte) }
-                    if byte == terminator[matched] { matched += 1 } else { matched = byte == 13 ? 1 : 0 }
-                    if matched == 4 { break }
+                    if scanHeader(byte) { headerComplete(context: context); break }
                 }
-                if matched == 4 { headerComplete(context: context) } else { phase = .head(matched: matched) }
             case .body(let remaining):
                 let taken = min(remaining, bytes.count - index)
                 index += taken
-                if remaining - taken == 0 { requestComplete(context: context) } else { phase = .body(remaining: remaining - taken) }
+                if remaining - taken == 0 { enter(.betweenRequests, context: context) } else { phase = .body(remaining: remaining - taken) }
             case .chunked:
-                // The last chunk is `0\r\n` and an empty trailer line: the body ends with `\r\n0\r\n\r\n`.
-                let end: [UInt8] = Array("\r\n0\r\n\r\n".utf8)
                 while index < bytes.count {
-                    chunkTail.append(bytes[index])
+                    let byte = bytes[index]
                     index += 1
-                    if chunkTail.count > end.count { chunkTail.removeFirst(chunkTail.count - end.count) }
-                    if chunkTail == end { break }
+                    if byte == Self.lastChunk[chunkTailMatched] {
+                        chunkTailMatched += 1
+                    } else {
+                        chunkTailMatched = byte == Self.lastChunk[0] ? 1 : 0
+                    }
+                    if chunkTailMatched == Self.lastChunk.count { break }
                 }
-                if chunkTail == end { chunkTail.removeAll(); requestComplete(context: context) }
+                if chunkTailMatched == Self.lastChunk.count { enter(.betweenRequests, context: context) }
             }
         }
     }
 
+    private func startHead(context: ChannelHandlerContext) {
+        enter(.head, context: context)
+        terminatorMatched = 0
+        lineMatchLength = 0
+        lineMismatch = true  // the request line is no header
+        inContentLength = false
+        inTransferEncoding = false
+        contentLength = 0
+        isChunked = false
+        chunkedMatched = 0
+    }
+
+    /// One byte of a header block; true at the end of the block (`\r\n\r\n`). Reads
+    /// `Content-Length` and `Transfer-Encoding: chunked` on the way, without copying the block.
+    private func scanHeader(_ byte: UInt8) -> Bool {
+        if byte == Self.headerEnd[terminatorMatched] { terminatorMatched += 1 } else { terminatorMatched = byte == 13 ? 1 : 0 }
+        if terminatorMatched == 4 { return true }
+        if byte == 10 {
+            // A new header line starts.
+            lineMatchLength = 0
+            lineMismatch = false
+            inContentLength = false
+            inTransferEncoding = false
+            return false
+        }
+        if byte == 13 { return false }
+        if inContentLength {
+            if byte >= 48 && byte <= 57 && contentLength < 1 << 40 { contentLength = contentLength * 10 + Int(byte - 48) }
+            return false
+        }
+        if inTransferEncoding {
+            let lower = byte | 0x20
+            chunkedMatched = lower == Self.chunkedWord[chunkedMatched] ? chunkedMatched + 1 : (lower == Self.chunkedWord[0] ? 1 : 0)
+            if chunkedMatched == Self.chunkedWord.count { isChunked = true; chunkedMatched = 0 }
+            return false
+        }
+        guard !lineMismatch else { return false }
+        let lower = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
+        if lineMatchLength == 0 {
+            guard lower == Self.contentLengthName[0] || lower == Self.transferEncodingName[0] else { lineMismatch = true; return false }
+            lineMatchIsTE = lower == Self.transferEncodingName[0]
+        }
+        let name = lineMatchIsTE ? Self.transferEncodingName : Self.contentLengthName
+        guard lineMatchLength < name.count, lower == name[lineMatchLength] else { lineMismatch = true; return false }
+        lineMatchLength += 1
+        if lineMatchLength == name.count {
+            if lineMatchIsTE { inTransferEncoding = true; chunkedMatched = 0 } else { inContentLength = true; contentLength = 0 }
+        }
+        return false
+    }
+
     /// The header block is in: find how much body follows.
     private func headerComplete(context: ChannelHandlerContext) {
-        var contentLength = 0
-        var chunked = false
-        let text = String(decoding: header, as: UTF8.self)
-        for line in text.split(separator: "\r\n", omittingEmptySubsequences: true).dropFirst() {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = line[..<colon].lowercased()
-            let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
-            if name == "content-length" { contentLength = Int(value) ?? 0 }
-            if name == "transfer-encoding" && value.lowercased().contains("chunked") { chunked = true }
-        }
-        header.removeAll(keepingCapacity: true)
-        if chunked {
-            chunkTail = Array("\r\n".utf8)  // a body that is only the last chunk starts with "0\r\n"
-            phase = .chunked
-            arm(.bodyTimeout, seconds: self.guard.settings.bodyTimeoutSeconds, context: context)
+        if isChunked {
+            chunkTailMatched = 2  // a body that is only the last chunk starts with "0\r\n"
+            enter(.chunked, context: context)
         } else if contentLength > 0 {
-            phase = .body(remaining: contentLength)
-            arm(.bodyTimeout, seconds: self.guard.settings.bodyTimeoutSeconds, context: context)
+            enter(.body(remaining: contentLength), context: context)
         } else {
-            requestComplete(context: context)
+            enter(.betweenRequests, context: context)
         }
-    }
-
-    private func requestComplete(context: ChannelHandlerContext) {
-        phase = .betweenRequests
-        arm(.idleTimeout, seconds: self.guard.settings.idleTimeoutSeconds, context: context)
-    }
-
-    /// Replaces the running deadline with one for `reason`.
-    private func arm(_ reason: ConnectionGuard.CloseReason, seconds: Int, context: ChannelHandlerContext) {
-        deadline?.cancel()
-        let loop = context.eventLoop.assumeIsolated()
-        deadline = loop.scheduleTask(in: .seconds(Int64(seconds))) { [self] in
-            guard self.phase != .upgraded else { return }
-            self.guard.count(reason)
-            context.close(promise: nil)
-        }
-    }
-
-    private func cancelTimers() {
-        deadline?.cancel()
-        deadline = nil
-        sendDeadline?.cancel()
-        sendDeadline = nil
     }
 }
