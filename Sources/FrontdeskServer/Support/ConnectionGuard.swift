@@ -1,4 +1,7 @@
 import FrontdeskCore
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import HummingbirdCore
 import HummingbirdWebSocket
@@ -147,7 +150,6 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     // The header block's parse state: only what the deadlines need.
     private var terminatorMatched = 0
     private var lineMatchLength = 0
-    private var lineMatchIsTE = false
     private var lineMismatch = false
     private var inContentLength = false
     private var inTransferEncoding = false
@@ -155,12 +157,18 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var chunkedMatched = 0
     private var isChunked = false
     private var chunkTailMatched = 0
+    /// The request being read (or the last one) carries an `Upgrade` header.
+    private var upgradeRequested = false
+    /// Which header name the current line may still be: 0 content-length, 1 transfer-encoding, 2 upgrade.
+    private var lineName = 0
 
     static let contentLengthName = Array("content-length:".utf8)
     static let transferEncodingName = Array("transfer-encoding:".utf8)
     static let chunkedWord = Array("chunked".utf8)
     static let lastChunk = Array("\r\n0\r\n\r\n".utf8)
     static let headerEnd: [UInt8] = [13, 10, 13, 10]
+    static let upgradeName = Array("upgrade:".utf8)
+    static let switching = Array("HTTP/1.1 101 ".utf8)
     /// How often each connection's deadlines are checked; a deadline closes within this of its time.
     static let tick = TimeAmount.seconds(1)
 
@@ -246,18 +254,26 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if phase != .upgraded, case .byteBuffer(let buffer) = unwrapOutboundIn(data) {
-            // The first bytes of an answer tell an upgrade: "HTTP/1.1 101 ".
-            if buffer.readableBytes >= 13, buffer.getString(at: buffer.readerIndex, length: 13) == "HTTP/1.1 101 " {
+        // Only a request that asked for an upgrade can be answered "HTTP/1.1 101 ": look at the
+        // answer's first bytes then, and leave every other write alone (this runs per write).
+        if upgradeRequested, case .byteBuffer(let buffer) = unwrapOutboundIn(data) {
+            upgradeRequested = false
+            let isSwitch = buffer.withUnsafeReadableBytes { bytes in
+                bytes.count >= Self.switching.count && zip(bytes, Self.switching).allSatisfy { $0 == $1 }
+            }
+            if isSwitch {
                 phase = .upgraded
                 ticker?.cancel()
                 ticker = nil
-            } else if phase == .betweenRequests {
-                // An answer going out is activity: the keep-alive idle time starts after it.
-                phaseStart = context.eventLoop.now
             }
         }
         context.write(data, promise: promise)
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        // An answer going out is activity: the keep-alive idle time starts after it.
+        if phase == .betweenRequests { phaseStart = context.eventLoop.now }
+        context.flush()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -279,6 +295,12 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
             case .betweenRequests:
                 startHead(context: context)
             case .head:
+                // Fast path: a whole header block at the start of this read, read line by line.
+                if terminatorMatched == 0 && lineMatchLength == 0 && lineMismatch, let end = fastHeader(bytes, from: index) {
+                    index = end
+                    headerComplete(context: context)
+                    continue
+                }
                 while index < bytes.count {
                     let byte = bytes[index]
                     index += 1
@@ -314,6 +336,7 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         contentLength = 0
         isChunked = false
         chunkedMatched = 0
+        upgradeRequested = false
     }
 
     /// One byte of a header block; true at the end of the block (`\r\n\r\n`). Reads
@@ -343,16 +366,73 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard !lineMismatch else { return false }
         let lower = (byte >= 65 && byte <= 90) ? byte | 0x20 : byte
         if lineMatchLength == 0 {
-            guard lower == Self.contentLengthName[0] || lower == Self.transferEncodingName[0] else { lineMismatch = true; return false }
-            lineMatchIsTE = lower == Self.transferEncodingName[0]
+            switch lower {
+            case Self.contentLengthName[0]: lineName = 0
+            case Self.transferEncodingName[0]: lineName = 1
+            case Self.upgradeName[0]: lineName = 2
+            default: lineMismatch = true; return false
+            }
         }
-        let name = lineMatchIsTE ? Self.transferEncodingName : Self.contentLengthName
+        let name = lineName == 0 ? Self.contentLengthName : lineName == 1 ? Self.transferEncodingName : Self.upgradeName
         guard lineMatchLength < name.count, lower == name[lineMatchLength] else { lineMismatch = true; return false }
         lineMatchLength += 1
         if lineMatchLength == name.count {
-            if lineMatchIsTE { inTransferEncoding = true; chunkedMatched = 0 } else { inContentLength = true; contentLength = 0 }
+            switch lineName {
+            case 0: inContentLength = true; contentLength = 0
+            case 1: inTransferEncoding = true; chunkedMatched = 0
+            default: upgradeRequested = true; lineMismatch = true
+            }
         }
         return false
+    }
+
+    /// Reads a header block that lies whole in `bytes` from `start` (the request line first),
+    /// jumping from line to line with `memchr`; returns the index after it, or nil when the block
+    /// does not end in these bytes (the byte-by-byte scanner then takes over from `start`).
+    private func fastHeader(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int? {
+        guard let base = bytes.baseAddress else { return nil }
+        var line = start
+        var first = true
+        while line < bytes.count {
+            guard let found = memchr(base + line, 10, bytes.count - line) else { return nil }
+            let newline = base.distance(to: UnsafeRawPointer(found))
+            var end = newline
+            if end > line && bytes[end - 1] == 13 { end -= 1 }
+            if end == line && !first { return newline + 1 }  // the empty line ends the block
+            if !first { headerLine(bytes, line, end) }
+            first = false
+            line = newline + 1
+        }
+        return nil
+    }
+
+    /// One header line `bytes[from..<to]`: notes Content-Length, chunked Transfer-Encoding, Upgrade.
+    private func headerLine(_ bytes: UnsafeRawBufferPointer, _ from: Int, _ to: Int) {
+        let first = bytes[from] | 0x20
+        guard first == 99 || first == 116 || first == 117 else { return }  // c, t, u
+        func named(_ name: [UInt8]) -> Bool {
+            guard to - from >= name.count else { return false }
+            for i in 0..<name.count {
+                let byte = bytes[from + i]
+                if ((byte >= 65 && byte <= 90) ? byte | 0x20 : byte) != name[i] { return false }
+            }
+            return true
+        }
+        if named(Self.contentLengthName) {
+            var value = 0
+            for i in (from + Self.contentLengthName.count)..<to where bytes[i] >= 48 && bytes[i] <= 57 && value < 1 << 40 {
+                value = value * 10 + Int(bytes[i] - 48)
+            }
+            contentLength = value
+        } else if named(Self.transferEncodingName) {
+            for i in (from + Self.transferEncodingName.count)..<to {
+                let lower = bytes[i] | 0x20
+                chunkedMatched = lower == Self.chunkedWord[chunkedMatched] ? chunkedMatched + 1 : (lower == Self.chunkedWord[0] ? 1 : 0)
+                if chunkedMatched == Self.chunkedWord.count { isChunked = true; chunkedMatched = 0 }
+            }
+        } else if named(Self.upgradeName) {
+            upgradeRequested = true
+        }
     }
 
     /// The header block is in: find how much body follows.
