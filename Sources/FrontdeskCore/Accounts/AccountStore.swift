@@ -2,27 +2,27 @@ import Foundation
 import GRDB
 
 /// Admin and agent accounts: the only place that knows their SQL.
-public struct AccountStore: Sendable {
+package struct AccountStore: Sendable {
     let database: AppDatabase
     let hasher: PasswordHasher
     let now: @Sendable () -> Date
 
-    public init(database: AppDatabase, hasher: PasswordHasher = PasswordHasher(), now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(database: AppDatabase, hasher: PasswordHasher = PasswordHasher(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.hasher = hasher
         self.now = now
     }
 
     /// A validated new account.
-    public struct NewUser: Sendable {
-        public var email: String
-        public var name: String
-        public var password: String
-        public var role: Role
+    package struct NewUser: Sendable {
+        package var email: String
+        package var name: String
+        package var password: String
+        package var role: Role
 
-        public static let fieldNames: Set<String> = ["email", "name", "password", "role"]
+        package static let fieldNames: Set<String> = ["email", "name", "password", "role"]
 
-        public init(email: String, name: String = "", password: String, role: Role) throws {
+        package init(email: String, name: String = "", password: String, role: Role) throws {
             var problems: [String: String] = [:]
             guard let normalized = EmailAddress.normalize(email.trimmingCharacters(in: .whitespaces)) else {
                 problems["email"] = "must be a valid email address like name@example.com"
@@ -38,7 +38,7 @@ public struct AccountStore: Sendable {
         }
 
         /// Validates a JSON body, naming every bad field.
-        public init(json: [String: JSONValue]) throws {
+        package init(json: [String: JSONValue]) throws {
             var reader = FieldReader(json, allowed: Self.fieldNames)
             let email = reader.email("email", required: true)
             let name = reader.text("name", required: false, maxLength: 200) ?? ""
@@ -62,7 +62,7 @@ public struct AccountStore: Sendable {
             return value
         }
 
-        public static func passwordProblems(_ password: String) -> [String: String] {
+        package static func passwordProblems(_ password: String) -> [String: String] {
             if password.count < PasswordHasher.minimumLength {
                 return ["password": "must be at least \(PasswordHasher.minimumLength) characters"]
             }
@@ -74,7 +74,7 @@ public struct AccountStore: Sendable {
     }
 
     /// Creates an account; 409 `email_taken` when the address is in use.
-    public func create(_ input: NewUser) async throws -> User {
+    package func create(_ input: NewUser) async throws -> User {
         let hash = try await hasher.hash(input.password)
         let stamp = Timestamps.iso8601Milliseconds(now())
         let user = User(id: nil, email: input.email, name: input.name, role: input.role, passwordHash: hash, disabled: false,
@@ -92,15 +92,15 @@ public struct AccountStore: Sendable {
     }
 
     /// Every account, oldest first.
-    public func list() async throws -> [User] {
+    package func list() async throws -> [User] {
         try await database.pool.read { db in try User.order(User.Columns.id).fetchAll(db) }
     }
 
-    public func find(id: Int64) async throws -> User? {
+    package func find(id: Int64) async throws -> User? {
         try await database.pool.read { db in try User.fetchOne(db, key: id) }
     }
 
-    public func find(email: String) async throws -> User? {
+    package func find(email: String) async throws -> User? {
         guard let normalized = EmailAddress.normalize(email.trimmingCharacters(in: .whitespaces)) else { return nil }
         return try await database.pool.read { db in
             try User.filter(sql: "email = ? COLLATE NOCASE", arguments: [normalized]).fetchOne(db)
@@ -108,7 +108,7 @@ public struct AccountStore: Sendable {
     }
 
     /// Whether any enabled admin exists (when none does, `serve` offers the setup link).
-    public func adminExists() async throws -> Bool {
+    package func adminExists() async throws -> Bool {
         try await database.pool.read { db in
             try User.filter(User.Columns.role == Role.admin.rawValue && User.Columns.disabled == false).fetchCount(db) > 0
         }
@@ -116,7 +116,7 @@ public struct AccountStore: Sendable {
 
     /// The enabled user with these credentials, or nil. Spends the same hashing time whether
     /// or not the account exists, so response time does not reveal which addresses have accounts.
-    public func authenticate(email: String, password: String) async throws -> User? {
+    package func authenticate(email: String, password: String) async throws -> User? {
         let user = try await find(email: email)
         let stored = user?.passwordHash ?? Self.dummyHash(iterations: hasher.iterations)
         let valid = try await hasher.verify(password, against: stored)
@@ -128,7 +128,7 @@ public struct AccountStore: Sendable {
     }
 
     /// Replaces a user's password (the caller ends their sessions).
-    public func setPassword(id: Int64, password: String) async throws {
+    package func setPassword(id: Int64, password: String) async throws {
         if let problem = NewUser.passwordProblems(password)["password"] {
             throw FrontdeskError.validation(["password": problem])
         }
@@ -142,7 +142,7 @@ public struct AccountStore: Sendable {
     }
 
     /// Changes role and/or the disabled flag; refuses to leave the site without an enabled admin.
-    public func update(id: Int64, role: Role?, disabled: Bool?) async throws -> User {
+    package func update(id: Int64, role: Role?, disabled: Bool?) async throws -> User {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             guard var user = try User.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The user") }

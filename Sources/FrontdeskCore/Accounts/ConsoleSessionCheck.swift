@@ -6,16 +6,16 @@ import FrontdeskState
 /// the user's `session_epoch` at sign-in; `frontdesk user passwd|disable` from another process
 /// bumps it in SQLite). The one check behind the console's HTTP requests and the agent socket,
 /// which runs it again on every frame and in the hub's sweep.
-public enum ConsoleSessionCheck {
+package enum ConsoleSessionCheck {
     /// `user` when `session` is still valid for it, else nil.
-    public static func validUser(_ user: User?, for session: Session) -> User? {
+    package static func validUser(_ user: User?, for session: Session) -> User? {
         guard let user, user.id.map(String.init(describing:)) == session.userId, !user.disabled,
               String(user.sessionEpoch) == session.data["epoch"] else { return nil }
         return user
     }
 
     /// The session's user id as the store keys it.
-    public static func userId(of session: Session) -> Int64? {
+    package static func userId(of session: Session) -> Int64? {
         Int64(session.userId)
     }
 }

@@ -6,15 +6,15 @@ import Synchronization
 /// Failures are counted per (account, client address) and per client address, in fixed windows.
 /// There is deliberately no per-account lock across addresses: an attacker elsewhere could
 /// otherwise keep the owner out of their own console. Successful sign-in clears the pair's count.
-public final class LoginThrottle: Sendable {
-    public struct Policy: Sendable {
+package final class LoginThrottle: Sendable {
+    package struct Policy: Sendable {
         /// Failed attempts one address may make on one account per window.
-        public var perAccountAndAddress: Int = 5
+        package var perAccountAndAddress: Int = 5
         /// Failed attempts one address may make on any accounts per window.
-        public var perAddress: Int = 20
-        public var window: TimeInterval = 15 * 60
+        package var perAddress: Int = 20
+        package var window: TimeInterval = 15 * 60
 
-        public init() {}
+        package init() {}
     }
 
     struct Counter {
@@ -26,7 +26,7 @@ public final class LoginThrottle: Sendable {
     private let now: @Sendable () -> Date
     private let counters = Mutex<[String: Counter]>([:])
 
-    public init(policy: Policy = Policy(), now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(policy: Policy = Policy(), now: @escaping @Sendable () -> Date = { Date() }) {
         self.policy = policy
         self.now = now
     }
@@ -36,7 +36,7 @@ public final class LoginThrottle: Sendable {
     /// checked. Checking first and recording after the ~0.2 s hash let 15 concurrent guesses
     /// all through a limit of 5; a reservation makes the check and the count one step.
     /// Call `refund(_:)` when the sign-in succeeds.
-    public func reserve(email: String, address: String) throws -> Reservation {
+    package func reserve(email: String, address: String) throws -> Reservation {
         let current = now()
         let keys = [(pairKey(email, address), policy.perAccountAndAddress), (addressKey(address), policy.perAddress)]
         let wait = counters.withLock { counters -> TimeInterval? in
@@ -60,13 +60,13 @@ public final class LoginThrottle: Sendable {
     }
 
     /// One reserved attempt, counted as failed until refunded.
-    public struct Reservation: Sendable {
+    package struct Reservation: Sendable {
         let email: String
         let address: String
     }
 
     /// The sign-in succeeded: clears the pair's failures and gives the address its attempt back.
-    public func refund(_ reservation: Reservation) {
+    package func refund(_ reservation: Reservation) {
         counters.withLock { counters in
             counters.removeValue(forKey: pairKey(reservation.email, reservation.address))
             let key = addressKey(reservation.address)
@@ -78,7 +78,7 @@ public final class LoginThrottle: Sendable {
     }
 
     /// The attempt was never judged (the server was busy): takes back its count.
-    public func release(_ reservation: Reservation) {
+    package func release(_ reservation: Reservation) {
         counters.withLock { counters in
             for key in [pairKey(reservation.email, reservation.address), addressKey(reservation.address)] {
                 if var counter = counters[key] {
@@ -90,7 +90,7 @@ public final class LoginThrottle: Sendable {
     }
 
     /// Records a failed attempt that was not reserved (tests, other callers).
-    public func recordFailure(email: String, address: String) {
+    package func recordFailure(email: String, address: String) {
         let current = now()
         counters.withLock { count([pairKey(email, address), addressKey(address)], at: current, in: &$0) }
     }
@@ -117,13 +117,13 @@ public final class LoginThrottle: Sendable {
 ///
 /// Made fresh at each start while no admin exists, printed by `serve` as a setup URL, kept only
 /// in memory and consumed by the first successful use.
-public final class SetupToken: Sendable {
+package final class SetupToken: Sendable {
     private let token = Mutex<String?>(nil)
 
-    public init() {}
+    package init() {}
 
     /// Makes (or returns the current) token.
-    public func issue() -> String {
+    package func issue() -> String {
         token.withLock { current in
             if let current { return current }
             let value = Secrets.urlSafeToken(byteCount: 24)
@@ -133,7 +133,7 @@ public final class SetupToken: Sendable {
     }
 
     /// True exactly once for the issued token; compares in constant time.
-    public func consume(_ candidate: String) -> Bool {
+    package func consume(_ candidate: String) -> Bool {
         token.withLock { current in
             guard let expected = current, Secrets.constantTimeEquals(expected.utf8, candidate.utf8) else { return false }
             current = nil
@@ -141,5 +141,5 @@ public final class SetupToken: Sendable {
         }
     }
 
-    public var isPending: Bool { token.withLock { $0 != nil } }
+    package var isPending: Bool { token.withLock { $0 != nil } }
 }

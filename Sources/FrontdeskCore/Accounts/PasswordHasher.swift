@@ -10,20 +10,20 @@ import Foundation
 /// old hashes still verify, and `needsRehash` tells when to upgrade one at the next login.
 /// Hashing takes a few hundred milliseconds of CPU, so it runs on a dispatch queue, never on
 /// the cooperative thread pool that serves every other request.
-public struct PasswordHasher: Sendable {
-    public let iterations: Int
-    public static let owaspIterations = 600_000
+package struct PasswordHasher: Sendable {
+    package let iterations: Int
+    package static let owaspIterations = 600_000
 
     /// Fewer iterations are for tests only.
-    public init(iterations: Int = PasswordHasher.owaspIterations) {
+    package init(iterations: Int = PasswordHasher.owaspIterations) {
         self.iterations = iterations
     }
 
     /// The shortest and longest passwords accepted.
-    public static let minimumLength = 10
-    public static let maximumLength = 256
+    package static let minimumLength = 10
+    package static let maximumLength = 256
 
-    public func hash(_ password: String) async throws -> String {
+    package func hash(_ password: String) async throws -> String {
         var salt = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for i in salt.indices { salt[i] = generator.next() }
@@ -33,7 +33,7 @@ public struct PasswordHasher: Sendable {
 
     /// Constant-time comparison of `password` against a stored hash; false for malformed hashes.
     /// Throws `busy` (503) when the hashing gate's queue is full: that is no wrong password.
-    public func verify(_ password: String, against stored: String) async throws -> Bool {
+    package func verify(_ password: String, against stored: String) async throws -> Bool {
         let parts = stored.split(separator: "$")
         guard parts.count == 4, parts[0] == "pbkdf2-sha256", let rounds = Int(parts[1]), rounds >= 1,
               let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])) else { return false }
@@ -43,7 +43,7 @@ public struct PasswordHasher: Sendable {
     }
 
     /// True when the stored hash was made with fewer iterations than the current setting.
-    public func needsRehash(_ stored: String) -> Bool {
+    package func needsRehash(_ stored: String) -> Bool {
         let parts = stored.split(separator: "$")
         return parts.count != 4 || (Int(parts[1]) ?? 0) < iterations
     }
@@ -51,7 +51,7 @@ public struct PasswordHasher: Sendable {
     /// Every password hash of the process runs through this gate: as many at once as there
     /// are cores, 64 more waiting, and a 503 `busy` (with Retry-After) beyond that, so a flood
     /// of sign-ins cannot queue minutes of CPU work.
-    public static let gate = ConcurrencyGate(limit: max(1, ProcessInfo.processInfo.activeProcessorCount), queueLimit: 64)
+    package static let gate = ConcurrencyGate(limit: max(1, ProcessInfo.processInfo.activeProcessorCount), queueLimit: 64)
 
     static func derive(_ password: String, salt: [UInt8], iterations: Int) async throws -> Data {
         try await withCheckedThrowingContinuation { continuation in

@@ -2,27 +2,27 @@ import Foundation
 import GRDB
 
 /// What a console user may do: admins manage users and settings; agents answer visitors.
-public enum Role: String, Codable, Sendable, CaseIterable {
+package enum Role: String, Codable, Sendable, CaseIterable {
     case admin
     case agent
 }
 
 /// An admin-console account (table `users`).
-public struct User: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "users"
+package struct User: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "users"
 
-    public var id: Int64?
-    public var email: String
-    public var name: String
-    public var role: Role
-    public var passwordHash: String
-    public var disabled: Bool
+    package var id: Int64?
+    package var email: String
+    package var name: String
+    package var role: Role
+    package var passwordHash: String
+    package var disabled: Bool
     /// Sessions remember the epoch they started in; a different epoch ends them.
-    public var sessionEpoch: Int
-    public var createdAt: String
-    public var updatedAt: String
+    package var sessionEpoch: Int
+    package var createdAt: String
+    package var updatedAt: String
 
-    public enum Columns {
+    package enum Columns {
         static let id = Column(CodingKeys.id)
         static let email = Column(CodingKeys.email)
         static let role = Column(CodingKeys.role)
@@ -37,21 +37,21 @@ public struct User: Codable, Sendable, Equatable, FetchableRecord, MutablePersis
         case updatedAt = "updated_at"
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
+    package mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 }
 
 /// A user as the API shows it: never the password hash.
-public struct PublicUser: Codable, Sendable, Equatable {
-    public let id: Int64
-    public let email: String
-    public let name: String
-    public let role: Role
-    public let disabled: Bool
-    public let createdAt: String
+package struct PublicUser: Codable, Sendable, Equatable {
+    package let id: Int64
+    package let email: String
+    package let name: String
+    package let role: Role
+    package let disabled: Bool
+    package let createdAt: String
 
-    public init(_ user: User) {
+    package init(_ user: User) {
         id = user.id ?? 0
         email = user.email
         name = user.name

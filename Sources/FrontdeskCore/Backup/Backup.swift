@@ -4,14 +4,14 @@ import GRDB
 import Logging
 
 /// What a backup holds, stored as `MANIFEST.json` inside it.
-public struct BackupManifest: Codable, Sendable, Equatable {
-    public var format: Int
-    public var frontdeskVersion: String
-    public var createdAt: String
-    public var databaseBytes: Int
-    public var databaseSHA256: String
-    public var tables: [String: Int]
-    public var hasSessions: Bool
+package struct BackupManifest: Codable, Sendable, Equatable {
+    package var format: Int
+    package var frontdeskVersion: String
+    package var createdAt: String
+    package var databaseBytes: Int
+    package var databaseSHA256: String
+    package var tables: [String: Int]
+    package var hasSessions: Bool
 }
 
 /// Online backups and offline restores of a data directory.
@@ -21,12 +21,12 @@ public struct BackupManifest: Codable, Sendable, Equatable {
 /// and `MANIFEST.json`. A restore verifies the checksum and `PRAGMA integrity_check` before it
 /// replaces anything, keeps the previous database beside the new one, and refuses while a server
 /// holds the data directory.
-public enum Backup {
+package enum Backup {
     /// Progress of a long step: phase name and fraction done.
-    public typealias Progress = @Sendable (String, Double) -> Void
+    package typealias Progress = @Sendable (String, Double) -> Void
 
     /// Writes a backup of `database` (and the session snapshot at `sessionsPath`) to `path`.
-    public static func create(database: AppDatabase, sessionsPath: String?, to path: String, now: Date = Date(),
+    package static func create(database: AppDatabase, sessionsPath: String?, to path: String, now: Date = Date(),
                               progress: Progress = { _, _ in }) async throws -> BackupManifest {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
@@ -88,7 +88,7 @@ public enum Backup {
     }
 
     /// Reads a backup's manifest and checks every part, without touching any data directory.
-    public static func verify(_ path: String) throws -> BackupManifest {
+    package static func verify(_ path: String) throws -> BackupManifest {
         let scratch = NSTemporaryDirectory() + "frontdesk-verify-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         return try extract(path, into: scratch).manifest
@@ -97,7 +97,7 @@ public enum Backup {
     /// Replaces the data directory's database (and sessions) with the backup's.
     ///
     /// - Returns: the manifest and the path the previous database was kept at, if there was one.
-    public static func restore(_ path: String, dataDirectory: String, now: Date = Date()) throws -> (manifest: BackupManifest, previous: String?) {
+    package static func restore(_ path: String, dataDirectory: String, now: Date = Date()) throws -> (manifest: BackupManifest, previous: String?) {
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         let lock = try DataDirectoryLock(dataDirectory: dataDirectory)
         guard lock.tryLock() else {
@@ -195,7 +195,7 @@ public enum Backup {
 
     /// Deletes the oldest `frontdesk-*.tar.gz` in `directory` beyond `keep`.
     @discardableResult
-    public static func prune(directory: String, keep: Int) -> [String] {
+    package static func prune(directory: String, keep: Int) -> [String] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
             .filter { $0.hasPrefix("frontdesk-") && $0.hasSuffix(".tar.gz") }.sorted()
         let doomed = names.dropLast(keep)
@@ -204,23 +204,23 @@ public enum Backup {
     }
 
     /// `frontdesk-20261126T160000Z.tar.gz`
-    public static func defaultFileName(now: Date) -> String {
+    package static func defaultFileName(now: Date) -> String {
         "frontdesk-" + Timestamps.iso8601(now).replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "") + ".tar.gz"
     }
 }
 
 /// An exclusive advisory lock on `<data_dir>/frontdesk.lock`, held by `serve` for its lifetime, so
 /// that `restore` (and a second server) can tell the data directory is in use.
-public final class DataDirectoryLock: @unchecked Sendable {
+package final class DataDirectoryLock: @unchecked Sendable {
     let path: String
     private var descriptor: Int32 = -1
 
-    public init(dataDirectory: String) throws {
+    package init(dataDirectory: String) throws {
         path = (dataDirectory as NSString).appendingPathComponent("frontdesk.lock")
     }
 
     /// Takes the lock without waiting; writes our pid into the file when taken.
-    public func tryLock() -> Bool {
+    package func tryLock() -> Bool {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
         guard fd >= 0 else { return false }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
@@ -234,7 +234,7 @@ public final class DataDirectoryLock: @unchecked Sendable {
         return true
     }
 
-    public func unlock() {
+    package func unlock() {
         guard descriptor >= 0 else { return }
         flock(descriptor, LOCK_UN)
         close(descriptor)
@@ -242,7 +242,7 @@ public final class DataDirectoryLock: @unchecked Sendable {
     }
 
     /// " (pid 1234)" when the file names the holder.
-    public var holderDescription: String {
+    package var holderDescription: String {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8), let pid = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return "" }
         return " (pid \(pid))"
     }

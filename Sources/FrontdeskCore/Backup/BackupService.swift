@@ -4,7 +4,7 @@ import ServiceLifecycle
 
 /// Takes a backup every `interval` while the server runs and keeps the newest `keep`.
 /// Generic over the clock so tests drive it without sleeping.
-public struct BackupService<C: Clock>: Service where C.Duration == Duration {
+package struct BackupService<C: Clock>: Service where C.Duration == Duration {
     let database: AppDatabase
     let sessionsPath: String
     let directory: String
@@ -14,7 +14,7 @@ public struct BackupService<C: Clock>: Service where C.Duration == Duration {
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(database: AppDatabase, sessionsPath: String, directory: String, interval: Duration, keep: Int, clock: C,
+    package init(database: AppDatabase, sessionsPath: String, directory: String, interval: Duration, keep: Int, clock: C,
                 now: @escaping @Sendable () -> Date, logger: Logger) {
         self.database = database
         self.sessionsPath = sessionsPath
@@ -26,7 +26,7 @@ public struct BackupService<C: Clock>: Service where C.Duration == Duration {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isShuttingDownGracefully {
             do {
                 // A graceful shutdown does not cancel sleeps by itself; this makes it end the wait at once.
@@ -41,7 +41,7 @@ public struct BackupService<C: Clock>: Service where C.Duration == Duration {
 
     /// One scheduled backup plus pruning; failures are logged, never fatal to the server.
     @discardableResult
-    public func backupNow() async -> String? {
+    package func backupNow() async -> String? {
         let path = (directory as NSString).appendingPathComponent(Backup.defaultFileName(now: now()))
         do {
             let manifest = try await Backup.create(database: database, sessionsPath: sessionsPath, to: path, now: now())

@@ -8,13 +8,13 @@ import Foundation
 /// - taking: a conversation waiting in the queue, or one's own; another agent's only by an
 ///   admin who says so (`force`);
 /// - transferring to someone else, or back to the queue: the assigned agent or an admin.
-public struct ChatAssignmentRule: Sendable {
+package struct ChatAssignmentRule: Sendable {
     /// The console user asking.
-    public let actorId: Int64
-    public let actorIsAdmin: Bool
+    package let actorId: Int64
+    package let actorIsAdmin: Bool
 
     /// What the actor asks for.
-    public enum Move: Sendable, Equatable {
+    package enum Move: Sendable, Equatable {
         /// Assign to the actor.
         case take(force: Bool)
         /// Assign to another agent.
@@ -23,20 +23,20 @@ public struct ChatAssignmentRule: Sendable {
         case unassign
     }
 
-    public init(actorId: Int64, actorIsAdmin: Bool) {
+    package init(actorId: Int64, actorIsAdmin: Bool) {
         self.actorId = actorId
         self.actorIsAdmin = actorIsAdmin
     }
 
     /// The move a console reassignment (`PATCH … {"assigneeId"}`) asks for: to oneself, a
     /// deliberate take-over (force); to someone else, a transfer; nil, back to the queue.
-    public func reassignment(to agentId: Int64?) -> Move {
+    package func reassignment(to agentId: Int64?) -> Move {
         guard let agentId else { return .unassign }
         return agentId == actorId ? .take(force: true) : .transfer(to: agentId)
     }
 
     /// Throws `conversation_closed` (409) or `forbidden` (403) when the move is not allowed.
-    public func check(_ move: Move, on conversation: ChatConversation) throws {
+    package func check(_ move: Move, on conversation: ChatConversation) throws {
         guard conversation.status != .closed else {
             throw FrontdeskError(.conflict, code: "conversation_closed", message: "Conversation \(conversation.id) is closed.")
         }

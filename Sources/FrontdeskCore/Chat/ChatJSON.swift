@@ -7,25 +7,25 @@ import NIOCore
 /// included, goes through `JSONEncoder`. The output is the same JSON value the `Encodable`
 /// conformances produce — keys, nulls, escapes; only the key order may differ — checked for
 /// every writer by `ChatJSONWriterTests` and `ChatHubServiceTests`; keep both in step.
-public struct ChatJSONWriter {
-    public private(set) var buffer: ByteBuffer
+package struct ChatJSONWriter {
+    package private(set) var buffer: ByteBuffer
 
-    public init(capacity: Int = 512) {
+    package init(capacity: Int = 512) {
         buffer = ByteBufferAllocator().buffer(capacity: capacity)
     }
 
-    public mutating func raw(_ s: StaticString) {
+    package mutating func raw(_ s: StaticString) {
         buffer.writeStaticString(s)
     }
 
-    public mutating func key(_ name: StaticString, first: Bool = false) {
+    package mutating func key(_ name: StaticString, first: Bool = false) {
         if !first { buffer.writeInteger(UInt8(ascii: ",")) }
         buffer.writeInteger(UInt8(ascii: "\""))
         buffer.writeStaticString(name)
         buffer.writeStaticString("\":")
     }
 
-    public mutating func string(_ value: String?) {
+    package mutating func string(_ value: String?) {
         guard let value else { return raw("null") }
         buffer.writeInteger(UInt8(ascii: "\""))
         var start = value.utf8.startIndex
@@ -51,23 +51,23 @@ public struct ChatJSONWriter {
         buffer.writeInteger(UInt8(ascii: "\""))
     }
 
-    public mutating func int(_ value: Int64?) {
+    package mutating func int(_ value: Int64?) {
         guard let value else { return raw("null") }
         buffer.writeString(String(value))
     }
 
-    public mutating func bool(_ value: Bool) {
+    package mutating func bool(_ value: Bool) {
         raw(value ? "true" : "false")
     }
 }
 
 /// A payload that can write itself with `ChatJSONWriter` (the hot frames).
-public protocol ChatFastPayload {
+package protocol ChatFastPayload {
     func write(to writer: inout ChatJSONWriter)
 }
 
 extension ChatMessageView: ChatFastPayload {
-    public func write(to w: inout ChatJSONWriter) {
+    package func write(to w: inout ChatJSONWriter) {
         w.key("id", first: true); w.int(id)
         w.key("conversationId"); w.int(conversationId)
         w.key("clientMessageId"); w.string(clientMessageId)
@@ -84,7 +84,7 @@ extension ChatMessageView: ChatFastPayload {
 }
 
 extension ChatConversationView: ChatFastPayload {
-    public func write(to w: inout ChatJSONWriter) {
+    package func write(to w: inout ChatJSONWriter) {
         w.key("id", first: true); w.int(id)
         w.key("status"); w.string(status.rawValue)
         w.key("visitorId"); w.string(visitorId)

@@ -2,14 +2,14 @@ import Foundation
 import GRDB
 
 /// Where a conversation is in its life: waiting in the queue, with an agent, or over.
-public enum ChatConversationStatus: String, Codable, Sendable, CaseIterable {
+package enum ChatConversationStatus: String, Codable, Sendable, CaseIterable {
     case open
     case assigned
     case closed
 }
 
 /// Who ended a conversation.
-public enum ChatClosedBy: String, Codable, Sendable {
+package enum ChatClosedBy: String, Codable, Sendable {
     case agent
     case visitor
     case inactivity
@@ -17,53 +17,53 @@ public enum ChatClosedBy: String, Codable, Sendable {
 }
 
 /// Who wrote a message.
-public enum ChatSender: String, Codable, Sendable {
+package enum ChatSender: String, Codable, Sendable {
     case visitor
     case agent
     case system
 }
 
 /// How far a message got: stored, received by a client of the other side, seen by its person.
-public enum ChatMessageStatus: String, Codable, Sendable, Comparable {
+package enum ChatMessageStatus: String, Codable, Sendable, Comparable {
     case sent
     case delivered
     case read
 
     var rank: Int { self == .sent ? 0 : self == .delivered ? 1 : 2 }
-    public static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
+    package static func < (a: Self, b: Self) -> Bool { a.rank < b.rank }
 }
 
 /// One chat between a visitor and the agents (table `chat_conversations`).
-public struct ChatConversation: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "chat_conversations"
+package struct ChatConversation: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "chat_conversations"
 
-    public var id: Int64
-    public var visitorId: String
-    public var userId: String?
-    public var visitorName: String?
-    public var visitorEmail: String?
-    public var identified: Bool
-    public var status: ChatConversationStatus
-    public var assigneeId: Int64?
-    public var assigneeName: String?
-    public var offline: Bool
-    public var pageUrl: String?
-    public var ticketId: Int64?
-    public var closedBy: ChatClosedBy?
-    public var createdAt: String
-    public var updatedAt: String
-    public var assignedAt: String?
-    public var closedAt: String?
-    public var lastMessageAt: String?
-    public var lastMessageId: Int64?
+    package var id: Int64
+    package var visitorId: String
+    package var userId: String?
+    package var visitorName: String?
+    package var visitorEmail: String?
+    package var identified: Bool
+    package var status: ChatConversationStatus
+    package var assigneeId: Int64?
+    package var assigneeName: String?
+    package var offline: Bool
+    package var pageUrl: String?
+    package var ticketId: Int64?
+    package var closedBy: ChatClosedBy?
+    package var createdAt: String
+    package var updatedAt: String
+    package var assignedAt: String?
+    package var closedAt: String?
+    package var lastMessageAt: String?
+    package var lastMessageId: Int64?
     /// The visitor's cumulative receipts of agent and system messages.
-    public var visitorDeliveredUpTo: Int64
-    public var visitorReadUpTo: Int64
+    package var visitorDeliveredUpTo: Int64
+    package var visitorReadUpTo: Int64
     /// The agents' cumulative receipts of visitor messages.
-    public var agentDeliveredUpTo: Int64
-    public var agentReadUpTo: Int64
+    package var agentDeliveredUpTo: Int64
+    package var agentReadUpTo: Int64
 
-    public enum Columns {
+    package enum Columns {
         static let id = Column(CodingKeys.id)
         static let visitorId = Column(CodingKeys.visitorId)
         static let userId = Column(CodingKeys.userId)
@@ -98,7 +98,7 @@ public struct ChatConversation: Codable, Sendable, Equatable, FetchableRecord, P
     }
 
     /// The side `sender` writes for, whose receipts tell how far the *other* side got.
-    public func receipts(forMessagesOf sender: ChatSender) -> ChatReceipts {
+    package func receipts(forMessagesOf sender: ChatSender) -> ChatReceipts {
         switch sender {
         case .visitor: return ChatReceipts(deliveredUpTo: agentDeliveredUpTo, readUpTo: agentReadUpTo)
         case .agent, .system: return ChatReceipts(deliveredUpTo: visitorDeliveredUpTo, readUpTo: visitorReadUpTo)
@@ -107,31 +107,31 @@ public struct ChatConversation: Codable, Sendable, Equatable, FetchableRecord, P
 }
 
 /// Cumulative receipts: every message of one side up to these ids was delivered / read.
-public struct ChatReceipts: Codable, Sendable, Equatable {
-    public var deliveredUpTo: Int64
-    public var readUpTo: Int64
+package struct ChatReceipts: Codable, Sendable, Equatable {
+    package var deliveredUpTo: Int64
+    package var readUpTo: Int64
 }
 
 /// One chat message (table `chat_messages`), with its per-status timestamps.
-public struct ChatMessage: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
-    public static let databaseTableName = "chat_messages"
+package struct ChatMessage: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+    package static let databaseTableName = "chat_messages"
 
-    public var id: Int64
-    public var conversationId: Int64
-    public var sender: ChatSender
-    public var agentId: Int64?
-    public var senderName: String?
+    package var id: Int64
+    package var conversationId: Int64
+    package var sender: ChatSender
+    package var agentId: Int64?
+    package var senderName: String?
     /// `v:<visitorId>` or `a:<agentId>`: with `clientMessageId`, what makes a send idempotent.
-    public var senderKey: String?
-    public var clientMessageId: String?
-    public var text: String
-    public var systemEvent: String?
+    package var senderKey: String?
+    package var clientMessageId: String?
+    package var text: String
+    package var systemEvent: String?
     /// When it was committed: the `sent` time.
-    public var createdAt: String
-    public var deliveredAt: String?
-    public var readAt: String?
+    package var createdAt: String
+    package var deliveredAt: String?
+    package var readAt: String?
 
-    public enum Columns {
+    package enum Columns {
         static let id = Column(CodingKeys.id)
         static let conversationId = Column(CodingKeys.conversationId)
         static let sender = Column(CodingKeys.sender)
@@ -152,7 +152,7 @@ public struct ChatMessage: Codable, Sendable, Equatable, FetchableRecord, Persis
         case readAt = "read_at"
     }
 
-    public var status: ChatMessageStatus {
+    package var status: ChatMessageStatus {
         readAt != nil ? .read : deliveredAt != nil ? .delivered : .sent
     }
 
@@ -160,7 +160,7 @@ public struct ChatMessage: Codable, Sendable, Equatable, FetchableRecord, Persis
 
 extension ChatConversation {
     /// Reads a row without the Decodable machinery (this runs on every message).
-    public init(row: Row) throws {
+    package init(row: Row) throws {
         id = row["id"]
         visitorId = row["visitor_id"]
         userId = row["user_id"]
@@ -189,7 +189,7 @@ extension ChatConversation {
 
 extension ChatMessage {
     /// Reads a row without the Decodable machinery.
-    public init(row: Row) throws {
+    package init(row: Row) throws {
         id = row["id"]
         conversationId = row["conversation_id"]
         sender = ChatSender(rawValue: row["sender"]) ?? .system
@@ -208,36 +208,36 @@ extension ChatMessage {
 // MARK: - The JSON shapes of the protocol and the admin API
 
 /// A conversation as clients see it (protocol document, "Conversation").
-public struct ChatConversationView: Codable, Sendable, Equatable {
-    public struct Visitor: Codable, Sendable, Equatable {
-        public var userId: String?
-        public var name: String?
-        public var email: String?
-        public var online: Bool
-        public var identified: Bool
+package struct ChatConversationView: Codable, Sendable, Equatable {
+    package struct Visitor: Codable, Sendable, Equatable {
+        package var userId: String?
+        package var name: String?
+        package var email: String?
+        package var online: Bool
+        package var identified: Bool
     }
 
-    public struct Assignee: Codable, Sendable, Equatable {
-        public var id: Int64
-        public var name: String
+    package struct Assignee: Codable, Sendable, Equatable {
+        package var id: Int64
+        package var name: String
     }
 
-    public var id: Int64
-    public var status: ChatConversationStatus
-    public var visitorId: String
-    public var visitor: Visitor
-    public var assignee: Assignee?
-    public var offline: Bool
-    public var createdAt: String
-    public var updatedAt: String
-    public var lastMessageAt: String?
-    public var lastMessageId: Int64?
-    public var closedAt: String?
-    public var closedBy: ChatClosedBy?
-    public var ticketId: Int64?
-    public var pageUrl: String?
+    package var id: Int64
+    package var status: ChatConversationStatus
+    package var visitorId: String
+    package var visitor: Visitor
+    package var assignee: Assignee?
+    package var offline: Bool
+    package var createdAt: String
+    package var updatedAt: String
+    package var lastMessageAt: String?
+    package var lastMessageId: Int64?
+    package var closedAt: String?
+    package var closedBy: ChatClosedBy?
+    package var ticketId: Int64?
+    package var pageUrl: String?
 
-    public init(_ c: ChatConversation, visitorOnline: Bool) {
+    package init(_ c: ChatConversation, visitorOnline: Bool) {
         id = c.id
         status = c.status
         visitorId = c.visitorId
@@ -257,21 +257,21 @@ public struct ChatConversationView: Codable, Sendable, Equatable {
 }
 
 /// A message as clients see it (protocol document, "Message").
-public struct ChatMessageView: Codable, Sendable, Equatable {
-    public var id: Int64
-    public var conversationId: Int64
-    public var clientMessageId: String?
-    public var sender: ChatSender
-    public var agentId: Int64?
-    public var senderName: String?
-    public var text: String
-    public var systemEvent: String?
-    public var status: ChatMessageStatus
-    public var createdAt: String
-    public var deliveredAt: String?
-    public var readAt: String?
+package struct ChatMessageView: Codable, Sendable, Equatable {
+    package var id: Int64
+    package var conversationId: Int64
+    package var clientMessageId: String?
+    package var sender: ChatSender
+    package var agentId: Int64?
+    package var senderName: String?
+    package var text: String
+    package var systemEvent: String?
+    package var status: ChatMessageStatus
+    package var createdAt: String
+    package var deliveredAt: String?
+    package var readAt: String?
 
-    public init(_ m: ChatMessage) {
+    package init(_ m: ChatMessage) {
         id = m.id
         conversationId = m.conversationId
         clientMessageId = m.clientMessageId
@@ -288,13 +288,13 @@ public struct ChatMessageView: Codable, Sendable, Equatable {
 }
 
 /// Whether visitors can reach someone right now.
-public struct ChatAvailability: Codable, Sendable, Equatable {
-    public var available: Bool
+package struct ChatAvailability: Codable, Sendable, Equatable {
+    package var available: Bool
     /// `no_agents` or `outside_hours` when not available.
-    public var reason: String?
-    public var agentsOnline: Int
+    package var reason: String?
+    package var agentsOnline: Int
 
-    public init(available: Bool, reason: String?, agentsOnline: Int) {
+    package init(available: Bool, reason: String?, agentsOnline: Int) {
         self.available = available
         self.reason = reason
         self.agentsOnline = agentsOnline
@@ -302,11 +302,11 @@ public struct ChatAvailability: Codable, Sendable, Equatable {
 }
 
 /// An agent, as the chat shows them.
-public struct ChatAgent: Codable, Sendable, Equatable, Hashable {
-    public var id: Int64
-    public var name: String
+package struct ChatAgent: Codable, Sendable, Equatable, Hashable {
+    package var id: Int64
+    package var name: String
 
-    public init(id: Int64, name: String) {
+    package init(id: Int64, name: String) {
         self.id = id
         self.name = name
     }

@@ -4,12 +4,12 @@ import Foundation
 /// `#fragment` (it often carries tokens, e.g. magic links), and of the query only the parameters
 /// the owner allows (`chat.page_url_query_params`, `utm_*` by default). Applied on the server
 /// whatever the widget sent; the widget does the same before sending.
-public enum ChatPageURL {
+package enum ChatPageURL {
     /// The longest address kept, in bytes of UTF-8.
-    public static let maxBytes = 2000
+    package static let maxBytes = 2000
 
     /// The sanitised address, or nil when `raw` is not an http(s) URL (or too long once sanitised).
-    public static func sanitise(_ raw: String, allowedQueryParams: [String]) -> String? {
+    package static func sanitise(_ raw: String, allowedQueryParams: [String]) -> String? {
         guard raw.utf8.count <= 8192, var components = URLComponents(string: raw),
               let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
               let host = components.host, !host.isEmpty else { return nil }

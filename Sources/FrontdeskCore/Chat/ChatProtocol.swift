@@ -2,15 +2,15 @@ import Foundation
 import NIOCore
 
 /// Frames of the chat protocol (Resources/web/api/chat-protocol.md), version 1.
-public enum ChatProtocol {
-    public static let version = 1
+package enum ChatProtocol {
+    package static let version = 1
     /// Longest `ref` a client may attach.
-    public static let maxRefLength = 64
+    package static let maxRefLength = 64
 }
 
 /// The frame types a client may send (either role; each socket accepts its own subset and
 /// answers any other with `unknown_type`).
-public enum ChatClientFrameType: String, Sendable, CaseIterable {
+package enum ChatClientFrameType: String, Sendable, CaseIterable {
     case hello, identify, resume, ping
     case chatSend = "chat.send"
     case chatReceipt = "chat.receipt"
@@ -26,19 +26,19 @@ public enum ChatClientFrameType: String, Sendable, CaseIterable {
 }
 
 /// A frame a client sent, parsed: its type, its optional `ref`, and its `data` object.
-public struct ChatInboundFrame: Sendable {
+package struct ChatInboundFrame: Sendable {
     /// The type as sent (for messages).
-    public let type: String
+    package let type: String
     /// The type, when it is one the protocol knows; nil answers `unknown_type`.
-    public let kind: ChatClientFrameType?
-    public let ref: String?
-    public let data: [String: JSONValue]
+    package let kind: ChatClientFrameType?
+    package let ref: String?
+    package let data: [String: JSONValue]
 
     /// Parses one text message; throws `bad_frame` or `unsupported_version` as `FrontdeskError`.
     /// The project's strict parser (`JSONValue.parse`): one pass, no Foundation round trip, and
     /// a frame with a duplicate key or nested deeper than 64 levels is `bad_frame` — which of
     /// two `"conversationId"`s counts must not depend on the parser.
-    public static func parse(_ bytes: some Collection<UInt8>) throws -> ChatInboundFrame {
+    package static func parse(_ bytes: some Collection<UInt8>) throws -> ChatInboundFrame {
         let value: JSONValue
         do {
             value = try JSONValue.parse(Data(bytes))
@@ -70,7 +70,7 @@ public struct ChatInboundFrame: Sendable {
         return ChatInboundFrame(type: type, ref: ref, data: data)
     }
 
-    public init(type: String, ref: String?, data: [String: JSONValue]) {
+    package init(type: String, ref: String?, data: [String: JSONValue]) {
         self.type = type
         self.kind = ChatClientFrameType(rawValue: type)
         self.ref = ref
@@ -79,24 +79,24 @@ public struct ChatInboundFrame: Sendable {
 
     // MARK: - Field access
 
-    public func string(_ key: String) -> String? {
+    package func string(_ key: String) -> String? {
         if case .string(let s)? = data[key] { return s }
         return nil
     }
 
     /// An integer id field; nil when absent or not a whole number.
-    public func integer(_ key: String) -> Int64? {
+    package func integer(_ key: String) -> Int64? {
         if case .number(let n)? = data[key], n.rounded() == n, abs(n) < 9.0e15 { return Int64(n) }
         return nil
     }
 
-    public func bool(_ key: String) -> Bool? {
+    package func bool(_ key: String) -> Bool? {
         if case .bool(let b)? = data[key] { return b }
         return nil
     }
 
     /// A required positive id; throws `validation_failed` naming the field.
-    public func requiredID(_ key: String) throws -> Int64 {
+    package func requiredID(_ key: String) throws -> Int64 {
         guard let id = integer(key), id > 0 else {
             throw FrontdeskError.validation([key: data[key] == nil ? "is required" : "must be a positive integer"])
         }
@@ -105,13 +105,13 @@ public struct ChatInboundFrame: Sendable {
 }
 
 /// A frame error that keeps the frame's `ref`, so the error frame can answer it.
-public struct ChatFrameError: Error, Sendable {
-    public let ref: String?
-    public let error: FrontdeskError
+package struct ChatFrameError: Error, Sendable {
+    package let ref: String?
+    package let error: FrontdeskError
 }
 
 /// Builds outgoing frames. Each is encoded once into a `ByteBuffer`; fan-out shares that buffer.
-public enum ChatFrame {
+package enum ChatFrame {
     struct Envelope<Payload: Encodable>: Encodable {
         let v: Int
         let type: String
@@ -130,7 +130,7 @@ public enum ChatFrame {
     }
 
     /// The UTF-8 JSON of one frame.
-    public static func encode(_ type: String, ref: String? = nil, _ data: some Encodable & Sendable) -> ByteBuffer {
+    package static func encode(_ type: String, ref: String? = nil, _ data: some Encodable & Sendable) -> ByteBuffer {
         if let fast = data as? any ChatFastPayload { return encodeFast(type, ref: ref, fast) }
         return encodeWithFoundation(type, ref: ref, data)
     }
@@ -149,22 +149,22 @@ public enum ChatFrame {
     }
 
     /// An `error` frame with the fields of the HTTP error envelope.
-    public static func error(_ error: FrontdeskError, ref: String?, now: Date) -> ByteBuffer {
+    package static func error(_ error: FrontdeskError, ref: String?, now: Date) -> ByteBuffer {
         encode("error", ref: ref, ChatErrorPayload(code: error.code, message: error.message, details: error.details,
                                                    timestamp: Timestamps.iso8601(now)))
     }
 }
 
-public struct ChatErrorPayload: Encodable, Sendable {
-    public let code: String
-    public let message: String
-    public let details: [String: String]
-    public let timestamp: String
+package struct ChatErrorPayload: Encodable, Sendable {
+    package let code: String
+    package let message: String
+    package let details: [String: String]
+    package let timestamp: String
 }
 
 /// An empty `data` object.
-public struct ChatEmpty: Encodable, Sendable {
-    public init() {}
+package struct ChatEmpty: Encodable, Sendable {
+    package init() {}
 }
 
 // MARK: - Explicit nulls
@@ -176,7 +176,7 @@ extension ChatMessageView {
         case id, conversationId, clientMessageId, sender, agentId, senderName, text, systemEvent, status, createdAt, deliveredAt, readAt
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(id, forKey: .id)
         try c.encode(conversationId, forKey: .conversationId)
@@ -198,7 +198,7 @@ extension ChatConversationView {
         case id, status, visitorId, visitor, assignee, offline, createdAt, updatedAt, lastMessageAt, lastMessageId, closedAt, closedBy, ticketId, pageUrl
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(id, forKey: .id)
         try c.encode(status, forKey: .status)
@@ -220,7 +220,7 @@ extension ChatConversationView {
 extension ChatConversationView.Visitor {
     enum Keys: String, CodingKey { case userId, name, email, online, identified }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(userId, forKey: .userId)
         try c.encode(name, forKey: .name)
@@ -233,7 +233,7 @@ extension ChatConversationView.Visitor {
 extension ChatAvailability {
     enum Keys: String, CodingKey { case available, reason, agentsOnline }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: Keys.self)
         try c.encode(available, forKey: .available)
         try c.encode(reason, forKey: .reason)

@@ -1,36 +1,36 @@
 import Foundation
 
 /// The `chat.*` settings: limits of the chat sockets, business hours and the identity secret.
-public struct ChatSettings: Sendable, Equatable {
+package struct ChatSettings: Sendable, Equatable {
     /// Longest message text, in bytes of UTF-8.
-    public var maxTextBytes: Int
+    package var maxTextBytes: Int
     /// Largest WebSocket message a client may send; larger closes the socket with 1009.
-    public var maxFrameBytes: Int
+    package var maxFrameBytes: Int
     /// Sustained frames per minute per visitor socket (agent sockets get ten times as many).
-    public var ratePerMinute: Int
+    package var ratePerMinute: Int
     /// Frames a visitor socket may send at once before the sustained rate applies.
-    public var rateBurst: Int
+    package var rateBurst: Int
     /// Visitor sockets one client address may hold at once.
-    public var maxSocketsPerAddress: Int
+    package var maxSocketsPerAddress: Int
     /// WebSocket ping interval; a peer that does not answer by the next ping is dropped.
-    public var pingSeconds: Int
+    package var pingSeconds: Int
     /// A conversation with no message for this long is closed.
-    public var inactivityMinutes: Int
+    package var inactivityMinutes: Int
     /// When agents answer; empty means always.
-    public var businessHours: BusinessHours
+    package var businessHours: BusinessHours
     /// The raw `chat.business_hours` text, for `check-config` and the console.
-    public var businessHoursText: String
+    package var businessHoursText: String
     /// Time zone of the business hours.
-    public var timeZone: TimeZone
+    package var timeZone: TimeZone
     /// The configured time zone name, checked by `problems(source:)`.
     var timeZoneName: String = "UTC"
     /// HMAC key for `identify`; empty disables identification.
-    public var identitySecret: String
+    package var identitySecret: String
     /// Query parameters of the visitor's page address that are kept (`utm_*`-style prefixes or
     /// exact names); every other parameter and the fragment are dropped before it is stored.
-    public var pageUrlQueryParams: [String] = ["utm_*"]
+    package var pageUrlQueryParams: [String] = ["utm_*"]
 
-    public init(maxTextBytes: Int = 4096, maxFrameBytes: Int = 16384, ratePerMinute: Int = 120, rateBurst: Int = 30,
+    package init(maxTextBytes: Int = 4096, maxFrameBytes: Int = 16384, ratePerMinute: Int = 120, rateBurst: Int = 30,
                 maxSocketsPerAddress: Int = 20, pingSeconds: Int = 30, inactivityMinutes: Int = 30,
                 businessHours: BusinessHours = .always, businessHoursText: String = "", timeZone: TimeZone = TimeZone(identifier: "UTC")!,
                 identitySecret: String = "") {
@@ -115,33 +115,33 @@ public struct ChatSettings: Sendable, Equatable {
 }
 
 /// Weekly opening hours such as `mon-fri 09:00-17:00, sat 10:00-14:00`, checked in a time zone.
-public struct BusinessHours: Sendable, Equatable {
+package struct BusinessHours: Sendable, Equatable {
     /// One opening interval on one weekday (1 = Sunday … 7 = Saturday, as `Calendar` counts), in minutes after midnight.
-    public struct Interval: Sendable, Equatable {
-        public let weekday: Int
-        public let start: Int
-        public let end: Int
+    package struct Interval: Sendable, Equatable {
+        package let weekday: Int
+        package let start: Int
+        package let end: Int
     }
 
-    public let intervals: [Interval]
+    package let intervals: [Interval]
 
     /// Open all the time.
-    public static let always = BusinessHours(intervals: [])
+    package static let always = BusinessHours(intervals: [])
 
-    public var isAlways: Bool { intervals.isEmpty }
+    package var isAlways: Bool { intervals.isEmpty }
 
     init(intervals: [Interval]) {
         self.intervals = intervals
     }
 
-    public struct ParseError: Error, CustomStringConvertible, Sendable {
-        public let description: String
+    package struct ParseError: Error, CustomStringConvertible, Sendable {
+        package let description: String
     }
 
     static let dayNames = ["sun": 1, "mon": 2, "tue": 3, "wed": 4, "thu": 5, "fri": 6, "sat": 7]
 
     /// Parses `"mon-fri 09:00-17:00, sat 10:00-14:00"`; empty text means always open.
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         var intervals: [Interval] = []
         for part in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) where !part.isEmpty {
             let pieces = part.split(separator: " ", omittingEmptySubsequences: true)
@@ -181,7 +181,7 @@ public struct BusinessHours: Sendable, Equatable {
     }
 
     /// Whether `date` falls inside the hours, read in `timeZone`.
-    public func isOpen(at date: Date, in timeZone: TimeZone) -> Bool {
+    package func isOpen(at date: Date, in timeZone: TimeZone) -> Bool {
         if isAlways { return true }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone

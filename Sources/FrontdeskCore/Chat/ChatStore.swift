@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 
 /// Who acts in the chat: a visitor (anonymous or identified) or an agent.
-public enum ChatActor: Sendable, Equatable {
+package enum ChatActor: Sendable, Equatable {
     case visitor(ChatVisitor)
     case agent(ChatAgent)
 
@@ -23,15 +23,15 @@ public enum ChatActor: Sendable, Equatable {
 }
 
 /// A visitor as the chat knows them: the widget's id and, once verified, the site's user.
-public struct ChatVisitor: Sendable, Equatable {
-    public var id: String
-    public var userId: String?
-    public var name: String?
-    public var email: String?
-    public var identified: Bool
-    public var pageUrl: String?
+package struct ChatVisitor: Sendable, Equatable {
+    package var id: String
+    package var userId: String?
+    package var name: String?
+    package var email: String?
+    package var identified: Bool
+    package var pageUrl: String?
 
-    public init(id: String, userId: String? = nil, name: String? = nil, email: String? = nil, identified: Bool = false, pageUrl: String? = nil) {
+    package init(id: String, userId: String? = nil, name: String? = nil, email: String? = nil, identified: Bool = false, pageUrl: String? = nil) {
         self.id = id
         self.userId = userId
         self.name = name
@@ -42,17 +42,17 @@ public struct ChatVisitor: Sendable, Equatable {
 }
 
 /// A message to store: validated by `ChatStore.send`.
-public struct ChatSendRequest: Sendable {
-    public var actor: ChatActor
-    public var conversationId: Int64?
-    public var clientMessageId: String
-    public var text: String
+package struct ChatSendRequest: Sendable {
+    package var actor: ChatActor
+    package var conversationId: Int64?
+    package var clientMessageId: String
+    package var text: String
     /// Whether an agent can answer now; decides `offline` for what the visitor starts.
-    public var availability: ChatAvailability
+    package var availability: ChatAvailability
     /// Picks the agent for a conversation that needs one (round robin); called inside the write.
-    public var chooseAssignee: @Sendable () -> ChatAgent?
+    package var chooseAssignee: @Sendable () -> ChatAgent?
 
-    public init(actor: ChatActor, conversationId: Int64?, clientMessageId: String, text: String,
+    package init(actor: ChatActor, conversationId: Int64?, clientMessageId: String, text: String,
                 availability: ChatAvailability, chooseAssignee: @escaping @Sendable () -> ChatAgent? = { nil }) {
         self.actor = actor
         self.conversationId = conversationId
@@ -64,27 +64,27 @@ public struct ChatSendRequest: Sendable {
 }
 
 /// What a committed send changed.
-public struct ChatSendResult: Sendable {
-    public var message: ChatMessage
-    public var conversation: ChatConversation
+package struct ChatSendResult: Sendable {
+    package var message: ChatMessage
+    package var conversation: ChatConversation
     /// The `clientMessageId` was stored before: nothing new was written.
-    public var duplicate: Bool
+    package var duplicate: Bool
     /// The message started the conversation.
-    public var created: Bool
+    package var created: Bool
     /// The conversation got an assignee with this message.
-    public var assigned: Bool
+    package var assigned: Bool
     /// System messages written after the message (assignment, the offline notice), in id order.
-    public var systemMessages: [ChatMessage]
+    package var systemMessages: [ChatMessage]
 }
 
 /// What a lifecycle change (take, transfer, close) committed.
-public struct ChatLifecycleResult: Sendable {
-    public var conversation: ChatConversation
-    public var systemMessage: ChatMessage?
+package struct ChatLifecycleResult: Sendable {
+    package var conversation: ChatConversation
+    package var systemMessage: ChatMessage?
     /// False when the conversation was already in the asked-for state (nothing written).
-    public var changed: Bool
+    package var changed: Bool
 
-    public init(conversation: ChatConversation, systemMessage: ChatMessage?, changed: Bool) {
+    package init(conversation: ChatConversation, systemMessage: ChatMessage?, changed: Bool) {
         self.conversation = conversation
         self.systemMessage = systemMessage
         self.changed = changed
@@ -92,29 +92,29 @@ public struct ChatLifecycleResult: Sendable {
 }
 
 /// What a receipt changed: the messages that moved to `status`.
-public struct ChatReceiptResult: Sendable {
-    public var conversation: ChatConversation
-    public var status: ChatMessageStatus
+package struct ChatReceiptResult: Sendable {
+    package var conversation: ChatConversation
+    package var status: ChatMessageStatus
     /// The side whose messages changed.
-    public var sender: ChatSender
-    public var messageIds: [Int64]
-    public var upTo: Int64
-    public var at: String
+    package var sender: ChatSender
+    package var messageIds: [Int64]
+    package var upTo: Int64
+    package var at: String
 }
 
 /// Filters of the admin conversation list.
-public struct ChatConversationFilter: Sendable, Equatable {
-    public var status: ChatConversationStatus?
+package struct ChatConversationFilter: Sendable, Equatable {
+    package var status: ChatConversationStatus?
     /// An agent id; `0` means unassigned.
-    public var assigneeId: Int64?
-    public var visitorId: String?
-    public var userId: String?
+    package var assigneeId: Int64?
+    package var visitorId: String?
+    package var userId: String?
     /// Searches visitor name, email, user id and message text.
-    public var query: String?
+    package var query: String?
     /// `updatedAt`, `-updatedAt` (default), `createdAt`, `-createdAt`.
-    public var sort: String
+    package var sort: String
 
-    public init(status: ChatConversationStatus? = nil, assigneeId: Int64? = nil, visitorId: String? = nil, userId: String? = nil,
+    package init(status: ChatConversationStatus? = nil, assigneeId: Int64? = nil, visitorId: String? = nil, userId: String? = nil,
                 query: String? = nil, sort: String = "-updatedAt") {
         self.status = status
         self.assigneeId = assigneeId
@@ -127,11 +127,11 @@ public struct ChatConversationFilter: Sendable, Equatable {
 
 /// Every read and write of the chat tables. Each write is one method running one transaction
 /// through the group-commit writer, so what it returns is committed.
-public struct ChatStore: Sendable {
+package struct ChatStore: Sendable {
     let database: AppDatabase
     let now: @Sendable () -> Date
 
-    public init(database: AppDatabase, now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(database: AppDatabase, now: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.now = now
     }
@@ -140,7 +140,7 @@ public struct ChatStore: Sendable {
     static let clientIdAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-".utf8)
 
     /// Checks `chat.send` fields; every problem at once, as `validation_failed`.
-    public static func validateSend(clientMessageId: String?, text: String?, maxTextBytes: Int) throws -> (String, String) {
+    package static func validateSend(clientMessageId: String?, text: String?, maxTextBytes: Int) throws -> (String, String) {
         var problems: [String: String] = [:]
         var id = ""
         if let clientMessageId, !clientMessageId.isEmpty {
@@ -167,12 +167,12 @@ public struct ChatStore: Sendable {
 
     // MARK: - Reads
 
-    public func conversation(id: Int64) async throws -> ChatConversation? {
+    package func conversation(id: Int64) async throws -> ChatConversation? {
         try await database.pool.read { db in try Self.conversation(db, id: id) }
     }
 
     /// The visitor's conversation that is not closed, if any (the newest).
-    public func currentConversation(visitorId: String) async throws -> ChatConversation? {
+    package func currentConversation(visitorId: String) async throws -> ChatConversation? {
         try await database.pool.read { db in try Self.current(db, visitorId: visitorId) }
     }
 
@@ -203,7 +203,7 @@ public struct ChatStore: Sendable {
     }
 
     /// Every conversation that is not closed, newest first.
-    public func activeConversations(limit: Int = 200) async throws -> [ChatConversation] {
+    package func activeConversations(limit: Int = 200) async throws -> [ChatConversation] {
         try await database.pool.read { db in
             try ChatConversation.filter(ChatConversation.Columns.status != "closed")
                 .order(ChatConversation.Columns.updatedAt.desc, ChatConversation.Columns.id.desc).limit(limit).fetchAll(db)
@@ -211,7 +211,7 @@ public struct ChatStore: Sendable {
     }
 
     /// Messages of a conversation with ids above `after`, oldest first.
-    public func messages(conversationId: Int64, after: Int64 = 0, limit: Int = 10_000) async throws -> [ChatMessage] {
+    package func messages(conversationId: Int64, after: Int64 = 0, limit: Int = 10_000) async throws -> [ChatMessage] {
         try await database.pool.read { db in
             try ChatMessage.filter(ChatMessage.Columns.conversationId == conversationId && ChatMessage.Columns.id > after)
                 .order(ChatMessage.Columns.id).limit(limit).fetchAll(db)
@@ -219,7 +219,7 @@ public struct ChatStore: Sendable {
     }
 
     /// One page of conversations for the admin list, with the total that match.
-    public func list(_ filter: ChatConversationFilter, page: Int, perPage: Int) async throws -> (items: [ChatConversation], total: Int) {
+    package func list(_ filter: ChatConversationFilter, page: Int, perPage: Int) async throws -> (items: [ChatConversation], total: Int) {
         try await database.pool.read { db in
             var request = ChatConversation.all()
             if let status = filter.status { request = request.filter(ChatConversation.Columns.status == status.rawValue) }
@@ -252,7 +252,7 @@ public struct ChatStore: Sendable {
 
     /// Stores a message (idempotent by the sender's `clientMessageId`), starting or assigning the
     /// visitor's conversation when needed, and adds the system messages that go with it.
-    public func send(_ request: ChatSendRequest) async throws -> ChatSendResult {
+    package func send(_ request: ChatSendRequest) async throws -> ChatSendResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             let senderKey = request.actor.senderKey
@@ -357,7 +357,7 @@ public struct ChatStore: Sendable {
 
     /// Records a cumulative receipt: every message of the other side up to `upTo` becomes
     /// `status` (read implies delivered). Returns the messages that changed.
-    public func receipt(conversationId: Int64, by actor: ChatActor, upTo: Int64, status: ChatMessageStatus) async throws -> ChatReceiptResult {
+    package func receipt(conversationId: Int64, by actor: ChatActor, upTo: Int64, status: ChatMessageStatus) async throws -> ChatReceiptResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             guard var conversation = try Self.conversation(db, id: conversationId) else {
@@ -404,7 +404,7 @@ public struct ChatStore: Sendable {
     }
 
     /// How an assignment came about; decides the system message.
-    public enum AssignmentKind: Sendable {
+    package enum AssignmentKind: Sendable {
         case take
         case transfer(from: ChatAgent)
         case reassign(by: ChatAgent)
@@ -412,7 +412,7 @@ public struct ChatStore: Sendable {
 
     /// Assigns a conversation that is not closed to `agent`. With `rule`, the move is checked
     /// against the row inside the transaction (`ChatAssignmentRule`).
-    public func assign(conversationId: Int64, to agent: ChatAgent, kind: AssignmentKind,
+    package func assign(conversationId: Int64, to agent: ChatAgent, kind: AssignmentKind,
                        rule: ChatAssignmentRule? = nil, move: ChatAssignmentRule.Move? = nil) async throws -> ChatLifecycleResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
@@ -454,7 +454,7 @@ public struct ChatStore: Sendable {
     }
 
     /// Puts an assigned conversation back in the queue (checked against `rule` when given).
-    public func unassign(conversationId: Int64, by agent: ChatAgent, rule: ChatAssignmentRule? = nil) async throws -> ChatLifecycleResult {
+    package func unassign(conversationId: Int64, by agent: ChatAgent, rule: ChatAssignmentRule? = nil) async throws -> ChatLifecycleResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             guard var conversation = try Self.conversation(db, id: conversationId) else {
@@ -480,7 +480,7 @@ public struct ChatStore: Sendable {
     }
 
     /// Closes a conversation (idempotent: closing a closed one changes nothing).
-    public func close(conversationId: Int64, by: ChatClosedBy, agent: ChatAgent? = nil, visitorId: String? = nil) async throws -> ChatLifecycleResult {
+    package func close(conversationId: Int64, by: ChatClosedBy, agent: ChatAgent? = nil, visitorId: String? = nil) async throws -> ChatLifecycleResult {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             guard let conversation = try Self.conversation(db, id: conversationId),
@@ -517,7 +517,7 @@ public struct ChatStore: Sendable {
     }
 
     /// Closes every conversation whose last activity is older than `cutoff`.
-    public func closeInactive(before cutoff: Date) async throws -> [ChatLifecycleResult] {
+    package func closeInactive(before cutoff: Date) async throws -> [ChatLifecycleResult] {
         let stamp = Timestamps.iso8601Milliseconds(now())
         let limit = Timestamps.iso8601Milliseconds(cutoff)
         return try await database.writer.write { db in
@@ -529,7 +529,7 @@ public struct ChatStore: Sendable {
 
     /// Links a visitor's conversations to a verified site user: the open one moves to the
     /// identified visitor id; earlier ones keep their id and get the user id.
-    public func identify(from anonymousId: String, to visitor: ChatVisitor) async throws -> ChatConversation? {
+    package func identify(from anonymousId: String, to visitor: ChatVisitor) async throws -> ChatConversation? {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             try db.execute(sql: """
@@ -567,7 +567,7 @@ public struct ChatStore: Sendable {
 
     /// Turns a conversation (or, when the visitor has not written yet, a new one holding
     /// `message`) into a support ticket, in one transaction, and closes it.
-    public func convertToTicket(visitor: ChatVisitor, conversationId: Int64?, email: String, name: String?, message: String?,
+    package func convertToTicket(visitor: ChatVisitor, conversationId: Int64?, email: String, name: String?, message: String?,
                                 availability: ChatAvailability, sink: any ChatTicketSink) async throws -> (result: ChatLifecycleResult, messages: [ChatMessage], ticketId: Int64) {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in

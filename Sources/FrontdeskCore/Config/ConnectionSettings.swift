@@ -6,21 +6,21 @@ import Foundation
 /// its answer a byte a minute, holds a file descriptor and a little memory; a thousand of them
 /// used to hold the server (slowloris, slow POST, slow read). Each phase of a request now has a
 /// deadline, and one client address may hold only so many connections.
-public struct ConnectionSettings: Sendable, Equatable {
+package struct ConnectionSettings: Sendable, Equatable {
     /// From the first byte of a request until its header block is complete.
-    public var headerTimeoutSeconds: Int
+    package var headerTimeoutSeconds: Int
     /// From the end of the header block until the whole body has arrived.
-    public var bodyTimeoutSeconds: Int
+    package var bodyTimeoutSeconds: Int
     /// A kept-alive connection with no request for this long is closed.
-    public var idleTimeoutSeconds: Int
+    package var idleTimeoutSeconds: Int
     /// A client that stops reading our answer for this long is dropped.
-    public var sendTimeoutSeconds: Int
+    package var sendTimeoutSeconds: Int
     /// Open HTTP connections one client address (IPv6: one /64) may hold.
-    public var maxConnectionsPerAddress: Int
+    package var maxConnectionsPerAddress: Int
     /// Bearer token that opens `/metrics` to other machines; empty keeps it to this machine.
-    public var metricsToken: String
+    package var metricsToken: String
 
-    public init(headerTimeoutSeconds: Int = 10, bodyTimeoutSeconds: Int = 30, idleTimeoutSeconds: Int = 60, sendTimeoutSeconds: Int = 30,
+    package init(headerTimeoutSeconds: Int = 10, bodyTimeoutSeconds: Int = 30, idleTimeoutSeconds: Int = 60, sendTimeoutSeconds: Int = 30,
                 maxConnectionsPerAddress: Int = 64, metricsToken: String = "") {
         self.headerTimeoutSeconds = headerTimeoutSeconds
         self.bodyTimeoutSeconds = bodyTimeoutSeconds

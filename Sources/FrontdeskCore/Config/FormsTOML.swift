@@ -92,14 +92,14 @@ enum FormsTOML {
 }
 
 /// Spam defences every public form shares.
-public struct SpamSettings: Sendable, Equatable {
-    public var honeypotField: String
-    public var minFillSeconds: Int
-    public var requireFormToken: Bool
-    public var proofOfWork: Bool
-    public var proofOfWorkMaxNumber: Int
+package struct SpamSettings: Sendable, Equatable {
+    package var honeypotField: String
+    package var minFillSeconds: Int
+    package var requireFormToken: Bool
+    package var proofOfWork: Bool
+    package var proofOfWorkMaxNumber: Int
 
-    public init(honeypotField: String = "website", minFillSeconds: Int = 3, requireFormToken: Bool = false,
+    package init(honeypotField: String = "website", minFillSeconds: Int = 3, requireFormToken: Bool = false,
                 proofOfWork: Bool = false, proofOfWorkMaxNumber: Int = 100_000) {
         self.honeypotField = honeypotField
         self.minFillSeconds = minFillSeconds
@@ -110,10 +110,10 @@ public struct SpamSettings: Sendable, Equatable {
 }
 
 /// Newsletter sign-up settings.
-public struct NewsletterSettings: Sendable, Equatable {
-    public struct Topic: Sendable, Equatable, Encodable {
-        public var id: String
-        public var label: String
+package struct NewsletterSettings: Sendable, Equatable {
+    package struct Topic: Sendable, Equatable, Encodable {
+        package var id: String
+        package var label: String
 
         /// `"news"` or `"news:Company news"`.
         init(spec: String) {
@@ -122,19 +122,19 @@ public struct NewsletterSettings: Sendable, Equatable {
             label = parts.count > 1 ? parts[1] : parts[0].capitalized
         }
 
-        public init(id: String, label: String) {
+        package init(id: String, label: String) {
             self.id = id
             self.label = label
         }
     }
 
-    public var topics: [Topic]
-    public var consentText: String
-    public var consentVersion: String
-    public var pendingExpiryHours: Int
-    public var resendMinutes: Int
+    package var topics: [Topic]
+    package var consentText: String
+    package var consentVersion: String
+    package var pendingExpiryHours: Int
+    package var resendMinutes: Int
 
-    public init(topics: [Topic] = [], consentText: String = "Yes, send me the newsletter.", consentVersion: String = "1",
+    package init(topics: [Topic] = [], consentText: String = "Yes, send me the newsletter.", consentVersion: String = "1",
                 pendingExpiryHours: Int = 72, resendMinutes: Int = 10) {
         self.topics = topics
         self.consentText = consentText

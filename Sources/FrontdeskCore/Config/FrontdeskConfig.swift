@@ -8,79 +8,79 @@ import TOMLKit
 /// transactions committed before the cut that the OS had not yet written. `full` fsyncs the WAL
 /// on every commit, so a 2xx means the data is on disk even if the power goes at once.
 /// See https://www.sqlite.org/pragma.html#pragma_synchronous
-public enum SynchronousMode: String, Sendable {
+package enum SynchronousMode: String, Sendable {
     case normal
     case full
 }
 
 /// Frontdesk's whole configuration, resolved from flags > environment > TOML file > defaults.
-public struct FrontdeskConfig: Sendable {
-    public var host: String
-    public var port: Int
+package struct FrontdeskConfig: Sendable {
+    package var host: String
+    package var port: Int
     /// The address visitors and agents use, e.g. `https://desk.example.com`; empty when unknown.
-    public var publicURL: String
+    package var publicURL: String
     /// Origins of the sites that embed the widget; they may call the public API cross-origin.
-    public var siteOrigins: [String]
+    package var siteOrigins: [String]
     /// Peers whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
-    public var trustedProxies: [String]
+    package var trustedProxies: [String]
     /// Largest public JSON body, in KiB.
-    public var maxBodyKiB: Int
+    package var maxBodyKiB: Int
     /// How long a graceful shutdown waits for requests in flight.
-    public var drainSeconds: Int
-    public var dataDirectory: String
-    public var synchronous: SynchronousMode
-    public var logLevel: Logger.Level
-    public var logDirectory: String
-    public var logMaxSizeMiB: Int
-    public var logKeepFiles: Int
+    package var drainSeconds: Int
+    package var dataDirectory: String
+    package var synchronous: SynchronousMode
+    package var logLevel: Logger.Level
+    package var logDirectory: String
+    package var logMaxSizeMiB: Int
+    package var logKeepFiles: Int
     /// Serve `Resources/` from this folder instead of the embedded copy (development).
-    public var assetsDirectory: String?
-    public var demo: Bool
-    public var backupIntervalHours: Int
-    public var backupKeep: Int
-    public var backupDirectory: String
-    public var sessionIdleMinutes: Int
-    public var sessionAbsoluteHours: Int
-    public var sessionSnapshotSeconds: Int
-    public var cacheMaxEntries: Int
-    public var cacheMaxMiB: Int
-    public var rateLimits: RateLimitSettings
+    package var assetsDirectory: String?
+    package var demo: Bool
+    package var backupIntervalHours: Int
+    package var backupKeep: Int
+    package var backupDirectory: String
+    package var sessionIdleMinutes: Int
+    package var sessionAbsoluteHours: Int
+    package var sessionSnapshotSeconds: Int
+    package var cacheMaxEntries: Int
+    package var cacheMaxMiB: Int
+    package var rateLimits: RateLimitSettings
     /// Outgoing mail: transport, sender, the owner's address, SMTP relay, retries.
-    public var mail: MailSettings
+    package var mail: MailSettings
     /// Live chat: socket limits, business hours, the identity secret.
-    public var chat: ChatSettings
+    package var chat: ChatSettings
     /// HTTP connection deadlines and caps, and access to `/metrics`.
-    public var connections: ConnectionSettings
+    package var connections: ConnectionSettings
     /// The site's name in mails and pages.
-    public var siteName: String
+    package var siteName: String
     /// The site owner's mail templates, replacing built-in ones by name.
-    public var mailTemplatesDirectory: String?
+    package var mailTemplatesDirectory: String?
     /// Honeypot, minimum fill time and proof of work for every public form.
-    public var spam: SpamSettings
+    package var spam: SpamSettings
     /// Newsletter topics, consent text and the expiry of unconfirmed sign-ups.
-    public var newsletter: NewsletterSettings
+    package var newsletter: NewsletterSettings
     /// Contact forms by id: `contact` always, others from `[forms.<id>]` tables in the TOML file.
-    public var forms: [String: FormDefinition] = ["contact": .defaultContact]
+    package var forms: [String: FormDefinition] = ["contact": .defaultContact]
     /// Every resolved value by key, for features' typed settings (`config[Setting]`).
     package var settingValues: [String: SettingValue] = [:]
 
     /// Per-client request limits by route class.
-    public struct RateLimitSettings: Sendable {
-        public var enabled: Bool
-        public var publicPerMinute: Int
-        public var publicBurst: Int
-        public var formsPerMinute: Int
-        public var formsBurst: Int
-        public var loginPerMinute: Int
-        public var loginBurst: Int
+    package struct RateLimitSettings: Sendable {
+        package var enabled: Bool
+        package var publicPerMinute: Int
+        package var publicBurst: Int
+        package var formsPerMinute: Int
+        package var formsBurst: Int
+        package var loginPerMinute: Int
+        package var loginBurst: Int
     }
 
     /// Where session snapshots live.
-    public var stateDirectory: String { (dataDirectory as NSString).appendingPathComponent("state") }
+    package var stateDirectory: String { (dataDirectory as NSString).appendingPathComponent("state") }
 
     /// The main database file.
-    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("frontdesk.sqlite") }
-    public var maxBodyBytes: Int { maxBodyKiB * 1024 }
+    package var databasePath: String { (dataDirectory as NSString).appendingPathComponent("frontdesk.sqlite") }
+    package var maxBodyBytes: Int { maxBodyKiB * 1024 }
 
     /// The catalogue of settings; the single source for parsing, `--print-defaults` and the README.
     /// Features declare their own entries beside their code; here they are gathered, each
@@ -255,7 +255,7 @@ public struct FrontdeskConfig: Sendable {
     }
 
     /// Resolves the built-in settings only (no feature module's): for Core's own tests and tools.
-    public static func load(file: String?, environment: [String: String], flags: [String: String] = [:]) throws -> FrontdeskConfig {
+    package static func load(file: String?, environment: [String: String], flags: [String: String] = [:]) throws -> FrontdeskConfig {
         try load(file: file, environment: environment, flags: flags, features: [])
     }
 
@@ -266,12 +266,12 @@ public struct FrontdeskConfig: Sendable {
 
     /// A feature's typed setting: the value resolved from the four sources (already checked
     /// against its kind and range), or its default when nothing set it.
-    public subscript<Value>(_ setting: Setting<Value>) -> Value {
+    package subscript<Value>(_ setting: Setting<Value>) -> Value {
         settingValues[setting.spec.key].flatMap(setting.read) ?? setting.defaultValue
     }
 
     /// The defaults alone: what `frontdesk serve` uses with no file, flags or environment.
-    public static var defaults: FrontdeskConfig {
+    package static var defaults: FrontdeskConfig {
         FrontdeskConfig(values: Dictionary(uniqueKeysWithValues: specs.map { ($0.key, $0.defaultValue) }))
     }
 

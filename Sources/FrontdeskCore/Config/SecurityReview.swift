@@ -2,26 +2,26 @@ import Foundation
 
 /// What `frontdesk doctor` says about a resolved configuration before it faces the internet:
 /// each finding names the setting, why it matters and the fix.
-public struct SecurityFinding: Sendable, Equatable {
-    public enum Severity: String, Sendable, Comparable {
+package struct SecurityFinding: Sendable, Equatable {
+    package enum Severity: String, Sendable, Comparable {
         /// Fine as it is, worth knowing.
         case note
         /// Unsafe on a server reachable from the internet.
         case unsafe
 
-        public static func < (a: Severity, b: Severity) -> Bool { a == .note && b == .unsafe }
+        package static func < (a: Severity, b: Severity) -> Bool { a == .note && b == .unsafe }
     }
 
-    public let severity: Severity
-    public let setting: String
-    public let problem: String
-    public let fix: String
+    package let severity: Severity
+    package let setting: String
+    package let problem: String
+    package let fix: String
 }
 
 /// Reviews a configuration for production. Pure: reads only the configuration and the
 /// environment it is given, so tests can hand it any mix.
-public enum SecurityReview {
-    public static func findings(_ config: FrontdeskConfig, environment: [String: String] = [:]) -> [SecurityFinding] {
+package enum SecurityReview {
+    package static func findings(_ config: FrontdeskConfig, environment: [String: String] = [:]) -> [SecurityFinding] {
         var findings: [SecurityFinding] = []
         func add(_ severity: SecurityFinding.Severity, _ setting: String, _ problem: String, _ fix: String) {
             findings.append(SecurityFinding(severity: severity, setting: setting, problem: problem, fix: fix))

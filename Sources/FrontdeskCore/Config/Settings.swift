@@ -128,31 +128,31 @@ package struct ConfigErrors: Error, Sendable, CustomStringConvertible {
 /// `config[ToySettings.greeting]` reads it. There is no lookup by a string key that could yield
 /// `""` or `0` for a typo: the value was checked against the declaration's kind and range when
 /// the configuration was loaded, and the declaration holds the default, written once.
-public struct Setting<Value: Sendable>: Sendable {
+package struct Setting<Value: Sendable>: Sendable {
     package let spec: SettingSpec
     let read: @Sendable (SettingValue) -> Value?
     let defaultValue: Value
 
     /// An integer setting within `range`.
-    public static func integer(_ key: String, env: String, default value: Int, range: ClosedRange<Int>, doc: String) -> Setting<Int> {
+    package static func integer(_ key: String, env: String, default value: Int, range: ClosedRange<Int>, doc: String) -> Setting<Int> {
         Setting<Int>(spec: SettingSpec(key: key, env: env, kind: .integer(range), defaultValue: .integer(value), doc: doc),
                      read: { if case .integer(let i) = $0 { return i }; return nil }, defaultValue: value)
     }
 
     /// A text setting.
-    public static func string(_ key: String, env: String, default value: String, doc: String) -> Setting<String> {
+    package static func string(_ key: String, env: String, default value: String, doc: String) -> Setting<String> {
         Setting<String>(spec: SettingSpec(key: key, env: env, kind: .string, defaultValue: .string(value), doc: doc),
                         read: { if case .string(let s) = $0 { return s }; return nil }, defaultValue: value)
     }
 
     /// An on/off setting.
-    public static func boolean(_ key: String, env: String, default value: Bool, doc: String) -> Setting<Bool> {
+    package static func boolean(_ key: String, env: String, default value: Bool, doc: String) -> Setting<Bool> {
         Setting<Bool>(spec: SettingSpec(key: key, env: env, kind: .boolean, defaultValue: .boolean(value), doc: doc),
                       read: { if case .boolean(let b) = $0 { return b }; return nil }, defaultValue: value)
     }
 
     /// A list of strings (comma-separated in the environment).
-    public static func list(_ key: String, env: String, default value: [String], doc: String) -> Setting<[String]> {
+    package static func list(_ key: String, env: String, default value: [String], doc: String) -> Setting<[String]> {
         Setting<[String]>(spec: SettingSpec(key: key, env: env, kind: .stringList, defaultValue: .stringList(value), doc: doc),
                           read: { if case .stringList(let l) = $0 { return l }; return nil }, defaultValue: value)
     }

@@ -4,16 +4,16 @@ import GRDB
 /// Seeds the content `frontdesk serve --demo` shows: a small bakery's settings, contact
 /// messages, tickets with a thread and newsletter subscribers, so an offline demo has something
 /// in every list. Nothing is mailed. Running it twice adds nothing.
-public struct DemoSeeder: Sendable {
+package struct DemoSeeder: Sendable {
     let database: AppDatabase
     let tickets: TicketStore?
 
-    public init(database: AppDatabase, tickets: TicketStore? = nil) {
+    package init(database: AppDatabase, tickets: TicketStore? = nil) {
         self.database = database
         self.tickets = tickets
     }
 
-    public func seed(now: Date) async throws {
+    package func seed(now: Date) async throws {
         let stamp = Timestamps.iso8601Milliseconds(now)
         try await database.writer.write { db in
             let seeded = try Bool.fetchOne(db, sql: "SELECT 1 FROM app_settings WHERE key = 'demo.seeded'") ?? false

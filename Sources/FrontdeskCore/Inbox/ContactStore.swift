@@ -2,18 +2,18 @@ import Foundation
 import GRDB
 
 /// Stores and reads contact submissions; the only place that knows their SQL.
-public struct ContactStore: Sendable {
+package struct ContactStore: Sendable {
     let database: AppDatabase
     let mailer: InboxMailer?
 
-    public init(database: AppDatabase, mailer: InboxMailer? = nil) {
+    package init(database: AppDatabase, mailer: InboxMailer? = nil) {
         self.database = database
         self.mailer = mailer
     }
 
     /// Stores a submission and queues the owner's notification in the same transaction; returns
     /// once committed. `also` runs inside that transaction too (the idempotency record).
-    public func submit(_ input: NewContactSubmission, userAgent: String?, now: Date,
+    package func submit(_ input: NewContactSubmission, userAgent: String?, now: Date,
                        also: (@Sendable (Database, ContactSubmission) throws -> Void)? = nil) async throws -> ContactSubmission {
         let fieldsJSON = String(decoding: try JSONEncoder.sorted.encode(input.fields), as: UTF8.self)
         let record = ContactSubmission(
@@ -31,19 +31,19 @@ public struct ContactStore: Sendable {
     }
 
     /// How many submissions are stored.
-    public func count() async throws -> Int {
+    package func count() async throws -> Int {
         try await database.pool.read { db in try ContactSubmission.fetchCount(db) }
     }
 
     /// One submission by id.
-    public func find(id: Int64) async throws -> ContactSubmission? {
+    package func find(id: Int64) async throws -> ContactSubmission? {
         try await database.pool.read { db in try ContactSubmission.fetchOne(db, key: id) }
     }
 
     // MARK: - Admin
 
-    public static let sortable = ["createdAt", "name", "email", "status"]
-    public static let filters: [String: Set<String>?] = ["status": ["new", "processed"], "form": nil]
+    package static let sortable = ["createdAt", "name", "email", "status"]
+    package static let filters: [String: Set<String>?] = ["status": ["new", "processed"], "form": nil]
     static let sortColumns = ["createdAt": "created_at", "name": "name", "email": "email", "status": "status"]
 
     func filter(_ query: ListQuery) -> SQLFilter {
@@ -54,19 +54,19 @@ public struct ContactStore: Sendable {
         return filter
     }
 
-    public func list(_ query: ListQuery) async throws -> Page<ContactSubmission> {
+    package func list(_ query: ListQuery) async throws -> Page<ContactSubmission> {
         try await database.page(ContactSubmission.self, select: "SELECT * FROM contact_submissions", from: "contact_submissions", filter: filter(query),
                                 order: query.order(Self.sortColumns, default: "created_at"), query: query)
     }
 
     /// Up to `limit` rows matching `query` with ids after `after`, by id: CSV export pages through
     /// with this so a large export never holds more than one batch.
-    public func exportBatch(_ query: ListQuery, after: Int64, limit: Int = 500) async throws -> [ContactSubmission] {
+    package func exportBatch(_ query: ListQuery, after: Int64, limit: Int = 500) async throws -> [ContactSubmission] {
         try await database.batch(ContactSubmission.self, table: "contact_submissions", filter: filter(query), after: after, limit: limit)
     }
 
     /// Marks a submission processed (or new again).
-    public func setStatus(id: Int64, status: String, now: Date) async throws -> ContactSubmission {
+    package func setStatus(id: Int64, status: String, now: Date) async throws -> ContactSubmission {
         guard ["new", "processed"].contains(status) else { throw FrontdeskError.validation(["status": "must be \"new\" or \"processed\""]) }
         return try await database.writer.write { db in
             guard var row = try ContactSubmission.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The submission") }
@@ -77,7 +77,7 @@ public struct ContactStore: Sendable {
         }
     }
 
-    public func delete(id: Int64) async throws {
+    package func delete(id: Int64) async throws {
         let deleted = try await database.writer.write { db in try ContactSubmission.deleteOne(db, key: id) }
         if !deleted { throw FrontdeskError.notFound("The submission") }
     }

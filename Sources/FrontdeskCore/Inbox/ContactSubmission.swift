@@ -2,25 +2,25 @@ import Foundation
 import GRDB
 
 /// A message a visitor sent through a contact form (table `contact_submissions`).
-public struct ContactSubmission: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "contact_submissions"
+package struct ContactSubmission: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "contact_submissions"
 
-    public var id: Int64?
-    public var form: String
-    public var name: String
-    public var email: String
-    public var subject: String?
-    public var message: String
+    package var id: Int64?
+    package var form: String
+    package var name: String
+    package var email: String
+    package var subject: String?
+    package var message: String
     /// Extra form fields as a JSON object of strings.
-    public var fields: String
+    package var fields: String
     /// `new` until an agent marks it `processed`.
-    public var status: String
-    public var pageURL: String?
-    public var userAgent: String?
-    public var createdAt: String
-    public var processedAt: String?
+    package var status: String
+    package var pageURL: String?
+    package var userAgent: String?
+    package var createdAt: String
+    package var processedAt: String?
 
-    public enum Columns {
+    package enum Columns {
         static let id = Column(CodingKeys.id)
         static let status = Column(CodingKeys.status)
         static let createdAt = Column(CodingKeys.createdAt)
@@ -34,43 +34,43 @@ public struct ContactSubmission: Codable, Sendable, Equatable, FetchableRecord, 
         case processedAt = "processed_at"
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
+    package mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 }
 
 /// A validated contact form submission, ready to store.
-public struct NewContactSubmission: Sendable, Equatable {
-    public var name: String
-    public var email: String
-    public var subject: String?
-    public var message: String
-    public var fields: [String: String]
-    public var pageURL: String?
+package struct NewContactSubmission: Sendable, Equatable {
+    package var name: String
+    package var email: String
+    package var subject: String?
+    package var message: String
+    package var fields: [String: String]
+    package var pageURL: String?
     /// The configured form it was sent through (`contact` by default).
-    public var form: String
+    package var form: String
 
     /// Limits, documented in the OpenAPI document and enforced here.
-    public enum Limits {
-        public static let name = 200
-        public static let subject = 200
-        public static let message = 10_000
-        public static let extraFields = 20
-        public static let extraFieldValue = 2_000
-        public static let pageURL = 2_048
+    package enum Limits {
+        package static let name = 200
+        package static let subject = 200
+        package static let message = 10_000
+        package static let extraFields = 20
+        package static let extraFieldValue = 2_000
+        package static let pageURL = 2_048
     }
 
     /// The JSON field names the endpoint accepts.
-    public static let fieldNames: Set<String> = ["name", "email", "subject", "message", "fields", "pageUrl", "form"]
+    package static let fieldNames: Set<String> = ["name", "email", "subject", "message", "fields", "pageUrl", "form"]
 
     /// The form a JSON body names (`form`), or `contact`.
-    public static func formID(in json: [String: JSONValue]) -> String {
+    package static func formID(in json: [String: JSONValue]) -> String {
         if case .string(let id)? = json["form"] { return id }
         return FormDefinition.defaultContact.id
     }
 
     /// Validates a JSON object against the form's fields, reporting every bad field together.
-    public init(json: [String: JSONValue], form: FormDefinition = .defaultContact) throws {
+    package init(json: [String: JSONValue], form: FormDefinition = .defaultContact) throws {
         var reader = FieldReader(json, allowed: Self.fieldNames)
         let name = reader.text("name", required: true, maxLength: Limits.name)
         let email = reader.email("email", required: true)

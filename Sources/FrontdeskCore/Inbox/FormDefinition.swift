@@ -2,22 +2,22 @@ import Foundation
 
 /// One extra field of a configured form (`[forms.<id>]` in the TOML file), validated on the
 /// server and rendered by the widget from `GET /api/v1/forms/{form}`.
-public struct FormField: Sendable, Equatable, Encodable {
-    public enum FieldType: String, Sendable, CaseIterable, Encodable {
+package struct FormField: Sendable, Equatable, Encodable {
+    package enum FieldType: String, Sendable, CaseIterable, Encodable {
         case text, textarea, email, tel, url, number, select, checkbox
     }
 
-    public var name: String
-    public var label: String
-    public var type: FieldType
-    public var required: Bool
-    public var maxLength: Int
+    package var name: String
+    package var label: String
+    package var type: FieldType
+    package var required: Bool
+    package var maxLength: Int
     /// A regular expression the whole value must match (ICU syntax, as in `NSRegularExpression`).
-    public var pattern: String?
+    package var pattern: String?
     /// The choices of a `select` field.
-    public var options: [String]
+    package var options: [String]
 
-    public init(name: String, label: String? = nil, type: FieldType = .text, required: Bool = false, maxLength: Int = 200,
+    package init(name: String, label: String? = nil, type: FieldType = .text, required: Bool = false, maxLength: Int = 200,
                 pattern: String? = nil, options: [String] = []) {
         self.name = name
         self.label = label ?? name.replacingOccurrences(of: "_", with: " ").capitalized
@@ -59,21 +59,21 @@ public struct FormField: Sendable, Equatable, Encodable {
 
 /// A contact form: the built-in fields (name, email, subject, message) plus configured extras.
 /// The form `contact` always exists; others are added in the TOML file.
-public struct FormDefinition: Sendable, Equatable {
-    public var id: String
-    public var title: String
-    public var fields: [FormField]
+package struct FormDefinition: Sendable, Equatable {
+    package var id: String
+    package var title: String
+    package var fields: [FormField]
 
-    public init(id: String, title: String = "", fields: [FormField] = []) {
+    package init(id: String, title: String = "", fields: [FormField] = []) {
         self.id = id
         self.title = title
         self.fields = fields
     }
 
-    public static let defaultContact = FormDefinition(id: "contact", title: "Contact us")
+    package static let defaultContact = FormDefinition(id: "contact", title: "Contact us")
 
     /// Checks submitted extra fields against the definition; problems are keyed `fields.<name>`.
-    public func validate(_ values: [String: String], into reader: inout FieldReader) -> [String: String] {
+    package func validate(_ values: [String: String], into reader: inout FieldReader) -> [String: String] {
         var accepted: [String: String] = [:]
         let known = Set(fields.map(\.name))
         for name in values.keys.sorted() where !known.contains(name) {

@@ -12,8 +12,8 @@ import Synchronization
 ///   in the background (in the spirit of ALTCHA: find `n` with `sha256(salt + n) == challenge`).
 ///
 /// The per-address rate limit is the `forms` class of the rate-limit middleware.
-public final class FormGuard: Sendable {
-    public enum Verdict: Sendable, Equatable {
+package final class FormGuard: Sendable {
+    package enum Verdict: Sendable, Equatable {
         /// Looks like a person: store it.
         case accept
         /// The honeypot was filled: answer as if stored, store nothing.
@@ -21,20 +21,20 @@ public final class FormGuard: Sendable {
     }
 
     /// A puzzle for the browser.
-    public struct Challenge: Sendable, Encodable, Equatable {
-        public let algorithm: String
-        public let challenge: String
-        public let salt: String
-        public let maxNumber: Int
-        public let signature: String
+    package struct Challenge: Sendable, Encodable, Equatable {
+        package let algorithm: String
+        package let challenge: String
+        package let salt: String
+        package let maxNumber: Int
+        package let signature: String
     }
 
     /// The fields the guard reads and removes before a form's own fields are validated.
-    public static let tokenField = "formToken"
-    public static let proofField = "proofOfWork"
+    package static let tokenField = "formToken"
+    package static let proofField = "proofOfWork"
 
     let secret: Data
-    public let settings: SpamSettings
+    package let settings: SpamSettings
     let now: @Sendable () -> Date
     /// Solved puzzles and accepted form tokens until they expire, so each is accepted once.
     /// In memory: a restart forgets them, which re-opens at most the tokens issued before it.
@@ -42,7 +42,7 @@ public final class FormGuard: Sendable {
     static let challengeLifetime: TimeInterval = 600
     static let tokenLifetime: TimeInterval = 86_400
 
-    public init(secret: Data, settings: SpamSettings, now: @escaping @Sendable () -> Date) {
+    package init(secret: Data, settings: SpamSettings, now: @escaping @Sendable () -> Date) {
         self.secret = secret
         self.settings = settings
         self.now = now
@@ -52,12 +52,12 @@ public final class FormGuard: Sendable {
 
     /// `v2.<form>.<issued unix ms>.<nonce>.<hmac>`: proves when the form was handed out; the nonce
     /// keeps two tokens issued in the same millisecond apart, since each may be spent only once.
-    public func issueToken(form: String) -> String {
+    package func issueToken(form: String) -> String {
         let payload = "v2.\(form).\(Int64(now().timeIntervalSince1970 * 1000)).\(Secrets.urlSafeToken(byteCount: 9))"
         return payload + "." + sign(payload)
     }
 
-    public func issueChallenge() -> Challenge? {
+    package func issueChallenge() -> Challenge? {
         guard settings.proofOfWork else { return nil }
         let expires = Int64(now().timeIntervalSince1970 + Self.challengeLifetime)
         let salt = Secrets.urlSafeToken(byteCount: 12) + "?expires=\(expires)"
@@ -71,7 +71,7 @@ public final class FormGuard: Sendable {
 
     /// Checks the spam fields of `json` for `form` and returns the object without them.
     /// Throws a 422 naming the field when the token or the puzzle is wrong.
-    public func screen(form: String, _ json: [String: JSONValue]) throws -> (Verdict, [String: JSONValue]) {
+    package func screen(form: String, _ json: [String: JSONValue]) throws -> (Verdict, [String: JSONValue]) {
         var rest = json
         let honeypot = rest.removeValue(forKey: settings.honeypotField)
         let token = rest.removeValue(forKey: Self.tokenField)
@@ -180,10 +180,10 @@ public final class FormGuard: Sendable {
 }
 
 /// Per-install secrets kept in `app_settings`, created on first use.
-public enum InstallSecret {
+package enum InstallSecret {
     /// 32 random bytes stored under `key`; the same bytes on every later call. Synchronous: called
     /// once at start-up, before the group-commit writer is busy.
-    public static func load(_ key: String, database: AppDatabase, now: Date) throws -> Data {
+    package static func load(_ key: String, database: AppDatabase, now: Date) throws -> Data {
         try database.pool.write { db in
             if let stored = try String.fetchOne(db, sql: "SELECT value FROM app_settings WHERE key = ?", arguments: [key]),
                let data = Data(base64Encoded: stored) {

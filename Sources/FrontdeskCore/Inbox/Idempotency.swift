@@ -10,38 +10,38 @@ import GRDB
 /// client's key never replays another client's response, and neither the address nor the key
 /// is kept. What a stored response must not hold (a ticket's access token) the caller leaves
 /// out and puts back on replay.
-public struct IdempotencyStore: Sendable {
+package struct IdempotencyStore: Sendable {
     let database: AppDatabase
     /// Derived from the install secret, used for nothing else.
     let secret: Data
     /// Keys are kept this long, then purged by the maintenance service.
-    public static let retention: TimeInterval = 24 * 3600
-    public static let maxKeyLength = 200
+    package static let retention: TimeInterval = 24 * 3600
+    package static let maxKeyLength = 200
 
-    public init(database: AppDatabase, secret: Data) {
+    package init(database: AppDatabase, secret: Data) {
         self.database = database
         self.secret = ContentDigest.hmacSHA256("frontdesk idempotency keys", key: secret)
     }
 
-    public struct Claim: Sendable {
-        public let scope: String
+    package struct Claim: Sendable {
+        package let scope: String
         /// HMAC of the client and its key: what the record is found by.
-        public let key: String
-        public let requestHash: String
+        package let key: String
+        package let requestHash: String
     }
 
-    public struct Stored: Sendable, Equatable {
-        public let status: Int
-        public let body: Data
+    package struct Stored: Sendable, Equatable {
+        package let status: Int
+        package let body: Data
 
-        public init(status: Int, body: Data) {
+        package init(status: Int, body: Data) {
             self.status = status
             self.body = body
         }
     }
 
     /// Checks a header value; nil when absent. `client` is who sent it (the client address).
-    public func claim(scope: String, client: String, header: String?, body: Data) throws -> Claim? {
+    package func claim(scope: String, client: String, header: String?, body: Data) throws -> Claim? {
         guard let header else { return nil }
         let key = header.trimmingCharacters(in: .whitespaces)
         guard !key.isEmpty, key.count <= Self.maxKeyLength, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value <= 0x7E }) else {
@@ -54,7 +54,7 @@ public struct IdempotencyStore: Sendable {
     }
 
     /// The stored response for `claim`, if the request ran before.
-    public func replay(_ claim: Claim) async throws -> Stored? {
+    package func replay(_ claim: Claim) async throws -> Stored? {
         let row = try await database.pool.read { db in
             try Row.fetchOne(db, sql: "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?", arguments: [claim.scope, claim.key])
         }
@@ -68,13 +68,13 @@ public struct IdempotencyStore: Sendable {
     }
 
     /// Records the response inside the transaction that created its content.
-    public func record(_ claim: Claim, status: Int, body: Data, now: Date, in db: Database) throws {
+    package func record(_ claim: Claim, status: Int, body: Data, now: Date, in db: Database) throws {
         try db.execute(sql: "INSERT INTO idempotency_keys(scope, key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
                        arguments: [claim.scope, claim.key, claim.requestHash, status, body, Timestamps.iso8601Milliseconds(now)])
     }
 
     @discardableResult
-    public func purge(now: Date) async throws -> Int {
+    package func purge(now: Date) async throws -> Int {
         let cutoff = Timestamps.iso8601Milliseconds(now.addingTimeInterval(-Self.retention))
         return try await database.writer.write { db in
             try db.execute(sql: "DELETE FROM idempotency_keys WHERE created_at < ?", arguments: [cutoff])

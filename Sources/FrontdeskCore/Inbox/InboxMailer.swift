@@ -4,22 +4,22 @@ import Synchronization
 
 /// The address people reach Frontdesk at, for links in mails: `server.public_url`, or the
 /// address the server bound to once it listens.
-public final class PublicLinks: Sendable {
+package final class PublicLinks: Sendable {
     private let base = Mutex<String>("")
 
-    public init(configured: String) {
+    package init(configured: String) {
         setBase(configured)
     }
 
     /// Sets the base once the listening address is known (only when none was configured).
-    public func setBase(_ url: String) {
+    package func setBase(_ url: String) {
         let normalized = url.hasSuffix("/") ? String(url.dropLast()) : url
         base.withLock { $0 = normalized }
     }
 
-    public var baseURL: String { base.withLock { $0.isEmpty ? "http://localhost:8080" : $0 } }
+    package var baseURL: String { base.withLock { $0.isEmpty ? "http://localhost:8080" : $0 } }
 
-    public func url(_ path: String, query: [(String, String)] = [], fragment: String? = nil) -> String {
+    package func url(_ path: String, query: [(String, String)] = [], fragment: String? = nil) -> String {
         var components = URLComponents()
         components.queryItems = query.isEmpty ? nil : query.map { URLQueryItem(name: $0.0, value: $0.1) }
         let queryString = components.percentEncodedQuery.map { "?" + $0.replacingOccurrences(of: "+", with: "%2B") } ?? ""
@@ -29,16 +29,16 @@ public final class PublicLinks: Sendable {
 
 /// Writes the inbox's mails into the durable outbox, inside the caller's transaction, so a
 /// mail exists exactly when what it tells about was committed.
-public struct InboxMailer: Sendable {
+package struct InboxMailer: Sendable {
     let outbox: MailOutbox
     let templates: MailTemplates
     let siteName: String
     let owner: MailAddress?
-    public let links: PublicLinks
+    package let links: PublicLinks
     /// Holds the admins' addresses for a few seconds, so a busy form does not read them per submission.
     let cache: ReadThrough?
 
-    public init(outbox: MailOutbox, templates: MailTemplates, siteName: String, owner: MailAddress?, links: PublicLinks, cache: ReadThrough? = nil) {
+    package init(outbox: MailOutbox, templates: MailTemplates, siteName: String, owner: MailAddress?, links: PublicLinks, cache: ReadThrough? = nil) {
         self.outbox = outbox
         self.templates = templates
         self.siteName = siteName
@@ -97,7 +97,7 @@ public struct InboxMailer: Sendable {
     }
 
     /// The magic link: the token travels in the fragment, so it never reaches a server log.
-    public func ticketURL(id: Int64, token: String) -> String {
+    package func ticketURL(id: Int64, token: String) -> String {
         links.url("/ticket", query: [("id", String(id))], fragment: "token=\(token)")
     }
 

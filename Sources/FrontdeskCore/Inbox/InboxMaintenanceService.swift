@@ -6,7 +6,7 @@ import ServiceLifecycle
 /// `newsletter.pending_expiry_hours`, idempotency records older than a day, and sent mail older
 /// than 30 days (its body may hold personal data; failed and dead mail stays for the console). Generic over the
 /// clock so tests drive it without sleeping.
-public struct InboxMaintenanceService<C: Clock>: Service where C.Duration == Duration {
+package struct InboxMaintenanceService<C: Clock>: Service where C.Duration == Duration {
     let newsletter: NewsletterStore
     let idempotency: IdempotencyStore
     let outbox: MailOutbox?
@@ -15,9 +15,9 @@ public struct InboxMaintenanceService<C: Clock>: Service where C.Duration == Dur
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public static var sentMailRetention: TimeInterval { 30 * 86_400 }
+    package static var sentMailRetention: TimeInterval { 30 * 86_400 }
 
-    public init(newsletter: NewsletterStore, idempotency: IdempotencyStore, outbox: MailOutbox? = nil, interval: Duration, clock: C,
+    package init(newsletter: NewsletterStore, idempotency: IdempotencyStore, outbox: MailOutbox? = nil, interval: Duration, clock: C,
                 now: @escaping @Sendable () -> Date, logger: Logger) {
         self.newsletter = newsletter
         self.idempotency = idempotency
@@ -28,7 +28,7 @@ public struct InboxMaintenanceService<C: Clock>: Service where C.Duration == Dur
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isShuttingDownGracefully {
             await tick()
             do {
@@ -40,7 +40,7 @@ public struct InboxMaintenanceService<C: Clock>: Service where C.Duration == Dur
     }
 
     /// One pass; errors are logged and the next pass tries again.
-    public func tick() async {
+    package func tick() async {
         do {
             let expired = try await newsletter.purgeExpired(now: now())
             let keys = try await idempotency.purge(now: now())

@@ -3,21 +3,21 @@ import GRDB
 
 /// Paging, search and sorting for the admin lists, parsed from the query string and validated
 /// in one place so every list answers bad parameters the same way.
-public struct ListQuery: Sendable, Equatable {
-    public var page: Int = 1
-    public var perPage: Int = 25
-    public var search: String?
+package struct ListQuery: Sendable, Equatable {
+    package var page: Int = 1
+    package var perPage: Int = 25
+    package var search: String?
     /// A column key of the list and its direction.
-    public var sort: String
-    public var descending: Bool
+    package var sort: String
+    package var descending: Bool
     /// Other filters by name (`status`, `priority`, …), already checked by the list's store.
-    public var filters: [String: String] = [:]
+    package var filters: [String: String] = [:]
 
-    public static let maxPerPage = 100
+    package static let maxPerPage = 100
 
     /// Reads `page`, `perPage`, `q`, `sort` (`-createdAt` for descending) and the named filters,
     /// reporting every bad parameter in one 422.
-    public init(_ parameters: [String: String], sortable: [String], defaultSort: String, filters allowed: [String: Set<String>?]) throws {
+    package init(_ parameters: [String: String], sortable: [String], defaultSort: String, filters allowed: [String: Set<String>?]) throws {
         var problems: [String: String] = [:]
         sort = defaultSort.hasPrefix("-") ? String(defaultSort.dropFirst()) : defaultSort
         descending = defaultSort.hasPrefix("-")
@@ -47,7 +47,7 @@ public struct ListQuery: Sendable, Equatable {
         if !problems.isEmpty { throw FrontdeskError.validation(problems) }
     }
 
-    public init(page: Int = 1, perPage: Int = 25, search: String? = nil, sort: String = "createdAt", descending: Bool = true, filters: [String: String] = [:]) {
+    package init(page: Int = 1, perPage: Int = 25, search: String? = nil, sort: String = "createdAt", descending: Bool = true, filters: [String: String] = [:]) {
         self.page = page
         self.perPage = perPage
         self.search = search
@@ -56,7 +56,7 @@ public struct ListQuery: Sendable, Equatable {
         self.filters = filters
     }
 
-    public var offset: Int { (page - 1) * perPage }
+    package var offset: Int { (page - 1) * perPage }
 
     /// `%term%` for LIKE, with LIKE's wildcards escaped (`ESCAPE '\'`).
     var likePattern: String? {
@@ -64,20 +64,20 @@ public struct ListQuery: Sendable, Equatable {
     }
 
     /// `%text%` for `LIKE ? ESCAPE '\'`, with LIKE's own wildcards in `text` escaped.
-    public static func likePattern(containing text: String) -> String {
+    package static func likePattern(containing text: String) -> String {
         "%" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_") + "%"
     }
 }
 
 /// One page of a list and how many items match in all; `counts` (by status) where a list has them.
-public struct Page<Item: Sendable & Encodable>: Sendable, Encodable {
-    public let items: [Item]
-    public let total: Int
-    public let page: Int
-    public let perPage: Int
-    public var counts: [String: Int]?
+package struct Page<Item: Sendable & Encodable>: Sendable, Encodable {
+    package let items: [Item]
+    package let total: Int
+    package let page: Int
+    package let perPage: Int
+    package var counts: [String: Int]?
 
-    public init(items: [Item], total: Int, page: Int, perPage: Int, counts: [String: Int]? = nil) {
+    package init(items: [Item], total: Int, page: Int, perPage: Int, counts: [String: Int]? = nil) {
         self.items = items
         self.total = total
         self.page = page
@@ -86,7 +86,7 @@ public struct Page<Item: Sendable & Encodable>: Sendable, Encodable {
     }
 
     /// The same page with each item turned into its API view.
-    public func map<View: Sendable & Encodable>(_ transform: (Item) -> View) -> Page<View> {
+    package func map<View: Sendable & Encodable>(_ transform: (Item) -> View) -> Page<View> {
         Page<View>(items: items.map(transform), total: total, page: page, perPage: perPage, counts: counts)
     }
 }

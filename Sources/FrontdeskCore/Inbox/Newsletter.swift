@@ -3,25 +3,25 @@ import GRDB
 
 /// A newsletter sign-up (table `newsletter_subscriptions`): `pending` until the one-click
 /// confirmation, then `confirmed`, `unsubscribed` when the person leaves.
-public struct NewsletterSubscription: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
-    public static let databaseTableName = "newsletter_subscriptions"
+package struct NewsletterSubscription: Codable, Sendable, Equatable, FetchableRecord, MutablePersistableRecord {
+    package static let databaseTableName = "newsletter_subscriptions"
 
-    public var id: Int64?
-    public var email: String
-    public var name: String?
-    public var status: String
+    package var id: Int64?
+    package var email: String
+    package var name: String?
+    package var status: String
     /// JSON array of topic ids.
-    public var topics: String
-    public var token: String
-    public var consentVersion: String
-    public var source: String
+    package var topics: String
+    package var token: String
+    package var consentVersion: String
+    package var source: String
     /// The sign-up's address truncated to its network (/24, /48): proof of consent without the person's address.
-    public var clientNetwork: String?
-    public var subscribedAt: String
-    public var confirmedAt: String?
-    public var unsubscribedAt: String?
-    public var confirmationSentAt: String?
-    public var updatedAt: String
+    package var clientNetwork: String?
+    package var subscribedAt: String
+    package var confirmedAt: String?
+    package var unsubscribedAt: String?
+    package var confirmationSentAt: String?
+    package var updatedAt: String
 
     enum CodingKeys: String, CodingKey {
         case id, email, name, status, topics, token, source
@@ -34,24 +34,24 @@ public struct NewsletterSubscription: Codable, Sendable, Equatable, FetchableRec
         case updatedAt = "updated_at"
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
+    package mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 
-    public var topicList: [String] {
+    package var topicList: [String] {
         (try? JSONDecoder().decode([String].self, from: Data(topics.utf8))) ?? []
     }
 }
 
 /// A validated sign-up.
-public struct NewSubscription: Sendable, Equatable {
-    public var email: String
-    public var name: String?
-    public var topics: [String]
+package struct NewSubscription: Sendable, Equatable {
+    package var email: String
+    package var name: String?
+    package var topics: [String]
 
-    public static let fieldNames: Set<String> = ["email", "name", "topics"]
+    package static let fieldNames: Set<String> = ["email", "name", "topics"]
 
-    public init(json: [String: JSONValue], topics allowed: [NewsletterSettings.Topic]) throws {
+    package init(json: [String: JSONValue], topics allowed: [NewsletterSettings.Topic]) throws {
         var reader = FieldReader(json, allowed: Self.fieldNames)
         let email = reader.email("email", required: true)
         name = reader.text("name", required: false, maxLength: NewContactSubmission.Limits.name)
@@ -74,7 +74,7 @@ public struct NewSubscription: Sendable, Equatable {
         self.email = email!
     }
 
-    public init(email: String, name: String? = nil, topics: [String] = []) {
+    package init(email: String, name: String? = nil, topics: [String] = []) {
         self.email = email
         self.name = name
         self.topics = topics
@@ -82,18 +82,18 @@ public struct NewSubscription: Sendable, Equatable {
 }
 
 /// Newsletter sign-ups: double opt-in, one-click unsubscribe, expiry of unconfirmed sign-ups, import.
-public struct NewsletterStore: Sendable {
+package struct NewsletterStore: Sendable {
     let database: AppDatabase
     let mailer: InboxMailer?
     let settings: NewsletterSettings
 
-    public init(database: AppDatabase, mailer: InboxMailer?, settings: NewsletterSettings) {
+    package init(database: AppDatabase, mailer: InboxMailer?, settings: NewsletterSettings) {
         self.database = database
         self.mailer = mailer
         self.settings = settings
     }
 
-    public enum SubscribeOutcome: Sendable, Equatable {
+    package enum SubscribeOutcome: Sendable, Equatable {
         /// A confirmation mail was queued.
         case confirmationSent
         /// Still pending and the last mail is recent: nothing sent (the answer to the visitor is the same).
@@ -108,7 +108,7 @@ public struct NewsletterStore: Sendable {
     /// nothing about who sent it, and only the link in the subscriber's mail may change the row.
     /// The caller answers the same `pending` in every case, so nobody learns who is subscribed.
     @discardableResult
-    public func subscribe(_ input: NewSubscription, clientNetwork: String?, now: Date,
+    package func subscribe(_ input: NewSubscription, clientNetwork: String?, now: Date,
                           also: (@Sendable (Database) throws -> Void)? = nil) async throws -> SubscribeOutcome {
         let stamp = Timestamps.iso8601Milliseconds(now)
         let topicsJSON = String(decoding: try JSONEncoder.sorted.encode(input.topics), as: UTF8.self)
@@ -158,7 +158,7 @@ public struct NewsletterStore: Sendable {
 
     /// The one click in the confirmation mail. Returns the row, or nil for an unknown token.
     /// Confirming twice is harmless; an unsubscribed address is not re-subscribed by an old link.
-    public func confirm(token: String, now: Date) async throws -> NewsletterSubscription? {
+    package func confirm(token: String, now: Date) async throws -> NewsletterSubscription? {
         try await database.writer.write { db in
             guard var row = try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) else { return nil }
             if row.status == "pending" {
@@ -172,7 +172,7 @@ public struct NewsletterStore: Sendable {
     }
 
     /// One-click unsubscribe (RFC 8058 POST or the page's button). Nil for an unknown token.
-    public func unsubscribe(token: String, now: Date) async throws -> NewsletterSubscription? {
+    package func unsubscribe(token: String, now: Date) async throws -> NewsletterSubscription? {
         try await database.writer.write { db in
             guard var row = try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) else { return nil }
             if row.status != "unsubscribed" {
@@ -185,13 +185,13 @@ public struct NewsletterStore: Sendable {
         }
     }
 
-    public func find(token: String) async throws -> NewsletterSubscription? {
+    package func find(token: String) async throws -> NewsletterSubscription? {
         try await database.pool.read { db in try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) }
     }
 
     /// Deletes sign-ups never confirmed within `pending_expiry_hours` of their last confirmation mail.
     @discardableResult
-    public func purgeExpired(now: Date) async throws -> Int {
+    package func purgeExpired(now: Date) async throws -> Int {
         let cutoff = Timestamps.iso8601Milliseconds(now.addingTimeInterval(-Double(settings.pendingExpiryHours * 3600)))
         return try await database.writer.write { db in
             try db.execute(sql: "DELETE FROM newsletter_subscriptions WHERE status = 'pending' AND COALESCE(confirmation_sent_at, subscribed_at) < ?",
@@ -202,8 +202,8 @@ public struct NewsletterStore: Sendable {
 
     // MARK: - Admin
 
-    public static let sortable = ["subscribedAt", "email", "status", "confirmedAt"]
-    public static let filters: [String: Set<String>?] = ["status": ["pending", "confirmed", "unsubscribed"], "topic": nil]
+    package static let sortable = ["subscribedAt", "email", "status", "confirmedAt"]
+    package static let filters: [String: Set<String>?] = ["status": ["pending", "confirmed", "unsubscribed"], "topic": nil]
     static let sortColumns = ["subscribedAt": "subscribed_at", "email": "email", "status": "status", "confirmedAt": "confirmed_at"]
 
     func filter(_ query: ListQuery) -> SQLFilter {
@@ -214,12 +214,12 @@ public struct NewsletterStore: Sendable {
         return filter
     }
 
-    public func list(_ query: ListQuery) async throws -> Page<NewsletterSubscription> {
+    package func list(_ query: ListQuery) async throws -> Page<NewsletterSubscription> {
         try await database.page(NewsletterSubscription.self, select: "SELECT * FROM newsletter_subscriptions", from: "newsletter_subscriptions", filter: filter(query),
                                 order: query.order(Self.sortColumns, default: "subscribed_at"), query: query)
     }
 
-    public func counts() async throws -> [String: Int] {
+    package func counts() async throws -> [String: Int] {
         try await database.pool.read { db in
             var counts = ["pending": 0, "confirmed": 0, "unsubscribed": 0]
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM newsletter_subscriptions GROUP BY status") {
@@ -231,30 +231,30 @@ public struct NewsletterStore: Sendable {
 
     /// Up to `limit` rows matching `query` with ids after `after`, by id: CSV export pages through
     /// with this so a large export never holds more than one batch.
-    public func exportBatch(_ query: ListQuery, after: Int64, limit: Int = 500) async throws -> [NewsletterSubscription] {
+    package func exportBatch(_ query: ListQuery, after: Int64, limit: Int = 500) async throws -> [NewsletterSubscription] {
         try await database.batch(NewsletterSubscription.self, table: "newsletter_subscriptions", filter: filter(query), after: after, limit: limit)
     }
 
-    public func delete(id: Int64) async throws {
+    package func delete(id: Int64) async throws {
         let deleted = try await database.writer.write { db in try NewsletterSubscription.deleteOne(db, key: id) }
         if !deleted { throw FrontdeskError.notFound("The subscriber") }
     }
 
-    public struct ImportResult: Sendable, Encodable, Equatable {
-        public var imported = 0
-        public var skipped = 0
-        public var errors: [ImportProblem] = []
+    package struct ImportResult: Sendable, Encodable, Equatable {
+        package var imported = 0
+        package var skipped = 0
+        package var errors: [ImportProblem] = []
     }
 
-    public struct ImportProblem: Sendable, Encodable, Equatable {
-        public let line: Int
-        public let message: String
+    package struct ImportProblem: Sendable, Encodable, Equatable {
+        package let line: Int
+        package let message: String
     }
 
     /// Imports rows from CSV (`email[,name[,topics]]`, a header row optional; topics separated by `;`).
     /// Rows become `confirmed` only when `confirmed` is true (the site owner vouches for earlier
     /// consent); otherwise `pending` with a confirmation mail. Existing addresses are skipped.
-    public func importCSV(_ text: String, confirmed: Bool, now: Date) async throws -> ImportResult {
+    package func importCSV(_ text: String, confirmed: Bool, now: Date) async throws -> ImportResult {
         let stamp = Timestamps.iso8601Milliseconds(now)
         let rows = CSV.parse(text)
         let allowed = Set(settings.topics.map(\.id))
@@ -305,8 +305,8 @@ public struct NewsletterStore: Sendable {
 
 /// RFC 4180 CSV: quoted fields with doubled quotes, CRLF or LF line ends. Cells that a spreadsheet
 /// would run as a formula are prefixed with `'` on export (CSV injection).
-public enum CSV {
-    public static func parse(_ text: String) -> [[String]] {
+package enum CSV {
+    package static func parse(_ text: String) -> [[String]] {
         var rows: [[String]] = []
         var row: [String] = []
         var field = ""
@@ -339,7 +339,7 @@ public enum CSV {
     }
 
     /// One CSV line (with CRLF) from cells.
-    public static func line(_ cells: [String?]) -> String {
+    package static func line(_ cells: [String?]) -> String {
         cells.map { cell -> String in
             var value = cell ?? ""
             if let first = value.first, "=+-@\t\r".contains(first) { value = "'" + value }

@@ -2,26 +2,26 @@ import Foundation
 import GRDB
 
 /// A support ticket row (table `support_tickets`).
-public struct SupportTicket: Sendable, Equatable, FetchableRecord, MutablePersistableRecord, Codable {
-    public static let databaseTableName = "support_tickets"
+package struct SupportTicket: Sendable, Equatable, FetchableRecord, MutablePersistableRecord, Codable {
+    package static let databaseTableName = "support_tickets"
 
-    public var id: Int64?
-    public var email: String
-    public var name: String?
-    public var subject: String
-    public var description: String
-    public var status: String
-    public var priority: String
-    public var assigneeID: Int64?
-    public var source: String
-    public var sourceID: Int64?
+    package var id: Int64?
+    package var email: String
+    package var name: String?
+    package var subject: String
+    package var description: String
+    package var status: String
+    package var priority: String
+    package var assigneeID: Int64?
+    package var source: String
+    package var sourceID: Int64?
     /// With the install secret, derives the customer's access token (which is never stored).
-    public var accessNonce: String
-    public var createdAt: String
-    public var updatedAt: String
-    public var firstResponseAt: String?
-    public var resolvedAt: String?
-    public var closedAt: String?
+    package var accessNonce: String
+    package var createdAt: String
+    package var updatedAt: String
+    package var firstResponseAt: String?
+    package var resolvedAt: String?
+    package var closedAt: String?
 
     enum CodingKeys: String, CodingKey {
         case id, email, name, subject, description, status, priority, source
@@ -35,28 +35,28 @@ public struct SupportTicket: Sendable, Equatable, FetchableRecord, MutablePersis
         case closedAt = "closed_at"
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
+    package mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 
-    public static let statuses = ["open", "in-progress", "resolved", "closed"]
-    public static let priorities = ["low", "medium", "high", "urgent"]
+    package static let statuses = ["open", "in-progress", "resolved", "closed"]
+    package static let priorities = ["low", "medium", "high", "urgent"]
 }
 
 /// One message of a ticket's thread (table `ticket_messages`).
-public struct TicketMessage: Sendable, Equatable, FetchableRecord, MutablePersistableRecord, Codable {
-    public static let databaseTableName = "ticket_messages"
+package struct TicketMessage: Sendable, Equatable, FetchableRecord, MutablePersistableRecord, Codable {
+    package static let databaseTableName = "ticket_messages"
 
-    public var id: Int64?
-    public var ticketID: Int64
+    package var id: Int64?
+    package var ticketID: Int64
     /// `customer`, `agent` or `system`.
-    public var author: String
-    public var authorUserID: Int64?
-    public var authorName: String?
-    public var body: String
+    package var author: String
+    package var authorUserID: Int64?
+    package var authorName: String?
+    package var body: String
     /// Internal notes are for agents only: never shown to the customer, never mailed.
-    public var `internal`: Bool
-    public var createdAt: String
+    package var `internal`: Bool
+    package var createdAt: String
 
     enum CodingKeys: String, CodingKey {
         case id, author, body, `internal`
@@ -66,34 +66,34 @@ public struct TicketMessage: Sendable, Equatable, FetchableRecord, MutablePersis
         case createdAt = "created_at"
     }
 
-    public mutating func didInsert(_ inserted: InsertionSuccess) {
+    package mutating func didInsert(_ inserted: InsertionSuccess) {
         id = inserted.rowID
     }
 
-    public static let maxBody = 10_000
+    package static let maxBody = 10_000
 }
 
 /// A ticket as the admin API shows it: the row, the assignee's name and the thread's length.
-public struct TicketSummary: Sendable, Encodable, Equatable, FetchableRecord {
-    public let id: Int64
-    public let email: String
-    public let name: String?
-    public let subject: String
-    public let description: String
-    public let status: String
-    public let priority: String
-    public let assigneeId: Int64?
-    public let assigneeName: String?
-    public let source: String
-    public let sourceId: Int64?
-    public let createdAt: String
-    public let updatedAt: String
-    public let firstResponseAt: String?
-    public let resolvedAt: String?
-    public let closedAt: String?
-    public let messageCount: Int
+package struct TicketSummary: Sendable, Encodable, Equatable, FetchableRecord {
+    package let id: Int64
+    package let email: String
+    package let name: String?
+    package let subject: String
+    package let description: String
+    package let status: String
+    package let priority: String
+    package let assigneeId: Int64?
+    package let assigneeName: String?
+    package let source: String
+    package let sourceId: Int64?
+    package let createdAt: String
+    package let updatedAt: String
+    package let firstResponseAt: String?
+    package let resolvedAt: String?
+    package let closedAt: String?
+    package let messageCount: Int
 
-    public init(row: Row) {
+    package init(row: Row) {
         id = row["id"]; email = row["email"]; name = row["name"]; subject = row["subject"]; description = row["description"]
         status = row["status"]; priority = row["priority"]; assigneeId = row["assignee_id"]; assigneeName = row["assignee_name"]
         source = row["source"]; sourceId = row["source_id"]; createdAt = row["created_at"]; updatedAt = row["updated_at"]
@@ -109,15 +109,15 @@ public struct TicketSummary: Sendable, Encodable, Equatable, FetchableRecord {
 }
 
 /// A message as the APIs show it.
-public struct TicketMessageView: Sendable, Encodable, Equatable {
-    public let id: Int64
-    public let author: String
-    public let authorName: String?
-    public let body: String
-    public let `internal`: Bool
-    public let createdAt: String
+package struct TicketMessageView: Sendable, Encodable, Equatable {
+    package let id: Int64
+    package let author: String
+    package let authorName: String?
+    package let body: String
+    package let `internal`: Bool
+    package let createdAt: String
 
-    public init(_ message: TicketMessage) {
+    package init(_ message: TicketMessage) {
         id = message.id ?? 0
         author = message.author
         authorName = message.authorName
@@ -128,20 +128,20 @@ public struct TicketMessageView: Sendable, Encodable, Equatable {
 }
 
 /// A validated new ticket.
-public struct NewTicket: Sendable, Equatable {
-    public var email: String
-    public var name: String?
-    public var subject: String
-    public var description: String
-    public var priority: String
+package struct NewTicket: Sendable, Equatable {
+    package var email: String
+    package var name: String?
+    package var subject: String
+    package var description: String
+    package var priority: String
 
-    public static let fieldNames: Set<String> = ["email", "name", "subject", "description", "priority"]
-    public enum Limits {
-        public static let subject = 200
-        public static let description = 10_000
+    package static let fieldNames: Set<String> = ["email", "name", "subject", "description", "priority"]
+    package enum Limits {
+        package static let subject = 200
+        package static let description = 10_000
     }
 
-    public init(json: [String: JSONValue]) throws {
+    package init(json: [String: JSONValue]) throws {
         var reader = FieldReader(json, allowed: Self.fieldNames)
         let email = reader.email("email", required: true)
         name = reader.text("name", required: false, maxLength: NewContactSubmission.Limits.name)
@@ -158,7 +158,7 @@ public struct NewTicket: Sendable, Equatable {
         self.priority = priority
     }
 
-    public init(email: String, name: String?, subject: String, description: String, priority: String = "medium") {
+    package init(email: String, name: String?, subject: String, description: String, priority: String = "medium") {
         self.email = email
         self.name = name
         self.subject = subject
@@ -169,42 +169,42 @@ public struct NewTicket: Sendable, Equatable {
 
 /// Support tickets: creation with a magic link, the customer's view and replies, and the agents'
 /// workflow (status, priority, assignment, replies, internal notes). The only place with their SQL.
-public struct TicketStore: Sendable {
+package struct TicketStore: Sendable {
     let database: AppDatabase
     let mailer: InboxMailer?
     let secret: Data
 
-    public init(database: AppDatabase, mailer: InboxMailer?, secret: Data) {
+    package init(database: AppDatabase, mailer: InboxMailer?, secret: Data) {
         self.database = database
         self.mailer = mailer
         self.secret = secret
     }
 
     /// The customer's access token: HMAC of id and nonce, base64url.
-    public func accessToken(for ticket: SupportTicket) -> String {
+    package func accessToken(for ticket: SupportTicket) -> String {
         Secrets.base64URL(ContentDigest.hmacSHA256("ticket:\(ticket.id ?? 0):\(ticket.accessNonce)", key: secret))
     }
 
     /// The access token of ticket `ticketID`, derived again (a replayed creation response needs
     /// it, and it is never stored); nil when there is no such ticket.
-    public func accessToken(ticketID: Int64) async throws -> String? {
+    package func accessToken(ticketID: Int64) async throws -> String? {
         let ticket = try await database.pool.read { db in try SupportTicket.fetchOne(db, key: ticketID) }
         return ticket.map(accessToken(for:))
     }
 
-    public struct Created: Sendable {
-        public let ticket: SupportTicket
-        public let accessToken: String
+    package struct Created: Sendable {
+        package let ticket: SupportTicket
+        package let accessToken: String
     }
 
     /// Opens a ticket and queues the customer's mail with the magic link, in one transaction.
-    public func create(_ input: NewTicket, source: String = "form", sourceID: Int64? = nil, now: Date,
+    package func create(_ input: NewTicket, source: String = "form", sourceID: Int64? = nil, now: Date,
                        also: (@Sendable (Database, Created) throws -> Void)? = nil) async throws -> Created {
         try await database.writer.write { db in try self.create(input, source: source, sourceID: sourceID, now: now, in: db, also: also) }
     }
 
     /// The same inside a caller's transaction (a chat handed over to the inbox, a converted contact).
-    public func create(_ input: NewTicket, source: String, sourceID: Int64?, now: Date, in db: Database,
+    package func create(_ input: NewTicket, source: String, sourceID: Int64?, now: Date, in db: Database,
                        also: (@Sendable (Database, Created) throws -> Void)? = nil) throws -> Created {
         let stamp = Timestamps.iso8601Milliseconds(now)
         var ticket = SupportTicket(
@@ -219,7 +219,7 @@ public struct TicketStore: Sendable {
     }
 
     /// The ticket when `token` opens it; the same not-found for a wrong token as for a missing id.
-    public func authorize(id: Int64, token: String) async throws -> SupportTicket {
+    package func authorize(id: Int64, token: String) async throws -> SupportTicket {
         let ticket = try await database.pool.read { db in try SupportTicket.fetchOne(db, key: id) }
         guard let ticket, Secrets.constantTimeEquals(Array(accessToken(for: ticket).utf8), Array(token.utf8)) else {
             throw FrontdeskError.notFound("The ticket")
@@ -228,14 +228,14 @@ public struct TicketStore: Sendable {
     }
 
     /// The thread; internal notes only when `includeInternal`.
-    public func messages(ticketID: Int64, includeInternal: Bool) async throws -> [TicketMessage] {
+    package func messages(ticketID: Int64, includeInternal: Bool) async throws -> [TicketMessage] {
         try await database.pool.read { db in
             try TicketMessage.fetchAll(db, sql: "SELECT * FROM ticket_messages WHERE ticket_id = ? \(includeInternal ? "" : "AND internal = 0") ORDER BY id",
                                        arguments: [ticketID])
         }
     }
 
-    public static func validBody(_ json: [String: JSONValue], allowInternal: Bool) throws -> (body: String, internal: Bool) {
+    package static func validBody(_ json: [String: JSONValue], allowInternal: Bool) throws -> (body: String, internal: Bool) {
         var reader = FieldReader(json, allowed: allowInternal ? ["body", "internal"] : ["body"])
         let body = reader.text("body", required: true, maxLength: TicketMessage.maxBody, multiline: true)
         var isInternal = false
@@ -247,7 +247,7 @@ public struct TicketStore: Sendable {
     }
 
     /// The customer answers through the magic link; a resolved or closed ticket opens again.
-    public func customerReply(ticketID: Int64, body: String, now: Date, also: (@Sendable (Database, TicketMessage) throws -> Void)? = nil) async throws -> TicketMessage {
+    package func customerReply(ticketID: Int64, body: String, now: Date, also: (@Sendable (Database, TicketMessage) throws -> Void)? = nil) async throws -> TicketMessage {
         let stamp = Timestamps.iso8601Milliseconds(now)
         return try await database.writer.write { db in
             guard var ticket = try SupportTicket.fetchOne(db, key: ticketID) else { throw FrontdeskError.notFound("The ticket") }
@@ -268,7 +268,7 @@ public struct TicketStore: Sendable {
 
     // MARK: - Agents
 
-    public func summary(id: Int64) async throws -> TicketSummary {
+    package func summary(id: Int64) async throws -> TicketSummary {
         let found = try await database.pool.read { db in
             try TicketSummary.fetchOne(db, sql: TicketSummary.select + " WHERE t.id = ?", arguments: [id])
         }
@@ -276,8 +276,8 @@ public struct TicketStore: Sendable {
         return found
     }
 
-    public static let sortable = ["updatedAt", "createdAt", "priority", "status", "subject"]
-    public static let filters: [String: Set<String>?] = [
+    package static let sortable = ["updatedAt", "createdAt", "priority", "status", "subject"]
+    package static let filters: [String: Set<String>?] = [
         "status": Set(SupportTicket.statuses), "priority": Set(SupportTicket.priorities), "assignee": nil, "source": ["form", "contact", "chat"],
     ]
     static let sortColumns = [
@@ -286,7 +286,7 @@ public struct TicketStore: Sendable {
     ]
 
     /// `assignee` is a user id, `me` (resolved by the caller to an id) or `none`.
-    public func list(_ query: ListQuery) async throws -> Page<TicketSummary> {
+    package func list(_ query: ListQuery) async throws -> Page<TicketSummary> {
         var filter = SQLFilter()
         if let status = query.filters["status"] { filter.add("t.status = ?", status) }
         if let priority = query.filters["priority"] { filter.add("t.priority = ?", priority) }
@@ -302,12 +302,12 @@ public struct TicketStore: Sendable {
     }
 
     /// What an agent may change. `assigneeID` is `.some(nil)` to unassign.
-    public struct Change: Sendable {
-        public var status: String?
-        public var priority: String?
-        public var assigneeID: Int64??
+    package struct Change: Sendable {
+        package var status: String?
+        package var priority: String?
+        package var assigneeID: Int64??
 
-        public init(json: [String: JSONValue]) throws {
+        package init(json: [String: JSONValue]) throws {
             var reader = FieldReader(json, allowed: ["status", "priority", "assigneeId"])
             status = reader.text("status", required: false, maxLength: 20)
             if let status, !SupportTicket.statuses.contains(status) { reader.fail("status", "must be one of " + SupportTicket.statuses.joined(separator: ", ")) }
@@ -323,7 +323,7 @@ public struct TicketStore: Sendable {
         }
     }
 
-    public func update(id: Int64, _ change: Change, now: Date) async throws -> TicketSummary {
+    package func update(id: Int64, _ change: Change, now: Date) async throws -> TicketSummary {
         let stamp = Timestamps.iso8601Milliseconds(now)
         try await database.writer.write { db in
             guard var ticket = try SupportTicket.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The ticket") }
@@ -351,7 +351,7 @@ public struct TicketStore: Sendable {
 
     /// An agent's reply (mailed to the customer with the magic link) or internal note (not mailed).
     /// The first reply sets `firstResponseAt` and moves an open ticket to in-progress.
-    public func agentMessage(ticketID: Int64, agent: User, body: String, internal isInternal: Bool, now: Date) async throws -> TicketMessage {
+    package func agentMessage(ticketID: Int64, agent: User, body: String, internal isInternal: Bool, now: Date) async throws -> TicketMessage {
         let stamp = Timestamps.iso8601Milliseconds(now)
         let mailer = self.mailer
         return try await database.writer.write { db in
@@ -372,13 +372,13 @@ public struct TicketStore: Sendable {
         }
     }
 
-    public func delete(id: Int64) async throws {
+    package func delete(id: Int64) async throws {
         let deleted = try await database.writer.write { db in try SupportTicket.deleteOne(db, key: id) }
         if !deleted { throw FrontdeskError.notFound("The ticket") }
     }
 
     /// Turns a contact submission into a ticket (source `contact`) and marks it processed.
-    public func convert(contactID: Int64, now: Date) async throws -> TicketSummary {
+    package func convert(contactID: Int64, now: Date) async throws -> TicketSummary {
         let stamp = Timestamps.iso8601Milliseconds(now)
         let id = try await database.writer.write { db -> Int64 in
             guard var contact = try ContactSubmission.fetchOne(db, key: contactID) else { throw FrontdeskError.notFound("The submission") }

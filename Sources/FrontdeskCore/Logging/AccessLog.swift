@@ -4,20 +4,20 @@ import Synchronization
 /// The request log: one JSON line per request in the same file as the application log,
 /// built by hand rather than through swift-log's metadata dictionary because it runs on every
 /// request (see Benchmarks/http.sh for what that costs).
-public final class AccessLog: Sendable {
+package final class AccessLog: Sendable {
     private let file: LogFile?
     private let echoToStderr: Bool
     private let enabled: Bool
     private let clock = Mutex<(second: Int, text: String)>((-1, ""))
 
-    public init(file: LogFile?, enabled: Bool, echoToStderr: Bool) {
+    package init(file: LogFile?, enabled: Bool, echoToStderr: Bool) {
         self.file = file
         self.enabled = enabled
         self.echoToStderr = echoToStderr
     }
 
     /// Writes `{"ts":…,"level":"info","label":"frontdesk.http","msg":"request",…}`.
-    public func record(requestID: String, method: String, path: String, route: String, status: Int, durationMicros: Int64, client: String) {
+    package func record(requestID: String, method: String, path: String, route: String, status: Int, durationMicros: Int64, client: String) {
         guard enabled else { return }
         var line = "{\"ts\":\""
         line.reserveCapacity(256 + path.utf8.count)

@@ -9,7 +9,7 @@ import Synchronization
 /// Lines are buffered and written at most every 200 ms (or at once from warning level up, or when
 /// 64 KiB are waiting), so the access log costs a request a memcpy instead of a syscall.
 /// A crash can lose the last 200 ms of info-level lines; errors are written immediately.
-public final class LogFile: Sendable {
+package final class LogFile: Sendable {
     struct State {
         var descriptor: Int32
         var size: Int
@@ -17,15 +17,15 @@ public final class LogFile: Sendable {
         var rotations = 0
     }
 
-    public let directory: String
-    public let path: String
+    package let directory: String
+    package let path: String
     private let maxBytes: Int
     private let keep: Int
     private let state: Mutex<State>
     private let compressor = DispatchQueue(label: "frontdesk-log-compress")
 
     /// Opens (creating) the log file in `directory`.
-    public init(directory: String, maxBytes: Int, keep: Int) throws {
+    package init(directory: String, maxBytes: Int, keep: Int) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.directory = directory
         self.path = (directory as NSString).appendingPathComponent("frontdesk.log")
@@ -60,7 +60,7 @@ public final class LogFile: Sendable {
     }
 
     /// Writes buffered lines to disk.
-    public func flush() {
+    package func flush() {
         state.withLock { writeOut(&$0) }
     }
 
@@ -116,16 +116,16 @@ public final class LogFile: Sendable {
     }
 
     /// Waits until rotated files are compressed (tests, shutdown).
-    public func waitForCompression() {
+    package func waitForCompression() {
         compressor.sync {}
     }
 }
 
 /// A swift-log handler writing JSON lines to a `LogFile`, and readable lines to stderr when
 /// stderr is a terminal.
-public struct JSONLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level
+package struct JSONLogHandler: LogHandler {
+    package var metadata: Logger.Metadata = [:]
+    package var logLevel: Logger.Level
     let label: String
     let file: LogFile?
     let echoToStderr: Bool
@@ -133,19 +133,19 @@ public struct JSONLogHandler: LogHandler {
     /// Keys whose values are never written, whoever logs them.
     static let secretKeys: Set<String> = ["password", "token", "cookie", "authorization", "secret", "csrf", "session"]
 
-    public init(label: String, file: LogFile?, level: Logger.Level, echoToStderr: Bool) {
+    package init(label: String, file: LogFile?, level: Logger.Level, echoToStderr: Bool) {
         self.label = label
         self.file = file
         self.logLevel = level
         self.echoToStderr = echoToStderr
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var merged = metadata
         if let extra = event.metadata { merged.merge(extra) { $1 } }
         let timestamp = Timestamps.iso8601Milliseconds(Date())

@@ -6,17 +6,17 @@ import Foundation
 /// Frontdesk does not speak SMTPUTF8), so an address can never carry a CR/LF into a header or
 /// an SMTP command. The display name is cleaned with `MailHeaderText.singleLine`, so a visitor's
 /// name like `"Eve\r\nBcc: x@example.com"` becomes harmless text.
-public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
+package struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible {
     /// `local@domain`, domain lower-cased.
-    public let address: String
+    package let address: String
     /// The human name shown beside the address; empty for none.
-    public let name: String
+    package let name: String
 
     /// Validates and normalises `address`; throws a `validation_failed` error naming `field` when it is not deliverable.
     ///
     /// - Parameter allowLocalhost: also accept `name@localhost` (the default sender, so a fresh
     ///   install with the file transport works); never for recipients.
-    public init(_ address: String, name: String = "", field: String = "address", allowLocalhost: Bool = false) throws {
+    package init(_ address: String, name: String = "", field: String = "address", allowLocalhost: Bool = false) throws {
         let trimmed = address.trimmingCharacters(in: .whitespaces)
         guard trimmed.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }) else {
             throw FrontdeskError.validation([field: "is not a deliverable email address"])
@@ -33,13 +33,13 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
     }
 
     /// The domain part, used for Message-IDs.
-    public var domain: String { String(address[address.index(after: address.lastIndex(of: "@")!)...]) }
+    package var domain: String { String(address[address.index(after: address.lastIndex(of: "@")!)...]) }
 
     /// The address for logs: `a***@example.com`, so a log line never identifies a person on its own.
-    public var masked: String { MailAddress.mask(address) }
+    package var masked: String { MailAddress.mask(address) }
 
     /// `a***@example.com` for any string that looks like an address; `***` otherwise.
-    public static func mask(_ address: String) -> String {
+    package static func mask(_ address: String) -> String {
         guard let at = address.lastIndex(of: "@"), at > address.startIndex else { return "***" }
         return "\(address[address.startIndex])***\(address[at...])"
     }
@@ -47,7 +47,7 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
     /// `text` with every address in it masked (`j***@example.com`): for what a mail server or
     /// sendmail said (`550 5.1.1 <jane@example.com>: Recipient address rejected`), before it
     /// goes into a log line or the outbox's `last_error`, which outlive the mail.
-    public static func maskAddresses(in text: String) -> String {
+    package static func maskAddresses(in text: String) -> String {
         let scalars = Array(text.unicodeScalars)
         func isLocal(_ s: Unicode.Scalar) -> Bool {
             s.properties.isAlphabetic || s.properties.numericType != nil || "!#$%&'*+-/=?^_`{|}~.".unicodeScalars.contains(s)
@@ -75,18 +75,18 @@ public struct MailAddress: Sendable, Hashable, Codable, CustomStringConvertible 
         return String(out)
     }
 
-    public var description: String { name.isEmpty ? address : "\(name) <\(address)>" }
+    package var description: String { name.isEmpty ? address : "\(name) <\(address)>" }
 }
 
 /// Turns untrusted text into something that can sit inside one header line.
-public enum MailHeaderText {
+package enum MailHeaderText {
     /// Replaces every control character (C0, DEL, C1, and the Unicode line and paragraph
     /// separators) with a space, collapses runs of whitespace and trims.
     ///
     /// Why replace rather than reject: names and subjects come from visitors, and a form
     /// submission should not fail because someone pasted a line break into the subject; what
     /// matters is that no CR or LF ever reaches the header block.
-    public static func singleLine(_ text: String, maxLength: Int = 998) -> String {
+    package static func singleLine(_ text: String, maxLength: Int = 998) -> String {
         var out = String.UnicodeScalarView()
         var lastWasSpace = true
         for scalar in text.unicodeScalars {
@@ -107,7 +107,7 @@ public enum MailHeaderText {
     }
 
     /// Whether `text` contains anything that could end or fold a header line.
-    public static func hasControlCharacters(_ text: String) -> Bool {
+    package static func hasControlCharacters(_ text: String) -> Bool {
         text.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" }
     }
 }

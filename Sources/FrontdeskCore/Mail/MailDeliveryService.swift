@@ -3,18 +3,18 @@ import Logging
 import ServiceLifecycle
 
 /// When to try a failed mail again, and when to give up.
-public struct MailRetryPolicy: Sendable, Equatable {
+package struct MailRetryPolicy: Sendable, Equatable {
     /// The wait after the first failed attempt; it doubles with each further failure.
-    public var base: Duration
+    package var base: Duration
     /// The longest wait between two attempts.
-    public var cap: Duration
+    package var cap: Duration
     /// Attempts before a mail is dead (`mail.max_attempts`).
-    public var maxAttempts: Int
+    package var maxAttempts: Int
     /// Each wait is scaled by a random factor in this range, so mails that failed together
     /// (a relay outage) do not all come back in the same second.
-    public var jitter: ClosedRange<Double>
+    package var jitter: ClosedRange<Double>
 
-    public init(base: Duration = .seconds(30), cap: Duration = .seconds(3600), maxAttempts: Int = 8, jitter: ClosedRange<Double> = 0.8...1.2) {
+    package init(base: Duration = .seconds(30), cap: Duration = .seconds(3600), maxAttempts: Int = 8, jitter: ClosedRange<Double> = 0.8...1.2) {
         self.base = base
         self.cap = cap
         self.maxAttempts = maxAttempts
@@ -24,7 +24,7 @@ public struct MailRetryPolicy: Sendable, Equatable {
     /// The wait after `attempts` failed attempts: base × 2^(attempts−1) × jitter, at most `cap`.
     ///
     /// - Parameter unit: a random number in 0...1 (injected, so tests are exact).
-    public func delay(afterAttempts attempts: Int, unit: Double) -> Duration {
+    package func delay(afterAttempts attempts: Int, unit: Double) -> Duration {
         let exponent = Double(max(0, min(attempts - 1, 30)))
         let seconds = base.secondsValue * pow(2, exponent)
         let factor = jitter.lowerBound + (jitter.upperBound - jitter.lowerBound) * min(1, max(0, unit))
@@ -40,7 +40,7 @@ public struct MailRetryPolicy: Sendable, Equatable {
 /// whenever something is enqueued (`MailWakeup`) or `pollInterval` passes, and on graceful
 /// shutdown finishes the mail in hand and stops. Generic over the clock so tests drive it
 /// without sleeping; tests can also call `deliverDue()` directly.
-public struct MailDeliveryService<C: Clock>: Service where C.Duration == Duration {
+package struct MailDeliveryService<C: Clock>: Service where C.Duration == Duration {
     let outbox: MailOutbox
     let transport: any MailTransport
     let policy: MailRetryPolicy
@@ -55,7 +55,7 @@ public struct MailDeliveryService<C: Clock>: Service where C.Duration == Duratio
     ///   - pollInterval: how often to look for retries that became due (new mail wakes it at once).
     ///   - now: the time used for `next_attempt_at` and the stored timestamps; the outbox's own clock should agree.
     ///   - random: a number in 0...1 for the retry jitter.
-    public init(outbox: MailOutbox, transport: any MailTransport, policy: MailRetryPolicy = MailRetryPolicy(), clock: C,
+    package init(outbox: MailOutbox, transport: any MailTransport, policy: MailRetryPolicy = MailRetryPolicy(), clock: C,
                 pollInterval: Duration = .seconds(5), batchSize: Int = 20, now: @escaping @Sendable () -> Date = { Date() },
                 random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, logger: Logger) {
         self.outbox = outbox
@@ -69,7 +69,7 @@ public struct MailDeliveryService<C: Clock>: Service where C.Duration == Duratio
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await recoverInterrupted()
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             _ = await deliverDue()
@@ -90,7 +90,7 @@ public struct MailDeliveryService<C: Clock>: Service where C.Duration == Duratio
 
     /// Puts mails left `sending` by a crash back in the queue; `run()` calls it first.
     @discardableResult
-    public func recoverInterrupted() async -> Int {
+    package func recoverInterrupted() async -> Int {
         do {
             let count = try await outbox.requeueInterrupted()
             if count > 0 { logger.warning("mail re-queued after an interrupted attempt", metadata: ["count": "\(count)"]) }
@@ -104,7 +104,7 @@ public struct MailDeliveryService<C: Clock>: Service where C.Duration == Duratio
     /// One delivery pass over every mail due now, in batches; returns how many were attempted.
     ///
     /// Stops between mails on graceful shutdown, giving unattempted claims back to the queue.
-    public func deliverDue() async -> Int {
+    package func deliverDue() async -> Int {
         var attempted = 0
         while true {
             let batch: [OutboxMail]

@@ -8,15 +8,15 @@ import Synchronization
 /// Why an outbox rather than sending from the handler: "stored and mail queued" is one commit,
 /// so a crash can neither lose the mail of a stored submission nor send the mail of a write
 /// that rolled back; and a slow or broken mail server never slows a request down.
-public struct MailOutbox: Sendable {
+package struct MailOutbox: Sendable {
     let database: AppDatabase
     /// Used when an `OutgoingMail` names no sender.
-    public let defaultSender: MailAddress
+    package let defaultSender: MailAddress
     let now: @Sendable () -> Date
     /// Rung after each committed enqueue, so the delivery service does not wait for its next poll.
-    public let wakeup: MailWakeup
+    package let wakeup: MailWakeup
 
-    public init(database: AppDatabase, defaultSender: MailAddress, now: @escaping @Sendable () -> Date = { Date() },
+    package init(database: AppDatabase, defaultSender: MailAddress, now: @escaping @Sendable () -> Date = { Date() },
                 wakeup: MailWakeup = MailWakeup()) {
         self.database = database
         self.defaultSender = defaultSender
@@ -31,7 +31,7 @@ public struct MailOutbox: Sendable {
     /// Call it from within `database.writer.write { db in … }`. Returns the outbox id (the first
     /// mail's id when `idempotencyKey` was seen before).
     @discardableResult
-    public func enqueue(_ mail: OutgoingMail, in db: Database) throws -> Int64 {
+    package func enqueue(_ mail: OutgoingMail, in db: Database) throws -> Int64 {
         let sender = mail.from ?? defaultSender
         let headers = StoredMailHeaders(
             toName: mail.to.name.isEmpty ? nil : mail.to.name,
@@ -66,14 +66,14 @@ public struct MailOutbox: Sendable {
 
     /// Queues `mail` in a transaction of its own; returns once committed.
     @discardableResult
-    public func enqueue(_ mail: OutgoingMail) async throws -> Int64 {
+    package func enqueue(_ mail: OutgoingMail) async throws -> Int64 {
         try await database.writer.write { db in try self.enqueue(mail, in: db) }
     }
 
     // MARK: - Admin
 
     /// Mails newest first, optionally of one status.
-    public func list(status: MailStatus? = nil, limit: Int = 50, offset: Int = 0) async throws -> [OutboxMail] {
+    package func list(status: MailStatus? = nil, limit: Int = 50, offset: Int = 0) async throws -> [OutboxMail] {
         try await database.pool.read { db in
             var request = OutboxMail.all()
             if let status { request = request.filter(OutboxMail.Columns.status == status.rawValue) }
@@ -82,12 +82,12 @@ public struct MailOutbox: Sendable {
     }
 
     /// One mail by id.
-    public func find(id: Int64) async throws -> OutboxMail? {
+    package func find(id: Int64) async throws -> OutboxMail? {
         try await database.pool.read { db in try OutboxMail.fetchOne(db, key: id) }
     }
 
     /// How many mails are in each status (every status present, zero when none).
-    public func countsByStatus() async throws -> [MailStatus: Int] {
+    package func countsByStatus() async throws -> [MailStatus: Int] {
         try await database.pool.read { db in
             var counts = Dictionary(uniqueKeysWithValues: MailStatus.allCases.map { ($0, 0) })
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status") {
@@ -102,7 +102,7 @@ public struct MailOutbox: Sendable {
     ///
     /// Throws `not_found`, or `conflict` (code `mail_not_retryable`) for any other status.
     @discardableResult
-    public func retry(id: Int64) async throws -> OutboxMail {
+    package func retry(id: Int64) async throws -> OutboxMail {
         let stamp = Timestamps.iso8601Milliseconds(now())
         let mail = try await database.writer.write { db -> OutboxMail in
             guard let mail = try OutboxMail.fetchOne(db, key: id) else { throw FrontdeskError.notFound("Mail \(id)") }
@@ -123,7 +123,7 @@ public struct MailOutbox: Sendable {
 
     /// Deletes sent mail created before `date` (their bodies may hold personal data); returns how many.
     @discardableResult
-    public func deleteSent(before date: Date) async throws -> Int {
+    package func deleteSent(before date: Date) async throws -> Int {
         let cutoff = Timestamps.iso8601Milliseconds(date)
         return try await database.writer.write { db in
             try db.execute(sql: "DELETE FROM mail_outbox WHERE status = 'sent' AND created_at < ?", arguments: [cutoff])
@@ -226,7 +226,7 @@ public struct MailOutbox: Sendable {
 
 /// A doorbell between enqueuers and the delivery service: `signal()` is remembered until the
 /// next `wait`, so a mail queued while a delivery pass runs is picked up right after it.
-public final class MailWakeup: Sendable {
+package final class MailWakeup: Sendable {
     private struct State {
         var pending = false
         var waiter: CheckedContinuation<Void, Never>?
@@ -234,10 +234,10 @@ public final class MailWakeup: Sendable {
 
     private let state = Mutex(State())
 
-    public init() {}
+    package init() {}
 
     /// Rings the bell; wakes a waiter now, or the next one at once.
-    public func signal() {
+    package func signal() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             if let waiter = state.waiter {
                 state.waiter = nil

@@ -1,9 +1,9 @@
 import Foundation
 
 /// The `mail.*` settings, and the transport they choose.
-public struct MailSettings: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+package struct MailSettings: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
     /// How mail leaves the machine.
-    public enum TransportKind: String, Sendable, CaseIterable {
+    package enum TransportKind: String, Sendable, CaseIterable {
         /// `.eml` files under `<data_dir>/mail/`: needs nothing, good for demos and development.
         case file
         /// Piped to a sendmail-compatible program.
@@ -12,25 +12,25 @@ public struct MailSettings: Sendable, Equatable, CustomStringConvertible, Custom
         case smtp
     }
 
-    public var transport: TransportKind
-    public var fromAddress: String
-    public var fromName: String
+    package var transport: TransportKind
+    package var fromAddress: String
+    package var fromName: String
     /// Where contact notifications go; empty: none are sent.
-    public var ownerAddress: String
-    public var sendmailPath: String
-    public var smtpHost: String
-    public var smtpPort: Int
-    public var smtpTLS: SMTPTransport.Security
-    public var smtpUsername: String
+    package var ownerAddress: String
+    package var sendmailPath: String
+    package var smtpHost: String
+    package var smtpPort: Int
+    package var smtpTLS: SMTPTransport.Security
+    package var smtpUsername: String
     /// Kept out of `description`; prefer `FRONTDESK_MAIL_SMTP_PASSWORD` to the file.
-    public var smtpPassword: String
-    public var maxAttempts: Int
+    package var smtpPassword: String
+    package var maxAttempts: Int
     /// The first wait before a retry; later waits double up to an hour.
-    public var retryBaseSeconds: Int = 30
+    package var retryBaseSeconds: Int = 30
     /// Mails one client address may trigger per day (`mail.visitor_daily_limit`, see `VisitorMailBudget`).
-    public var visitorDailyLimit: Int = 20
+    package var visitorDailyLimit: Int = 20
 
-    public init(transport: TransportKind = .file, fromAddress: String = "frontdesk@localhost", fromName: String = "Frontdesk",
+    package init(transport: TransportKind = .file, fromAddress: String = "frontdesk@localhost", fromName: String = "Frontdesk",
                 ownerAddress: String = "", sendmailPath: String = "/usr/sbin/sendmail", smtpHost: String = "", smtpPort: Int = 587,
                 smtpTLS: SMTPTransport.Security = .startTLS, smtpUsername: String = "", smtpPassword: String = "", maxAttempts: Int = 8) {
         self.transport = transport
@@ -48,22 +48,22 @@ public struct MailSettings: Sendable, Equatable, CustomStringConvertible, Custom
 
     /// The sender of every mail (`mail.from_address`, `mail.from_name`). `…@localhost` is
     /// accepted so that the default works for the file transport out of the box.
-    public func sender() throws -> MailAddress {
+    package func sender() throws -> MailAddress {
         try MailAddress(fromAddress, name: fromName, field: "mail.from_address", allowLocalhost: true)
     }
 
     /// The site owner's mailbox for contact notifications, or nil when none is set.
-    public func owner() throws -> MailAddress? {
+    package func owner() throws -> MailAddress? {
         ownerAddress.isEmpty ? nil : try MailAddress(ownerAddress, field: "mail.owner_address")
     }
 
     /// The retry policy with `mail.max_attempts`.
-    public var retryPolicy: MailRetryPolicy { MailRetryPolicy(base: .seconds(retryBaseSeconds), cap: .seconds(max(3600, retryBaseSeconds)), maxAttempts: maxAttempts) }
+    package var retryPolicy: MailRetryPolicy { MailRetryPolicy(base: .seconds(retryBaseSeconds), cap: .seconds(max(3600, retryBaseSeconds)), maxAttempts: maxAttempts) }
 
     /// The transport `mail.transport` names.
     ///
     /// - Parameter dataDirectory: the file transport writes to `<dataDirectory>/mail`.
-    public func makeTransport(dataDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) throws -> any MailTransport {
+    package func makeTransport(dataDirectory: String, now: @escaping @Sendable () -> Date = { Date() }) throws -> any MailTransport {
         switch transport {
         case .file:
             return FileMailTransport(directory: (dataDirectory as NSString).appendingPathComponent("mail"), now: now)
@@ -99,11 +99,11 @@ public struct MailSettings: Sendable, Equatable, CustomStringConvertible, Custom
         return problems
     }
 
-    public var description: String {
+    package var description: String {
         "MailSettings(transport: \(transport.rawValue), from: \(fromAddress), owner: \(ownerAddress.isEmpty ? "none" : ownerAddress), "
             + "smtp: \(smtpHost):\(smtpPort) \(smtpTLS.rawValue), user: \(smtpUsername.isEmpty ? "none" : smtpUsername), "
             + "password: \(smtpPassword.isEmpty ? "none" : "<redacted>"), max_attempts: \(maxAttempts))"
     }
 
-    public var debugDescription: String { description }
+    package var debugDescription: String { description }
 }

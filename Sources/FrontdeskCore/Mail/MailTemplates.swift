@@ -2,12 +2,12 @@ import Foundation
 import Mustache
 
 /// A rendered mail: subject, plain text and (optionally) HTML.
-public struct MailContent: Sendable, Equatable {
-    public var subject: String
-    public var text: String
-    public var html: String?
+package struct MailContent: Sendable, Equatable {
+    package var subject: String
+    package var text: String
+    package var html: String?
 
-    public init(subject: String, text: String, html: String? = nil) {
+    package init(subject: String, text: String, html: String? = nil) {
         self.subject = subject
         self.text = text
         self.html = html
@@ -23,22 +23,22 @@ public struct MailContent: Sendable, Equatable {
 /// Core does not depend on the assets target, so the caller passes the template sources in:
 /// `EmbeddedAssets.files` filtered to `mail/…` in the server, the repository's files in tests,
 /// and a site owner's edited copies merged on top of either.
-public struct MailTemplates: Sendable {
+package struct MailTemplates: Sendable {
     /// The mails every deployment needs.
-    public static let required = ["contact_notification", "newsletter_confirmation", "ticket_created", "ticket_reply"]
+    package static let required = ["contact_notification", "newsletter_confirmation", "ticket_created", "ticket_reply"]
 
     let library: MustacheLibrary
     let names: Set<String>
 
     /// A template that could not be used, naming its file.
-    public struct TemplateError: Error, Sendable, CustomStringConvertible {
-        public let description: String
+    package struct TemplateError: Error, Sendable, CustomStringConvertible {
+        package let description: String
     }
 
     /// Parses every `*.mustache` source; keys are paths such as `mail/ticket_reply.txt.mustache`
     /// (anything up to the last `/` is ignored). Throws naming the file when one does not parse
     /// or a required template is missing.
-    public init(sources: [String: String]) throws {
+    package init(sources: [String: String]) throws {
         var library = MustacheLibrary()
         var names = Set<String>()
         for (path, text) in sources.sorted(by: { $0.key < $1.key }) {
@@ -64,7 +64,7 @@ public struct MailTemplates: Sendable {
     }
 
     /// The `*.mustache` files of `directory` (not recursive), keyed by file name.
-    public static func sources(inDirectory directory: String) throws -> [String: String] {
+    package static func sources(inDirectory directory: String) throws -> [String: String] {
         var sources: [String: String] = [:]
         for file in try FileManager.default.contentsOfDirectory(atPath: directory) where file.hasSuffix(".mustache") {
             sources[file] = try String(contentsOfFile: (directory as NSString).appendingPathComponent(file), encoding: .utf8)
@@ -73,7 +73,7 @@ public struct MailTemplates: Sendable {
     }
 
     /// Renders mail `name` with `values` (strings, numbers, booleans, arrays and dictionaries of them).
-    public func render(_ name: String, values: [String: Any]) throws -> MailContent {
+    package func render(_ name: String, values: [String: Any]) throws -> MailContent {
         guard let subject = library.render(values, withTemplate: "\(name).subject"),
               let text = library.render(values, withTemplate: "\(name).txt") else {
             throw TemplateError(description: "there is no mail template named \(name)")
@@ -85,7 +85,7 @@ public struct MailTemplates: Sendable {
     // MARK: - The mails Frontdesk sends
 
     /// To the site owner: a visitor wrote through the contact form. Reply-To should be the visitor.
-    public func contactNotification(siteName: String, name: String, email: String, subject: String?, message: String,
+    package func contactNotification(siteName: String, name: String, email: String, subject: String?, message: String,
                                     fields: [String: String] = [:], submittedAt: Date, submissionURL: String? = nil) throws -> MailContent {
         try render("contact_notification", values: [
             "site_name": siteName, "name": name, "email": email, "subject": subject ?? "", "has_subject": !(subject ?? "").isEmpty,
@@ -96,7 +96,7 @@ public struct MailTemplates: Sendable {
     }
 
     /// To a new subscriber: one click on `confirmURL` confirms (no second button to press).
-    public func newsletterConfirmation(siteName: String, confirmURL: String, unsubscribeURL: String? = nil) throws -> MailContent {
+    package func newsletterConfirmation(siteName: String, confirmURL: String, unsubscribeURL: String? = nil) throws -> MailContent {
         try render("newsletter_confirmation", values: [
             "site_name": siteName, "confirm_url": confirmURL,
             "unsubscribe_url": unsubscribeURL ?? "", "has_unsubscribe_url": unsubscribeURL != nil,
@@ -104,7 +104,7 @@ public struct MailTemplates: Sendable {
     }
 
     /// To a customer: their ticket is open; `ticketURL` is the magic link that reads and answers it.
-    public func ticketCreated(siteName: String, ticketID: Int64, subject: String, customerName: String?, ticketURL: String) throws -> MailContent {
+    package func ticketCreated(siteName: String, ticketID: Int64, subject: String, customerName: String?, ticketURL: String) throws -> MailContent {
         try render("ticket_created", values: [
             "site_name": siteName, "ticket_id": "\(ticketID)", "subject": subject,
             "customer_name": customerName ?? "", "has_customer_name": !(customerName ?? "").isEmpty, "ticket_url": ticketURL,
@@ -112,7 +112,7 @@ public struct MailTemplates: Sendable {
     }
 
     /// To a customer: an agent answered; the reply text and the magic link.
-    public func ticketReply(siteName: String, ticketID: Int64, subject: String, customerName: String?, agentName: String,
+    package func ticketReply(siteName: String, ticketID: Int64, subject: String, customerName: String?, agentName: String,
                             reply: String, ticketURL: String) throws -> MailContent {
         try render("ticket_reply", values: [
             "site_name": siteName, "ticket_id": "\(ticketID)", "subject": subject,

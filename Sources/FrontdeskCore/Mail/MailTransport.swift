@@ -2,17 +2,17 @@ import Foundation
 import Logging
 
 /// A message ready for a transport: the SMTP envelope and the RFC 5322 text.
-public struct RenderedMail: Sendable, Equatable {
+package struct RenderedMail: Sendable, Equatable {
     /// The outbox id, used in spool file names and logs.
-    public let id: Int64
+    package let id: Int64
     /// `MAIL FROM` (bounces go here).
-    public let envelopeFrom: String
+    package let envelopeFrom: String
     /// `RCPT TO`, one per recipient.
-    public let recipients: [String]
+    package let recipients: [String]
     /// The whole message: ASCII, CRLF line ends, not dot-stuffed.
-    public let data: String
+    package let data: String
 
-    public init(id: Int64, envelopeFrom: String, recipients: [String], data: String) {
+    package init(id: Int64, envelopeFrom: String, recipients: [String], data: String) {
         self.id = id
         self.envelopeFrom = envelopeFrom
         self.recipients = recipients
@@ -22,7 +22,7 @@ public struct RenderedMail: Sendable, Equatable {
 
 /// Hands a message to the next hop. Throw `MailTransportError` to say whether a retry can help;
 /// any other error is treated as temporary.
-public protocol MailTransport: Sendable {
+package protocol MailTransport: Sendable {
     /// A short name for logs: `file`, `sendmail`, `smtp`.
     var name: String { get }
     /// Returns once the next hop accepted the message.
@@ -30,24 +30,24 @@ public protocol MailTransport: Sendable {
 }
 
 /// A failed delivery attempt, saying where it failed and whether trying again can help.
-public struct MailTransportError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct MailTransportError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Where it failed, e.g. `RCPT TO`, `STARTTLS`, `connect`, `sendmail`.
-    public let step: String
+    package let step: String
     /// The SMTP reply code (or sendmail exit status), when there was one.
-    public let code: Int?
+    package let code: Int?
     /// What the peer said, or what went wrong locally.
-    public let message: String
+    package let message: String
     /// True when the same message will fail the same way again (SMTP 5xx): dead-letter at once.
-    public let permanent: Bool
+    package let permanent: Bool
 
-    public init(step: String, code: Int? = nil, message: String, permanent: Bool) {
+    package init(step: String, code: Int? = nil, message: String, permanent: Bool) {
         self.step = step
         self.code = code
         self.message = message
         self.permanent = permanent
     }
 
-    public var description: String {
+    package var description: String {
         let text = message.isEmpty ? "" : ": \(message)"
         if let code { return "\(step) failed with \(code)\(text)" }
         return "\(step) failed\(text)"
@@ -56,17 +56,17 @@ public struct MailTransportError: Error, Sendable, Equatable, CustomStringConver
 
 /// Writes each message as `<directory>/<timestamp>-<id>.eml`: the default transport, so a demo
 /// or local development needs no mail server, and the spool can be opened in any mail reader.
-public struct FileMailTransport: MailTransport {
-    public let name = "file"
-    public let directory: String
+package struct FileMailTransport: MailTransport {
+    package let name = "file"
+    package let directory: String
     let now: @Sendable () -> Date
 
-    public init(directory: String, now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(directory: String, now: @escaping @Sendable () -> Date = { Date() }) {
         self.directory = directory
         self.now = now
     }
 
-    public func send(_ message: RenderedMail) async throws {
+    package func send(_ message: RenderedMail) async throws {
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             // Compact, sortable and free of ":" (which some file systems and tools dislike).
@@ -82,18 +82,18 @@ public struct FileMailTransport: MailTransport {
 
 /// Pipes each message to a sendmail-compatible program (postfix, exim, msmtp, nullmailer):
 /// `<path> -i -f <from> -- <recipients…>`.
-public struct SendmailTransport: MailTransport {
-    public let name = "sendmail"
-    public let path: String
+package struct SendmailTransport: MailTransport {
+    package let name = "sendmail"
+    package let path: String
     /// The program is killed and the attempt retried when it takes longer than this.
-    public let timeout: Duration
+    package let timeout: Duration
 
-    public init(path: String, timeout: Duration = .seconds(60)) {
+    package init(path: String, timeout: Duration = .seconds(60)) {
         self.path = path
         self.timeout = timeout
     }
 
-    public func send(_ message: RenderedMail) async throws {
+    package func send(_ message: RenderedMail) async throws {
         // Recipients after "--" so an address can never be read as an option; addresses are
         // validated `MailAddress` values anyway.
         let arguments = ["-i", "-f", message.envelopeFrom, "--"] + message.recipients

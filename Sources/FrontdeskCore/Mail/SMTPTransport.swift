@@ -11,9 +11,9 @@ import Synchronization
 ///
 /// Every step has a timeout, and every failure says which step failed and with what reply:
 /// a 4xx reply or a network problem is temporary (`permanent == false`), a 5xx is permanent.
-public struct SMTPTransport: MailTransport {
+package struct SMTPTransport: MailTransport {
     /// How the connection is protected.
-    public enum Security: String, Sendable, CaseIterable {
+    package enum Security: String, Sendable, CaseIterable {
         /// Plain connect, then upgrade with STARTTLS (port 587). Without STARTTLS on offer the
         /// attempt fails, except to a loopback relay: a man in the middle could strip the offer.
         case startTLS = "starttls"
@@ -24,14 +24,14 @@ public struct SMTPTransport: MailTransport {
     }
 
     /// Limits on each step, so a stalled server cannot hold a delivery forever.
-    public struct Timeouts: Sendable, Equatable {
-        public var connect: Duration
+    package struct Timeouts: Sendable, Equatable {
+        package var connect: Duration
         /// Each command's reply, the greeting and the TLS handshake.
-        public var command: Duration
+        package var command: Duration
         /// Sending the message and waiting for the reply to its final dot.
-        public var data: Duration
+        package var data: Duration
 
-        public init(connect: Duration = .seconds(15), command: Duration = .seconds(60), data: Duration = .seconds(120)) {
+        package init(connect: Duration = .seconds(15), command: Duration = .seconds(60), data: Duration = .seconds(120)) {
             self.connect = connect
             self.command = command
             self.data = data
@@ -39,26 +39,26 @@ public struct SMTPTransport: MailTransport {
     }
 
     /// Where and how to connect.
-    public struct Configuration: Sendable {
-        public var host: String
-        public var port: Int
-        public var security: Security
+    package struct Configuration: Sendable {
+        package var host: String
+        package var port: Int
+        package var security: Security
         /// AUTH is used when set.
-        public var username: String?
-        public var password: String?
+        package var username: String?
+        package var password: String?
         /// The name we give in EHLO.
-        public var heloName: String
-        public var timeouts: Timeouts
+        package var heloName: String
+        package var timeouts: Timeouts
         /// Certificate checks for STARTTLS and implicit TLS; by default the system's trust roots
         /// and full hostname verification.
-        public var tls: TLSConfiguration
+        package var tls: TLSConfiguration
         /// Tests only: apply the rules for a remote relay although the test server is on loopback.
         var assumeRemote = false
 
         /// Whether the relay is on this machine, where clear text is acceptable.
         var isLocalRelay: Bool { !assumeRemote && SMTPTransport.isLoopback(host) }
 
-        public init(host: String, port: Int, security: Security = .startTLS, username: String? = nil, password: String? = nil,
+        package init(host: String, port: Int, security: Security = .startTLS, username: String? = nil, password: String? = nil,
                     heloName: String = SMTPTransport.defaultHeloName(), timeouts: Timeouts = Timeouts(),
                     tls: TLSConfiguration = .makeClientConfiguration()) {
             self.host = host
@@ -72,14 +72,14 @@ public struct SMTPTransport: MailTransport {
         }
     }
 
-    public let name = "smtp"
-    public let configuration: Configuration
+    package let name = "smtp"
+    package let configuration: Configuration
     let sslContext: NIOSSLContext?
     let group: any EventLoopGroup
 
     /// Builds the TLS context once (loading trust roots is not free). Throws when the host is
     /// not loopback and `security` is `.none`, or when the TLS configuration is unusable.
-    public init(configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
+    package init(configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) throws {
         if configuration.security == .none && !SMTPTransport.isLoopback(configuration.host) {
             throw MailTransportError(step: "configure", message: "smtp_tls = \"none\" is only allowed for a relay on this machine, not \(configuration.host)",
                                      permanent: true)
@@ -89,7 +89,7 @@ public struct SMTPTransport: MailTransport {
         self.group = group
     }
 
-    public func send(_ message: RenderedMail) async throws {
+    package func send(_ message: RenderedMail) async throws {
         let session = try await SMTPSession.connect(configuration: configuration, sslContext: sslContext, group: group)
         do {
             try await session.deliver(message)
@@ -101,7 +101,7 @@ public struct SMTPTransport: MailTransport {
     }
 
     /// The host name for EHLO: this machine's name if it is a plausible DNS name, else `localhost`.
-    public static func defaultHeloName() -> String {
+    package static func defaultHeloName() -> String {
         let host = ProcessInfo.processInfo.hostName
         let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
         guard !host.isEmpty, host.count <= 253, host.unicodeScalars.allSatisfy({ allowed.contains($0) }) else { return "localhost" }
@@ -109,7 +109,7 @@ public struct SMTPTransport: MailTransport {
     }
 
     /// Whether `host` names this machine: `localhost`, 127.0.0.0/8 or ::1.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         let bare = host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).lowercased()
         if bare == "localhost" || bare == "::1" || bare.hasSuffix(".localhost") { return true }
         let octets = bare.split(separator: ".", omittingEmptySubsequences: false)
@@ -123,7 +123,7 @@ public struct SMTPTransport: MailTransport {
 
     /// Dot-stuffs a message for DATA (RFC 5321 §4.5.2) and terminates it: every line that
     /// starts with "." gets another, bare LFs become CRLF, and `.\r\n` ends it.
-    public static func dotStuffed(_ data: String) -> String {
+    package static func dotStuffed(_ data: String) -> String {
         let normalized = data.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         var lines = normalized.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             line.hasPrefix(".") ? "." + line : String(line)

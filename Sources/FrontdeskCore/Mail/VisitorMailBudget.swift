@@ -11,11 +11,11 @@ import Synchronization
 /// queued. Counts live in memory (like the rate limiter) and start fresh after a restart; the
 /// day is the UTC calendar day of the injected clock. Refusals and spends are counted in
 /// `/metrics` as `frontdesk_visitor_mail_budget_spent_total` / `…_refused_total`.
-public final class VisitorMailBudget: Sendable {
+package final class VisitorMailBudget: Sendable {
     /// Mails one address may trigger per UTC day.
-    public let dailyLimit: Int
+    package let dailyLimit: Int
     /// `rate_limit.enabled`: `serve --rate-limit off` lifts the budget with every other per-client limit.
-    public let enabled: Bool
+    package let enabled: Bool
     let now: @Sendable () -> Date
     let maxAddresses: Int
     private let state = Mutex(State())
@@ -34,7 +34,7 @@ public final class VisitorMailBudget: Sendable {
                     doc: "Mails the visitors at one client address may trigger per day (UTC): form posts (contact, newsletter, tickets), chat offline e-mail and transcripts. Past it they get 429 mail_budget_exhausted. Lifted by `serve --rate-limit off`."),
     ]
 
-    public init(dailyLimit: Int = 20, enabled: Bool = true, metrics: any MetricsFactory = NOOPMetricsHandler.instance, maxAddresses: Int = 100_000,
+    package init(dailyLimit: Int = 20, enabled: Bool = true, metrics: any MetricsFactory = NOOPMetricsHandler.instance, maxAddresses: Int = 100_000,
                 now: @escaping @Sendable () -> Date) {
         self.dailyLimit = max(1, dailyLimit)
         self.enabled = enabled
@@ -45,7 +45,7 @@ public final class VisitorMailBudget: Sendable {
     }
 
     /// Takes one mail from `address`'s budget for today; false (and nothing taken) when it is spent.
-    public func spend(for address: String) -> Bool {
+    package func spend(for address: String) -> Bool {
         guard enabled else { spent.increment(); return true }
         let day = Self.day(of: now())
         let allowed = state.withLock { s -> Bool in
@@ -69,7 +69,7 @@ public final class VisitorMailBudget: Sendable {
 
     /// Mails `address` may still trigger today.
     /// `spend(for:)`, throwing 429 `mail_budget_exhausted` (with `Retry-After`) when it is spent.
-    public func spendOrThrow(for address: String) throws {
+    package func spendOrThrow(for address: String) throws {
         guard spend(for: address) else {
             throw FrontdeskError(.rateLimited, code: "mail_budget_exhausted",
                                  message: "This address has triggered the most mails allowed today. Try again tomorrow.",
@@ -77,13 +77,13 @@ public final class VisitorMailBudget: Sendable {
         }
     }
 
-    public func remaining(for address: String) -> Int {
+    package func remaining(for address: String) -> Int {
         let day = Self.day(of: now())
         return state.withLock { s in s.day == day ? max(0, dailyLimit - s.counts[address, default: 0]) : dailyLimit }
     }
 
     /// Whole seconds until the budget renews (the next UTC midnight), at least 1.
-    public func secondsUntilRenewal() -> Int {
+    package func secondsUntilRenewal() -> Int {
         let t = now().timeIntervalSince1970
         let next = (Double(Self.day(of: now())) + 1) * 86_400
         return max(1, Int((next - t).rounded(.up)))

@@ -4,14 +4,14 @@ import Logging
 
 /// The in-process state that replaces Redis: the cache, the console session store and the rate
 /// limiter, plus where their snapshots go. One per running Frontdesk.
-public final class AppState: Sendable {
-    public let cache: ShardedCache<CachedValue>
-    public let sessions: SessionStore
-    public let rateLimiter: RateLimiter
-    public let snapshotPath: String
+package final class AppState: Sendable {
+    package let cache: ShardedCache<CachedValue>
+    package let sessions: SessionStore
+    package let rateLimiter: RateLimiter
+    package let snapshotPath: String
     let logger: Logger
 
-    public init(config: FrontdeskConfig, logger: Logger, now: @escaping @Sendable () -> Date) {
+    package init(config: FrontdeskConfig, logger: Logger, now: @escaping @Sendable () -> Date) {
         cache = ShardedCache(shards: 16, maxEntries: config.cacheMaxEntries, maxBytes: config.cacheMaxMiB * 1024 * 1024, now: now)
         sessions = SessionStore(idleTimeout: .seconds(config.sessionIdleMinutes * 60),
                                 absoluteLifetime: .seconds(config.sessionAbsoluteHours * 3600), shards: 16, now: now)
@@ -22,7 +22,7 @@ public final class AppState: Sendable {
 
     /// Loads the last session snapshot. A missing file is normal (first start); a truncated or
     /// corrupt one is logged and skipped, so the server starts with no sessions and all data intact.
-    public func restoreSessions() {
+    package func restoreSessions() {
         do {
             guard let restored = try SessionSnapshot.readIfPresent(from: snapshotPath) else { return }
             sessions.restore(restored)
@@ -34,32 +34,32 @@ public final class AppState: Sendable {
 
     /// Writes the session snapshot (temp file, fsync, rename, directory fsync).
     @discardableResult
-    public func snapshotSessions() throws -> Int {
+    package func snapshotSessions() throws -> Int {
         try FileManager.default.createDirectory(atPath: (snapshotPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         return try SessionSnapshot.write(sessions.allSessions(), to: snapshotPath)
     }
 }
 
 /// A value in the shared cache: anything `Sendable`, read back with its type.
-public struct CachedValue: Sendable {
-    public let value: any Sendable
+package struct CachedValue: Sendable {
+    package let value: any Sendable
 
-    public init(_ value: any Sendable) {
+    package init(_ value: any Sendable) {
         self.value = value
     }
 }
 
 /// The read-through layer for hot database reads: results are cached under a namespaced key
 /// (`user:42`, `faq:en`) and invalidated by the store that writes them.
-public struct ReadThrough: Sendable {
+package struct ReadThrough: Sendable {
     let cache: ShardedCache<CachedValue>
 
-    public init(cache: ShardedCache<CachedValue>) {
+    package init(cache: ShardedCache<CachedValue>) {
         self.cache = cache
     }
 
     /// The cached value for `key`, or `load()`'s, computed once however many callers miss at once.
-    public func value<T: Sendable>(_ key: String, ttl: Duration, cost: Int = 256, load: @escaping @Sendable () async throws -> T) async throws -> T {
+    package func value<T: Sendable>(_ key: String, ttl: Duration, cost: Int = 256, load: @escaping @Sendable () async throws -> T) async throws -> T {
         let cached = try await cache.getOrSet(key, ttl: ttl, cost: cost) { CachedValue(try await load()) }
         if let typed = cached.value as? T { return typed }
         // A different type under the same key is a programming error; recover by reloading.
@@ -68,11 +68,11 @@ public struct ReadThrough: Sendable {
         return fresh
     }
 
-    public func invalidate(_ key: String) {
+    package func invalidate(_ key: String) {
         cache.delete(key)
     }
 
-    public func invalidate(matching glob: String) {
+    package func invalidate(matching glob: String) {
         cache.invalidatePattern(glob)
     }
 }

@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// cache entries and idle rate-limit keys and snapshots the sessions when they changed; every
 /// minute it records cache statistics into `cache_stats`; on graceful shutdown it writes a last
 /// snapshot. Generic over the clock so tests drive it without sleeping.
-public struct StateMaintenanceService<C: Clock>: Service where C.Duration == Duration {
+package struct StateMaintenanceService<C: Clock>: Service where C.Duration == Duration {
     let state: AppState
     let database: AppDatabase
     let interval: Duration
@@ -16,7 +16,7 @@ public struct StateMaintenanceService<C: Clock>: Service where C.Duration == Dur
     let now: @Sendable () -> Date
     let logger: Logger
 
-    public init(state: AppState, database: AppDatabase, interval: Duration, clock: C, now: @escaping @Sendable () -> Date, logger: Logger) {
+    package init(state: AppState, database: AppDatabase, interval: Duration, clock: C, now: @escaping @Sendable () -> Date, logger: Logger) {
         self.state = state
         self.database = database
         self.interval = interval
@@ -25,7 +25,7 @@ public struct StateMaintenanceService<C: Clock>: Service where C.Duration == Dur
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         var lastFingerprint = fingerprint()
         var sinceStats: Duration = .zero
         while !Task.isShuttingDownGracefully {
@@ -52,7 +52,7 @@ public struct StateMaintenanceService<C: Clock>: Service where C.Duration == Dur
     }
 
     /// One maintenance pass; returns the session fingerprint after it.
-    public func tick(lastFingerprint: Int) -> Int {
+    package func tick(lastFingerprint: Int) -> Int {
         state.sessions.cleanup()
         state.cache.sweepExpired()
         state.rateLimiter.sweepIdle()
@@ -79,7 +79,7 @@ public struct StateMaintenanceService<C: Clock>: Service where C.Duration == Dur
     }
 
     /// Appends one row per cache namespace to `cache_stats`, keeping seven days.
-    public func recordCacheStats() async {
+    package func recordCacheStats() async {
         let stats = state.cache.stats()
         let stamp = Timestamps.iso8601(now())
         let cutoff = Timestamps.iso8601(now().addingTimeInterval(-7 * 86_400))

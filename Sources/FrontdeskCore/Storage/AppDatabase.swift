@@ -8,13 +8,13 @@ import Metrics
 ///
 /// Analytics and tracking will live in a second file (`analytics.sqlite`) with its own
 /// `AppDatabase`, so high-volume beacons never contend with what people wrote.
-public final class AppDatabase: Sendable {
+package final class AppDatabase: Sendable {
     /// Readers (and, for migrations and maintenance, the writer).
-    public let pool: DatabasePool
+    package let pool: DatabasePool
     /// The path of the database file.
-    public let path: String
+    package let path: String
     /// Every feature write goes through here: concurrent writes share one transaction.
-    public let writer: GroupCommitWriter
+    package let writer: GroupCommitWriter
     /// The metrics factory the database was opened with: the runtime's, for stores and
     /// in-process limits that count what they do.
     package let metrics: any MetricsFactory
@@ -29,7 +29,7 @@ public final class AppDatabase: Sendable {
     /// - `foreign_keys=ON`.
     /// - Parameter migrations: the schema steps of features beyond the built-in ones, from their
     ///   modules (`FeatureModule.migrations`); applied in id order with the built-in ones.
-    public init(path: String, synchronous: SynchronousMode = .normal, logger: Logger = Logger(label: "frontdesk.db"),
+    package init(path: String, synchronous: SynchronousMode = .normal, logger: Logger = Logger(label: "frontdesk.db"),
                 metrics: any MetricsFactory = NOOPMetricsHandler.instance, migrations: [SchemaMigration] = []) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
@@ -48,17 +48,17 @@ public final class AppDatabase: Sendable {
     }
 
     /// Applies every migration not yet applied. Safe to run on every start.
-    public func migrate() throws {
+    package func migrate() throws {
         try migrator.migrate(pool)
     }
 
     /// Whether every known migration has been applied.
-    public func migrationsComplete() async throws -> Bool {
+    package func migrationsComplete() async throws -> Bool {
         try await pool.read { [migrator] db in try migrator.hasCompletedMigrations(db) }
     }
 
     /// True when the writer lock can be taken: the file is writable and not wedged.
-    public func isWritable() async -> Bool {
+    package func isWritable() async -> Bool {
         do {
             try await pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) { .rollback }
@@ -70,12 +70,12 @@ public final class AppDatabase: Sendable {
     }
 
     /// The journal mode in force, e.g. "wal".
-    public func journalMode() async throws -> String {
+    package func journalMode() async throws -> String {
         try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
     }
 
     /// Flushes the WAL into the main file and closes every connection.
-    public func close() throws {
+    package func close() throws {
         try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
         try pool.close()
     }

@@ -14,7 +14,7 @@ import Synchronization
 /// Each write runs in its own savepoint: one that throws is rolled back alone and its caller
 /// gets the error; the rest of the batch commits. If the commit itself fails, every caller in
 /// the batch gets the error and nothing of the batch is kept.
-public final class GroupCommitWriter: Sendable {
+package final class GroupCommitWriter: Sendable {
     /// One queued write: runs inside the batch transaction and returns what to do after commit.
     struct Job: Sendable {
         let enqueuedAt: ContinuousClock.Instant
@@ -46,7 +46,7 @@ public final class GroupCommitWriter: Sendable {
     }
 
     /// Runs `body` in the next group transaction and returns its result once committed.
-    public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    package func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(
                 enqueuedAt: .now,
@@ -78,7 +78,7 @@ public final class GroupCommitWriter: Sendable {
     }
 
     /// Waits until every write queued so far has committed (or failed).
-    public func flush() async {
+    package func flush() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let idle = state.withLock { state -> Bool in
                 if !state.draining && state.pending.isEmpty { return true }

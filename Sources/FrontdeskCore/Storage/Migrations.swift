@@ -262,11 +262,11 @@ enum Migrations {
 
 /// One step of a feature's schema: a stable, globally numbered id and the SQL that takes the
 /// database there. Declared beside the feature's store and contributed by its module.
-public struct SchemaMigration: Sendable {
-    public let id: String
+package struct SchemaMigration: Sendable {
+    package let id: String
     let apply: @Sendable (Database) throws -> Void
 
-    public init(_ id: String, _ apply: @escaping @Sendable (Database) throws -> Void) {
+    package init(_ id: String, _ apply: @escaping @Sendable (Database) throws -> Void) {
         self.id = id
         self.apply = apply
     }

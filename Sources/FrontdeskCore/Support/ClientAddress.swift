@@ -1,9 +1,9 @@
 /// Client addresses as Frontdesk may keep them: never whole.
-public enum ClientAddress {
+package enum ClientAddress {
     /// IPv4 with the last octet zeroed (`203.0.113.0`), IPv6 cut to its /48 (`2001:db8:85a3::`).
     /// Used in logs so a person can see a network's behaviour without a stored personal address.
     /// Runs on every request (the access log), so it scans bytes instead of splitting strings.
-    public static func truncated(_ address: String?) -> String {
+    package static func truncated(_ address: String?) -> String {
         guard let address, !address.isEmpty else { return "-" }
         var utf8 = Array(address.utf8)
         if utf8.contains(UInt8(ascii: ":")) {
@@ -33,7 +33,7 @@ extension ClientAddress {
     /// by /128 would let one client pick from 2^64 fresh addresses past every limit (RFC 6177,
     /// RFC 7721 §3). IPv4-mapped IPv6 (`::ffff:192.0.2.1`) counts as the IPv4 address.
     /// Used by the rate limiter, the sign-in throttle, the socket and connection caps alike.
-    public static func limitKey(_ address: String) -> String {
+    package static func limitKey(_ address: String) -> String {
         guard address.utf8.contains(UInt8(ascii: ":")) else { return address }
         var bytes = in6_addr()
         let parsed = address.withCString { inet_pton(AF_INET6, $0, &bytes) }

@@ -5,31 +5,31 @@ import Synchronization
 ///
 /// Guards CPU-bound work a stranger can start: one PBKDF2 password check at 600,000 iterations
 /// is ~0.2 s of a core, so a queue of thousands of sign-ins would hold the CPU for minutes.
-public final class ConcurrencyGate: Sendable {
+package final class ConcurrencyGate: Sendable {
     private struct State {
         var running = 0
         var waiting: [CheckedContinuation<Void, Never>] = []
     }
 
-    public let limit: Int
-    public let queueLimit: Int
+    package let limit: Int
+    package let queueLimit: Int
     private let state = Mutex(State())
 
-    public init(limit: Int, queueLimit: Int) {
+    package init(limit: Int, queueLimit: Int) {
         precondition(limit >= 1 && queueLimit >= 0)
         self.limit = limit
         self.queueLimit = queueLimit
     }
 
     /// Runs `body` when a slot is free; throws `FrontdeskError` `busy` when the queue is full.
-    public func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         try await enter()
         defer { leave() }
         return try await body()
     }
 
     /// Bodies running now, and callers waiting.
-    public var load: (running: Int, waiting: Int) { state.withLock { ($0.running, $0.waiting.count) } }
+    package var load: (running: Int, waiting: Int) { state.withLock { ($0.running, $0.waiting.count) } }
 
     private func enter() async throws {
         enum Admission { case now, queued, refused }

@@ -3,9 +3,9 @@
 /// server maps `kind` to a status in one place.
 ///
 /// Anything else thrown is an internal error: logged with the request id, shown as a generic 500.
-public struct FrontdeskError: Error, Sendable, Equatable {
+package struct FrontdeskError: Error, Sendable, Equatable {
     /// What went wrong, in terms the server turns into a status code.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         case badRequest
         case unauthorized
         case forbidden
@@ -20,12 +20,12 @@ public struct FrontdeskError: Error, Sendable, Equatable {
         case `internal`
     }
 
-    public let kind: Kind
-    public let code: String
-    public let message: String
-    public let details: [String: String]
+    package let kind: Kind
+    package let code: String
+    package let message: String
+    package let details: [String: String]
 
-    public init(_ kind: Kind, code: String, message: String, details: [String: String] = [:]) {
+    package init(_ kind: Kind, code: String, message: String, details: [String: String] = [:]) {
         self.kind = kind
         self.code = code
         self.message = message
@@ -33,13 +33,13 @@ public struct FrontdeskError: Error, Sendable, Equatable {
     }
 
     /// 422 listing every bad field: `details` maps each field name to what is wrong with it.
-    public static func validation(_ fields: [String: String]) -> FrontdeskError {
+    package static func validation(_ fields: [String: String]) -> FrontdeskError {
         let names = fields.keys.sorted().joined(separator: ", ")
         return FrontdeskError(.validation, code: "validation_failed",
                               message: "Some fields are missing or invalid: \(names).", details: fields)
     }
 
-    public static func notFound(_ what: String) -> FrontdeskError {
+    package static func notFound(_ what: String) -> FrontdeskError {
         FrontdeskError(.notFound, code: "not_found", message: "\(what) was not found.")
     }
 }

@@ -2,9 +2,9 @@ import CZlib
 import Foundation
 
 /// gzip (RFC 1952) compression through the system zlib.
-public enum Gzip {
+package enum Gzip {
     /// Compresses `data` into a gzip member at the given zlib level (1 fastest … 9 smallest).
-    public static func compress(_ data: Data, level: Int32 = 9) -> Data {
+    package static func compress(_ data: Data, level: Int32 = 9) -> Data {
         var stream = z_stream()
         // windowBits 15 + 16 asks zlib for a gzip header and trailer instead of a zlib one.
         guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
@@ -29,7 +29,7 @@ public enum Gzip {
     }
 
     /// Decompresses a gzip member; nil when the input is not valid gzip.
-    public static func decompress(_ data: Data) -> Data? {
+    package static func decompress(_ data: Data) -> Data? {
         var stream = z_stream()
         guard inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
         defer { inflateEnd(&stream) }

@@ -7,7 +7,7 @@ extension JSONValue {
     /// conformance throws and discards an error for every string it first tries as a Bool and a
     /// number, which cost more than the rest of the request. This parser builds the value in one
     /// pass, validates UTF-8, refuses duplicate keys and nesting deeper than `maxDepth`.
-    public static func parse(_ data: Data) throws -> JSONValue {
+    package static func parse(_ data: Data) throws -> JSONValue {
         try data.withUnsafeBytes { raw in
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self))
             return try parser.document()
@@ -16,9 +16,9 @@ extension JSONValue {
 }
 
 /// Where and why a document is not JSON.
-public struct JSONParseError: Error, Sendable, Equatable {
-    public let offset: Int
-    public let reason: String
+package struct JSONParseError: Error, Sendable, Equatable {
+    package let offset: Int
+    package let reason: String
 }
 
 struct JSONParser {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Any JSON value, decoded without a schema so that validation can report every bad field at
 /// once instead of stopping at the first type mismatch the way a `Decodable` struct would.
-public enum JSONValue: Codable, Sendable, Equatable {
+package enum JSONValue: Codable, Sendable, Equatable {
     case null
     case bool(Bool)
     case number(Double)
@@ -10,7 +10,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
         else if let b = try? container.decode(Bool.self) { self = .bool(b) }
@@ -20,7 +20,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
         else { self = .object(try container.decode([String: JSONValue].self)) }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -33,7 +33,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
 
     /// The JSON type's name, for messages: "a string", "a number".
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -47,24 +47,24 @@ public enum JSONValue: Codable, Sendable, Equatable {
 
 /// Reads the fields of one JSON object, collecting every problem (unknown field, wrong type,
 /// missing, too long, malformed) so one 422 names them all.
-public struct FieldReader {
-    public let object: [String: JSONValue]
-    public private(set) var problems: [String: String] = [:]
+package struct FieldReader {
+    package let object: [String: JSONValue]
+    package private(set) var problems: [String: String] = [:]
 
     /// Starts reading `object`; any key not in `allowed` is reported as unknown.
-    public init(_ object: [String: JSONValue], allowed: Set<String>) {
+    package init(_ object: [String: JSONValue], allowed: Set<String>) {
         self.object = object
         for key in object.keys where !allowed.contains(key) {
             problems[key] = "is not a known field"
         }
     }
 
-    public mutating func fail(_ field: String, _ message: String) {
+    package mutating func fail(_ field: String, _ message: String) {
         if problems[field] == nil { problems[field] = message }
     }
 
     /// A string field, trimmed of surrounding white space; `nil` when absent (and then an error if required).
-    public mutating func text(_ key: String, required: Bool, maxLength: Int, minLength: Int = 1, multiline: Bool = false) -> String? {
+    package mutating func text(_ key: String, required: Bool, maxLength: Int, minLength: Int = 1, multiline: Bool = false) -> String? {
         guard let raw = object[key], raw != .null else {
             if required { fail(key, "is required") }
             return nil
@@ -89,7 +89,7 @@ public struct FieldReader {
     }
 
     /// An email address: syntax checked (RFC 5321 lengths: 64 local, 254 total), lower-cased domain.
-    public mutating func email(_ key: String, required: Bool) -> String? {
+    package mutating func email(_ key: String, required: Bool) -> String? {
         guard let value = text(key, required: required, maxLength: 254) else { return nil }
         guard let normalized = EmailAddress.normalize(value) else {
             fail(key, "must be a valid email address like name@example.com")
@@ -99,7 +99,7 @@ public struct FieldReader {
     }
 
     /// An object whose values are all strings, with bounded size.
-    public mutating func stringMap(_ key: String, maxEntries: Int, maxValueLength: Int) -> [String: String]? {
+    package mutating func stringMap(_ key: String, maxEntries: Int, maxValueLength: Int) -> [String: String]? {
         guard let raw = object[key], raw != .null else { return nil }
         guard case .object(let map) = raw else { fail(key, "must be an object of strings, not \(raw.typeName)"); return nil }
         if map.count > maxEntries { fail(key, "must have at most \(maxEntries) entries"); return nil }
@@ -126,13 +126,13 @@ public struct FieldReader {
     }
 
     /// Throws the 422 when anything was wrong.
-    public func validate() throws {
+    package func validate() throws {
         if !problems.isEmpty { throw FrontdeskError.validation(problems) }
     }
 }
 
 /// Email address syntax as a form can check it (no DNS).
-public enum EmailAddress {
+package enum EmailAddress {
     /// The address with its domain lower-cased, or nil when it is not plausibly deliverable.
     /// RFC 5322 atext plus the dot; a byte test instead of a CharacterSet built on every call.
     static func isLocalPartScalar(_ scalar: Unicode.Scalar) -> Bool {
@@ -142,7 +142,7 @@ public enum EmailAddress {
         }
     }
 
-    public static func normalize(_ raw: String) -> String? {
+    package static func normalize(_ raw: String) -> String? {
         guard raw.utf8.count <= 254, let at = raw.lastIndex(of: "@") else { return nil }
         let local = raw[raw.startIndex..<at]
         let domain = raw[raw.index(after: at)...].lowercased()

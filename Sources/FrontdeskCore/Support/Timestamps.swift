@@ -1,14 +1,14 @@
 import Foundation
 
 /// RFC 3339 timestamps in UTC, as Frontdesk stores and returns them.
-public enum Timestamps {
+package enum Timestamps {
     /// `2026-11-26T16:00:00Z`
-    public static func iso8601(_ date: Date) -> String {
+    package static func iso8601(_ date: Date) -> String {
         format(date, milliseconds: false)
     }
 
     /// `2026-11-26T16:00:00.123Z`, for logs and stored timestamps that order events.
-    public static func iso8601Milliseconds(_ date: Date) -> String {
+    package static func iso8601Milliseconds(_ date: Date) -> String {
         format(date, milliseconds: true)
     }
 

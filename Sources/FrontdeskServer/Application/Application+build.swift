@@ -10,13 +10,13 @@ import ServiceLifecycle
 
 /// Everything one running Frontdesk shares: configuration, database, logger, metrics, assets.
 /// Built once by `FrontdeskRuntime.open(_:)`; tests open one on a temp directory.
-public final class FrontdeskRuntime: Sendable {
-    public let config: FrontdeskConfig
-    public let database: AppDatabase
-    public let logger: Logger
-    public let logFile: LogFile?
+package final class FrontdeskRuntime: Sendable {
+    package let config: FrontdeskConfig
+    package let database: AppDatabase
+    package let logger: Logger
+    package let logFile: LogFile?
     let accessLog: AccessLog
-    public let registry: PrometheusCollectorRegistry
+    package let registry: PrometheusCollectorRegistry
     let metricsFactory: PrometheusMetricsFactory
     let assets: AssetStore
     /// The features this runtime serves (`FeatureModules.all`, or a test's list).
@@ -25,23 +25,23 @@ public final class FrontdeskRuntime: Sendable {
     let routeTable = RouteTableSlot()
     let now: @Sendable () -> Date
     /// Cache, console sessions and rate limiter.
-    public let state: AppState
-    public let accounts: AccountStore
+    package let state: AppState
+    package let accounts: AccountStore
     let throttle: LoginThrottle
     /// Offered while no admin exists; printed by `serve` as the setup link.
-    public let setupToken = SetupToken()
+    package let setupToken = SetupToken()
     /// The base of links in mails: `server.public_url`, else the address the server bound to.
-    public let links: PublicLinks
-    public let outbox: MailOutbox
+    package let links: PublicLinks
+    package let outbox: MailOutbox
     let mailTransport: any MailTransport
-    public let contacts: ContactStore
-    public let newsletter: NewsletterStore
-    public let tickets: TicketStore
+    package let contacts: ContactStore
+    package let newsletter: NewsletterStore
+    package let tickets: TicketStore
     let idempotency: IdempotencyStore
     let formGuard: FormGuard
     let ticketSecret: Data
     /// Live chat: sockets, presence, fan-out.
-    public let chat: ChatHub
+    package let chat: ChatHub
     /// Deadlines and the per-address cap of every HTTP connection.
     let connections: ConnectionGuard
     /// Mails a visitor may make the server send per day, counted per client address across the
@@ -49,7 +49,7 @@ public final class FrontdeskRuntime: Sendable {
     let mailBudget: VisitorMailBudget
 
     /// Creates the data directory, opens the log file and the database, and applies migrations.
-    public static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
+    package static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
                             now: @escaping @Sendable () -> Date = { Date() }) throws -> FrontdeskRuntime {
         try open(config, echoLogsToStderr: echoLogsToStderr, passwordHasher: passwordHasher, modules: FeatureModules.all, now: now)
     }
@@ -127,7 +127,7 @@ public final class FrontdeskRuntime: Sendable {
     }
 
     /// Restores sessions, seeds demo content in demo mode, and issues the setup token when no admin exists.
-    public func prepare() async throws {
+    package func prepare() async throws {
         state.restoreSessions()
         if config.demo {
             try await DemoSeeder(database: database, tickets: TicketStore(database: database, mailer: nil, secret: ticketSecret)).seed(now: now())
@@ -138,14 +138,14 @@ public final class FrontdeskRuntime: Sendable {
     }
 
     /// The link that creates the first admin, while none exists.
-    public func setupURL(base: String) -> String? {
+    package func setupURL(base: String) -> String? {
         guard setupToken.isPending else { return nil }
         return "\(base)admin/setup#token=\(setupToken.issue())"
     }
 
     /// The long-lived services besides the HTTP server: the state snapshotter, then each
     /// feature module's.
-    public func services() -> [any Service] {
+    package func services() -> [any Service] {
         let context = FeatureContext(runtime: self)
         return [StateMaintenanceService(state: state, database: database, interval: .seconds(config.sessionSnapshotSeconds),
                                         clock: ContinuousClock(), now: now, logger: logger)]
@@ -154,7 +154,7 @@ public final class FrontdeskRuntime: Sendable {
 }
 
 /// Builds the router: the edge middleware, the policy groups, then each feature's routes.
-public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext> {
+package func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self, options: [.autoGenerateHeadEndpoints])
     let config = runtime.config
     let publicOrigin = URL(string: config.publicURL).flatMap { url -> String? in
@@ -179,7 +179,7 @@ public func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContext
 /// The composition root: the HTTP application with every long-lived service attached.
 ///
 /// - Parameter onServerRunning: called with the bound address once the socket listens.
-public func buildApplication(_ runtime: FrontdeskRuntime, onServerRunning: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) -> some ApplicationProtocol {
+package func buildApplication(_ runtime: FrontdeskRuntime, onServerRunning: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) -> some ApplicationProtocol {
     let router = buildRouter(runtime)
     return Application(
         router: router,
@@ -200,14 +200,14 @@ public func buildApplication(_ runtime: FrontdeskRuntime, onServerRunning: @esca
 
 /// Closes the database after the HTTP server has drained: flushes group-commit writes, checkpoints
 /// the WAL, closes the pool and flushes the log file.
-public struct DatabaseShutdownService: Service {
+package struct DatabaseShutdownService: Service {
     let runtime: FrontdeskRuntime
 
-    public init(runtime: FrontdeskRuntime) {
+    package init(runtime: FrontdeskRuntime) {
         self.runtime = runtime
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try? await gracefulShutdown()
         await runtime.database.writer.flush()
         do {
@@ -222,7 +222,7 @@ public struct DatabaseShutdownService: Service {
 
 /// Runs Frontdesk until SIGTERM or SIGINT, then drains requests for up to `drain_seconds`,
 /// flushes writes and closes the database.
-public func runFrontdesk(_ runtime: FrontdeskRuntime, onServerRunning: @escaping @Sendable (String, Int) async -> Void) async throws {
+package func runFrontdesk(_ runtime: FrontdeskRuntime, onServerRunning: @escaping @Sendable (String, Int) async -> Void) async throws {
     let app = buildApplication(runtime, onServerRunning: onServerRunning)
     // Services shut down in reverse order: the HTTP server drains first, the database closes last.
     let group = ServiceGroup(configuration: .init(

@@ -7,7 +7,7 @@ import ServiceLifecycle
 import Synchronization
 
 /// The hub of a running server, on the system's clock.
-public typealias ChatHub = ChatHubService<ContinuousClock>
+package typealias ChatHub = ChatHubService<ContinuousClock>
 
 /// The live-chat hub: which sockets belong to which visitor and agent, and fan-out. Presence,
 /// round-robin assignment and the take/transfer rule are Core's (`ChatAgentRegistry`,
@@ -21,7 +21,7 @@ public typealias ChatHub = ChatHubService<ContinuousClock>
 /// Visitors live in 16 lock-striped shards keyed by visitor id, so senders in different
 /// conversations never contend; agent sockets (a handful) are a snapshot array that writers
 /// replace, so readers hold the registry's lock only to take a reference.
-public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration == Duration {
+package final class ChatHubService<C: Clock>: Service, Sendable where C.Duration == Duration {
     let store: ChatStore
     let settings: ChatSettings
     let limitsEnabled: Bool
@@ -45,7 +45,7 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
     let resumeVisitorPolicy = RateLimitPolicy(name: "chat-resume", limit: 30, period: .seconds(60), burst: 10)
     let resumeAgentPolicy = RateLimitPolicy(name: "chat-resume-agent", limit: 300, period: .seconds(60), burst: 100)
     /// Every mail a visitor can trigger is paid from this per-address daily budget.
-    public let mailBudget: VisitorMailBudget
+    package let mailBudget: VisitorMailBudget
     /// A console user by id, read from SQLite (not the cache): agent sockets re-check their
     /// user on every frame and in the sweep, and `frontdesk user` from another process writes
     /// there without telling this one. Without it only the console session is checked.
@@ -68,7 +68,7 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
         let siteName: String
     }
 
-    public init(store: ChatStore, settings: ChatSettings, limitsEnabled: Bool, limiter: RateLimiter, sessions: SessionStore,
+    package init(store: ChatStore, settings: ChatSettings, limitsEnabled: Bool, limiter: RateLimiter, sessions: SessionStore,
                 tickets: (any ChatTicketSink)?, agentLookup: @escaping @Sendable (Int64) async throws -> ChatAgent?, outbox: MailOutbox?, templates: MailTemplates?, siteName: String,
                 logger: Logger, now: @escaping @Sendable () -> Date, clock: C, sweepInterval: Duration = .seconds(60),
                 formsPolicy: RateLimitPolicy = RateLimitPolicy(name: "forms", limit: 10, period: .seconds(60), burst: 5),
@@ -106,7 +106,7 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
 
     // MARK: - Service
 
-    public func run() async throws {
+    package func run() async throws {
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await self.clock.sleep(for: self.sweepInterval)
@@ -117,7 +117,7 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
     }
 
     /// Closes conversations idle for `chat.inactivity_minutes` and agent sockets whose console session ended.
-    public func sweep() async {
+    package func sweep() async {
         do {
             let cutoff = now().addingTimeInterval(-Double(settings.inactivityMinutes) * 60)
             for result in try await store.closeInactive(before: cutoff) where result.changed {
@@ -133,7 +133,7 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
     /// Re-checks the agent sockets of one user at once: called when the console disables the
     /// user, changes their role or password, so their live socket closes without waiting for
     /// its next frame or the sweep.
-    public func recheckAgents(userId: Int64) async {
+    package func recheckAgents(userId: Int64) async {
         await recheckAgentSockets { $0 == userId }
     }
 
@@ -186,7 +186,7 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
     }
 
     /// Sockets currently open, by role (for tests and the benchmark).
-    public var socketCounts: (visitors: Int, agents: Int) {
+    package var socketCounts: (visitors: Int, agents: Int) {
         var visitors = 0
         for shard in visitorShards { shard.withLock { for list in $0.values { visitors += list.count } } }
         return (visitors, agents.withLock { $0.sockets.count })
@@ -282,7 +282,7 @@ public final class ChatHubService<C: Clock>: Service, Sendable where C.Duration 
     }
 
     /// Whether visitors can reach an agent now.
-    public func availability() -> ChatAvailability {
+    package func availability() -> ChatAvailability {
         let online = agents.withLock { $0.onlineCount }
         if !settings.businessHours.isOpen(at: now(), in: settings.timeZone) {
             return ChatAvailability(available: false, reason: "outside_hours", agentsOnline: online)

@@ -11,14 +11,14 @@ import ServiceLifecycle
 import Synchronization
 
 /// The request context of the WebSocket router: what the upgrade decided, handed to the socket.
-public struct ChatSocketContext: RequestContext, WebSocketRequestContext {
-    public var coreContext: CoreRequestContextStorage
-    public let webSocket: WebSocketHandlerReference<ChatSocketContext>
+package struct ChatSocketContext: RequestContext, WebSocketRequestContext {
+    package var coreContext: CoreRequestContextStorage
+    package let webSocket: WebSocketHandlerReference<ChatSocketContext>
     let channel: any Channel
     /// Filled by `shouldUpgrade` (a reference, so the socket handler sees it).
     let upgrade: UpgradeBox
 
-    public init(source: ApplicationRequestContextSource) {
+    package init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         webSocket = .init()
         channel = source.channel
