@@ -48,6 +48,17 @@ def _closed_by(server, reasons: str) -> int:
     return total
 
 
+def _wait_for_open_connections(server, count: int, timeout: float) -> None:
+    """Waits until the server reports at least `count` open connections (the attack is on)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = requests.get(server.url("/metrics"), timeout=5).text
+        match = re.search(r"^frontdesk_http_connections_open (\d+)", text, re.M)
+        if match and int(match.group(1)) >= count:
+            return
+    raise AssertionError(f"the attack never held {count} connections open")
+
+
 def _healthz_times(server, stop: threading.Event, times: list[float], errors: list[str]) -> None:
     """A legitimate client, like a browser with a kept-alive connection: /healthz every 50 ms, timed."""
     session = requests.Session()
@@ -103,14 +114,13 @@ def test_slow_clients_are_cut_and_healthz_stays_fast(guarded, mode: str, reason:
     attack = threading.Thread(target=lambda: out.append(_attack(guarded, mode, 10, extra)), daemon=True)
     probe = threading.Thread(target=_healthz_times, args=(guarded, stop, times, errors), daemon=True)
     attack.start()
-    # slowhttptest opens its 1,000 connections over two seconds; time the legitimate client
-    # while they are open and while the deadline cuts them.
-    time.sleep(0.5)
+    # Time the legitimate client from the moment the attack holds connections open until
+    # slowhttptest ends (its connections all cut by the deadline, or its run over).
+    _wait_for_open_connections(guarded, 100, timeout=10)
     probe.start()
-    time.sleep(7)
+    attack.join(timeout=90)
     stop.set()
     probe.join(timeout=10)
-    attack.join(timeout=90)
     report = out[0] if out else "(no slowhttptest output)"
     assert not errors, f"the legitimate client failed during {mode}: {errors[:5]}\n{report[-1500:]}"
     assert len(times) >= 20, f"only {len(times)} /healthz probes ran"
