@@ -47,6 +47,8 @@ package final class FrontdeskRuntime: Sendable {
     /// Mails a visitor may make the server send per day, counted per client address across the
     /// forms and the chat socket.
     let mailBudget: VisitorMailBudget
+    /// Visitor analytics: `analytics.sqlite` with its own pool and writers, the ingest queue, the daily salt.
+    package let analytics: AnalyticsRuntime
 
     /// Creates the data directory, opens the log file and the database, and applies migrations.
     package static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
@@ -110,6 +112,7 @@ package final class FrontdeskRuntime: Sendable {
                                            trustedProxies: Set(config.trustedProxies), metrics: metricsFactory)
         self.mailBudget = VisitorMailBudget(dailyLimit: config.mail.visitorDailyLimit, enabled: config.rateLimits.enabled,
                                             metrics: metricsFactory, now: now)
+        self.analytics = try AnalyticsRuntime(config: config, logger: logger, metrics: metricsFactory, now: now)
         self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, outbox: outbox, templates: templates,
                                  tickets: tickets, mailBudget: mailBudget, logger: logger, now: now)
     }

@@ -21,6 +21,8 @@ struct Routes {
     let publicAPI: CORSRoutes
     /// What a visitor submits (`POST /api/v1/contact`, …): CORS, the `forms` rate class.
     let publicForms: CORSRoutes
+    /// Tracking beacons (`POST /api/v1/events`): CORS for the site origins, the `events` rate class.
+    let events: CORSRoutes
     /// Console sign-in and first-admin setup: the console's Origin rule, the `login` rate class,
     /// no CSRF token yet.
     let consoleSignIn: RouterGroup<AppRequestContext>
@@ -58,6 +60,10 @@ struct Routes {
         publicAPI = CORSRoutes(group: recorder.group(RouterPath(Self.apiPrefix)).add(middleware: cors).add(middleware: limit(limits.api))
             .add(middleware: errors), table: table, preflighted: preflighted)
         publicForms = CORSRoutes(group: recorder.group(RouterPath(Self.apiPrefix)).add(middleware: cors).add(middleware: limit(limits.forms))
+            .add(middleware: errors), table: table, preflighted: preflighted)
+        let eventsPolicy = RateLimitPolicy(name: "events", limit: config[AnalyticsSettings.eventsPerMinute], period: .seconds(60),
+                                           burst: config[AnalyticsSettings.eventsBurst])
+        events = CORSRoutes(group: recorder.group(RouterPath(Self.apiPrefix)).add(middleware: cors).add(middleware: limit(eventsPolicy))
             .add(middleware: errors), table: table, preflighted: preflighted)
         consoleSignIn = recorder.group(RouterPath(Self.adminPrefix)).add(middleware: limit(limits.login)).add(middleware: errors)
             .add(middleware: session(false))
