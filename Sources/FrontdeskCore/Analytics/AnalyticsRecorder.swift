@@ -83,7 +83,7 @@ package final class AnalyticsRecorder: @unchecked Sendable {
     // The batch in progress.
     private var hourly: [RollupKey: Metrics] = [:]
     private var daily: [RollupKey: Int] = [:]
-    private var touched: Set<Int64> = []
+    private var touched: [Int64: Visit] = [:]
     private var dirtySketches: Set<Int64> = []
 
     package init(timeZone: TimeZone, maxValuesPerPeriod: Int) {
@@ -95,14 +95,14 @@ package final class AnalyticsRecorder: @unchecked Sendable {
     package func reset() {
         strings = [:]; visits = [:]; hourUniques = [:]; dayUniques = [:]; folds = [:]; sketches = [:]
         loadedOpenVisits = false
-        hourly = [:]; daily = [:]; touched = []; dirtySketches = []
+        hourly = [:]; daily = [:]; touched = [:]; dirtySketches = []
     }
 
     /// Records `hits` (in arrival order) inside the caller's transaction.
     package func record(_ hits: [AnalyticsHit], in db: Database) throws {
         foldDatabase = db
         defer { foldDatabase = nil }
-        hourly = [:]; daily = [:]; touched = []; dirtySketches = []
+        hourly = [:]; daily = [:]; touched = [:]; dirtySketches = []
         if !loadedOpenVisits, let first = hits.first { try loadOpenVisits(db, now: first.time) }
         for hit in hits { try record(hit, db) }
         try flushBatch(db)
@@ -179,7 +179,7 @@ package final class AnalyticsRecorder: @unchecked Sendable {
 
     private func store(_ visit: Visit, visitor: Int64) {
         visits[visitor] = visit
-        touched.insert(visitor)
+        touched[visit.id] = visit
     }
 
     private func startVisit(_ hit: AnalyticsHit, page: Int64, pageviews: Int, _ db: Database) throws {
@@ -322,8 +322,7 @@ package final class AnalyticsRecorder: @unchecked Sendable {
     }
 
     private func flushBatch(_ db: Database) throws {
-        for visitor in touched {
-            guard let visit = visits[visitor] else { continue }
+        for visit in touched.values {
             try db.execute(sql: "UPDATE visitor_sessions SET last_seen_at = ?, exit_page = ?, pageviews = ?, engaged_ms = ? WHERE id = ?",
                            arguments: [visit.lastSeenAt, visit.exitPage, visit.pageviews, visit.engagedMs, visit.id])
         }

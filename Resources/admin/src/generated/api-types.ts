@@ -4,6 +4,14 @@
 
 export const USER_ROLES = ["admin", "agent"] as const;
 export type UserRole = (typeof USER_ROLES)[number];
+export const ANALYTICS_BREAKDOWN_BY_VALUES = ["page", "entry_page", "exit_page", "source", "referrer", "utm_source", "utm_medium", "utm_campaign", "country", "device", "browser", "os", "event"] as const;
+export type AnalyticsBreakdownBy = (typeof ANALYTICS_BREAKDOWN_BY_VALUES)[number];
+export const ANALYTICS_CUSTOM_EVENT_SCREENS = ["mobile", "tablet", "desktop"] as const;
+export type AnalyticsCustomEventScreen = (typeof ANALYTICS_CUSTOM_EVENT_SCREENS)[number];
+export const ANALYTICS_GOAL_KINDS = ["page", "event"] as const;
+export type AnalyticsGoalKind = (typeof ANALYTICS_GOAL_KINDS)[number];
+export const ANALYTICS_SERIES_INTERVALS = ["hour", "day", "week", "month"] as const;
+export type AnalyticsSeriesInterval = (typeof ANALYTICS_SERIES_INTERVALS)[number];
 export const CHAT_CONVERSATION_STATUSES = ["open", "assigned", "closed"] as const;
 export type ChatConversationStatus = (typeof CHAT_CONVERSATION_STATUSES)[number];
 export const CHAT_CONVERSATION_CLOSED_BY_VALUES = ["agent", "visitor", "inactivity", "ticket"] as const;
@@ -22,7 +30,7 @@ export const TICKET_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export const TICKET_MESSAGE_AUTHORS = ["customer", "agent", "system"] as const;
 export type TicketMessageAuthor = (typeof TICKET_MESSAGE_AUTHORS)[number];
-export const ERROR_CODES = ["already_set_up", "bad_request", "busy", "conflict", "conversation_closed", "csrf_failed", "email_taken", "forbidden", "form_token_used", "idempotency_key_reused", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "submitted_too_fast", "too_many_connections", "unauthorized", "unsupported_media_type", "upgrade_required", "validation_failed"] as const;
+export const ERROR_CODES = ["already_set_up", "bad_request", "busy", "conflict", "conversation_closed", "csrf_failed", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "submitted_too_fast", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unsupported_media_type", "upgrade_required", "validation_failed"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export const FORM_FIELD_TYPES = ["text", "textarea", "email", "tel", "url", "number", "select", "checkbox"] as const;
 export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
@@ -51,6 +59,156 @@ export interface Agent {
 
 export interface AgentList {
   items: Agent[];
+}
+
+export interface AnalyticsBreakdown {
+  by: AnalyticsBreakdownBy;
+  items: AnalyticsRow[];
+  total: number;
+  /** True when some hours held more distinct values than are kept; those are counted in (other). */
+  folded: boolean;
+}
+
+export interface AnalyticsCustomEvent {
+  type: "event";
+  url: string;
+  screen?: AnalyticsCustomEventScreen;
+  visitor?: string;
+  name: string;
+  props?: Record<string, string | number | boolean>;
+}
+
+export interface AnalyticsEngagementEvent {
+  type: "engagement";
+  url: string;
+  screen?: AnalyticsCustomEventScreen;
+  visitor?: string;
+  name?: string;
+  engagedMs: number;
+  scrollDepth?: number;
+}
+
+export interface AnalyticsEventBatch {
+  events: (AnalyticsPageviewEvent | AnalyticsCustomEvent | AnalyticsEngagementEvent)[];
+}
+
+export interface AnalyticsEventsAccepted {
+  accepted: number;
+}
+
+export interface AnalyticsFunnel {
+  id: number;
+  name: string;
+  steps: number[];
+}
+
+export interface AnalyticsFunnelInput {
+  name: string;
+  steps: number[];
+}
+
+export interface AnalyticsFunnelList {
+  items: AnalyticsFunnel[];
+}
+
+export interface AnalyticsFunnelResult {
+  funnel: AnalyticsFunnel;
+  steps: {
+    goal: string;
+    visits: number;
+    dropOff: number;
+    conversionRate: number;
+  }[];
+}
+
+export interface AnalyticsGoal {
+  id: number;
+  name: string;
+  kind: AnalyticsGoalKind;
+  pattern: string;
+  propertyKey?: string;
+  propertyValue?: string;
+}
+
+export interface AnalyticsGoalInput {
+  name: string;
+  kind: AnalyticsGoalKind;
+  /** A path glob starting with / for page goals, an event name (glob) for event goals. */
+  pattern: string;
+  propertyKey?: string;
+  propertyValue?: string;
+}
+
+export interface AnalyticsGoalResults {
+  items: {
+    goal: AnalyticsGoal;
+    /** Visits that reached the goal. */
+    conversions: number;
+    visitors: number;
+    conversionRate: number;
+  }[];
+}
+
+export interface AnalyticsPageviewEvent {
+  type: "pageview";
+  url: string;
+  screen?: AnalyticsCustomEventScreen;
+  visitor?: string;
+  referrer?: string;
+}
+
+export interface AnalyticsPoint {
+  /** The bucket's first local day (2027-01-31) or, for hours, its local start with offset (2027-03-28T03:00+02:00). */
+  bucket: string;
+  visitors: number;
+  visits: number;
+  pageviews: number;
+  bounces: number;
+  events: number;
+}
+
+export interface AnalyticsRealtime {
+  visitors: number;
+  pages: {
+    page: string;
+    visitors: number;
+  }[];
+}
+
+export interface AnalyticsRow {
+  /** The value; (other) is the tail folded past tracking.rollup_max_values per hour, (none) no value. */
+  value: string;
+  visitors: number;
+  visits: number;
+  pageviews: number;
+  bounces: number;
+  events: number;
+  engagedSeconds: number;
+}
+
+export interface AnalyticsSeries {
+  interval: AnalyticsSeriesInterval;
+  from: string;
+  to: string;
+  points: AnalyticsPoint[];
+}
+
+export interface AnalyticsSummary {
+  from: string;
+  to: string;
+  current: AnalyticsTotals;
+  previous: AnalyticsTotals;
+}
+
+export interface AnalyticsTotals {
+  visitors: number;
+  visits: number;
+  pageviews: number;
+  events: number;
+  viewsPerVisit: number;
+  bounceRate: number;
+  /** Average engaged seconds per visit. */
+  visitDuration: number;
 }
 
 /** A live-chat conversation (see /api/chat-protocol.md, "Conversation"). */
