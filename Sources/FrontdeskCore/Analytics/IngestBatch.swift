@@ -22,6 +22,23 @@ package struct IngestEvent: Sendable, Equatable {
     package var scrollDepth: Int?
     package var screen: Screen?
     package var visitor: String?
+
+    package init(kind: Kind, path: String, host: String, utmSource: String?, utmMedium: String?, utmCampaign: String?, referrer: String?,
+                 name: String?, props: String?, engagedMs: Int?, scrollDepth: Int?, screen: Screen?, visitor: String?) {
+        self.kind = kind
+        self.path = path
+        self.host = host
+        self.utmSource = utmSource
+        self.utmMedium = utmMedium
+        self.utmCampaign = utmCampaign
+        self.referrer = referrer
+        self.name = name
+        self.props = props
+        self.engagedMs = engagedMs
+        self.scrollDepth = scrollDepth
+        self.screen = screen
+        self.visitor = visitor
+    }
 }
 
 /// The wire contract of `POST /api/v1/events` (see the README): 1–50 events, each checked
