@@ -190,10 +190,10 @@ package final class AnalyticsRecorder: @unchecked Sendable {
         ]
         var fixed: [Int64] = [page]
         for (dim, value) in values { fixed.append(try value.map { try id(dim, $0, db) } ?? AnalyticsStrings.noneID) }
-        try db.execute(sql: """
+        try db.cachedStatement(sql: """
             INSERT INTO visitor_sessions (visitor, started_at, last_seen_at, entry_page, exit_page, pageviews, engaged_ms, source, referrer,
                 utm_source, utm_medium, utm_campaign, country, device, browser, os) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: StatementArguments([hit.visitor, hit.time, hit.time, page, page, pageviews] + fixed.dropFirst().map { $0 as (any DatabaseValueConvertible)? }))
+            """).execute(arguments: StatementArguments([hit.visitor, hit.time, hit.time, page, page, pageviews] + fixed.dropFirst().map { $0 as (any DatabaseValueConvertible)? }))
         let visit = Visit(id: db.lastInsertedRowID, startedAt: hit.time, lastSeenAt: hit.time, pageviews: pageviews, engagedMs: 0,
                           entryPage: page, exitPage: page, fixed: fixed)
         visits[hit.visitor] = visit
@@ -302,8 +302,8 @@ package final class AnalyticsRecorder: @unchecked Sendable {
     }
 
     private func insertEvent(_ hit: AnalyticsHit, visit: Int64, page: Int64, name: Int64?, _ db: Database) throws {
-        try db.execute(sql: "INSERT INTO visitor_events (t, session_id, event_type, page, name, engaged_ms, scroll_depth, props) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                       arguments: [hit.time, visit, hit.event.kind.rawValue, page, name, hit.event.engagedMs, hit.event.scrollDepth, hit.event.props])
+        try db.cachedStatement(sql: "INSERT INTO visitor_events (t, session_id, event_type, page, name, engaged_ms, scroll_depth, props) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+            .execute(arguments: [hit.time, visit, hit.event.kind.rawValue, page, name, hit.event.engagedMs, hit.event.scrollDepth, hit.event.props])
     }
 
     /// Visits seen in the last two hours, so a restart continues them (consented visitors; a
@@ -323,8 +323,8 @@ package final class AnalyticsRecorder: @unchecked Sendable {
 
     private func flushBatch(_ db: Database) throws {
         for visit in touched.values {
-            try db.execute(sql: "UPDATE visitor_sessions SET last_seen_at = ?, exit_page = ?, pageviews = ?, engaged_ms = ? WHERE id = ?",
-                           arguments: [visit.lastSeenAt, visit.exitPage, visit.pageviews, visit.engagedMs, visit.id])
+            try db.cachedStatement(sql: "UPDATE visitor_sessions SET last_seen_at = ?, exit_page = ?, pageviews = ?, engaged_ms = ? WHERE id = ?")
+                .execute(arguments: [visit.lastSeenAt, visit.exitPage, visit.pageviews, visit.engagedMs, visit.id])
         }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO analytics_hourly (dim, hour, value, pageviews, visits, bounces, engaged_ms, events, visitors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)

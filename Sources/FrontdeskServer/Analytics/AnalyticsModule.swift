@@ -56,7 +56,8 @@ package final class AnalyticsRuntime: Sendable {
         (config.dataDirectory as NSString).appendingPathComponent("analytics.sqlite")
     }
 
-    init(config: FrontdeskConfig, logger: Logger, metrics: any MetricsFactory, now: @escaping @Sendable () -> Date) throws {
+    package init(config: FrontdeskConfig, logger: Logger = Logger(label: "frontdesk.analytics"), metrics: any MetricsFactory = NOOPMetricsHandler.instance,
+                 now: @escaping @Sendable () -> Date = { Date() }) throws {
         let zoneName = config[AnalyticsSettings.timezone]
         guard let zone = TimeZone(identifier: zoneName) else {
             throw AnalyticsConfigError(key: AnalyticsSettings.timezone.spec.key, message: "must be an IANA time zone name such as \"Europe/Berlin\", found \"\(zoneName)\"")
