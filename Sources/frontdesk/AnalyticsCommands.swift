@@ -113,7 +113,9 @@ struct AnalyticsCommand: AsyncParsableCommand {
                 if let goal = existing.first(where: { $0.name == "bench step \(index)" }) { steps.append(goal.id); continue }
                 steps.append(try await goals.createGoal(name: "bench step \(index)", kind: .page, pattern: path, propertyKey: nil, propertyValue: nil, now: 0).id)
             }
-            let funnel = try await goals.funnels().first(where: { $0.name == "bench funnel" }) ?? goals.createFunnel(name: "bench funnel", steps: steps, now: 0)
+            let known = try await goals.funnels().first(where: { $0.name == "bench funnel" })
+            let funnel: AnalyticsFunnel
+            if let known { funnel = known } else { funnel = try await goals.createFunnel(name: "bench funnel", steps: steps, now: 0) }
             var result: FunnelResult?
             let funnelTime = try await p95(max(3, runs / 4)) { result = try await goals.funnelResult(id: funnel.id, month) }
             print(String(format: "%-52@ %8.1f ms  (steps: %@)", "4-step funnel, 30 days (raw events)" as NSString, funnelTime,

@@ -109,6 +109,20 @@ struct AnalyticsModule: FeatureModule {
         AnalyticsAdminController(analytics: runtime.analytics, now: runtime.now).addRoutes(to: routes)
     }
 
+    /// A month of synthetic visits (about 4,000 events) through the batch writer, so the demo's
+    /// reports have something to show.
+    func seedDemo(now: Date) async throws {
+        let ingest = context.runtime.analytics.ingest
+        var options = AnalyticsGenerator.Options(events: 4_000, months: 1, end: now)
+        options.paths = 200
+        options.visitors = 800
+        var generator = AnalyticsGenerator(options)
+        try await generator.generate { hits in
+            while !ingest.enqueue(hits) { await ingest.flush() }
+        }
+        await ingest.flush()
+    }
+
     func services() -> [any Service] {
         let runtime = context.runtime
         return [
