@@ -52,6 +52,9 @@ struct AnalyticsCommand: AsyncParsableCommand {
             await ingest.flush()
             let seconds = Double((ContinuousClock.now - started).components.seconds) + Double((ContinuousClock.now - started).components.attoseconds) / 1e18
             print(String(format: "wrote %d events in %.1f s (%.0f events/s through the batch writer)", written, seconds, Double(written) / max(seconds, 0.001)))
+            // What the server's hourly sweep would have done over those months.
+            let swept = try await analytics.retention.sweep(now: Date())
+            print("retention sweep: \(swept.events) raw events past tracking.raw_retention_days deleted; hourly rows per dimension kept for tracking.hourly_detail_days")
             if vacuum {
                 try analytics.database.vacuum()
                 let size = try FileManager.default.attributesOfItem(atPath: analytics.database.path)[.size] as? Int ?? 0

@@ -173,7 +173,7 @@ struct AnalyticsEngineTests {
     }
 
     /// The hourly and daily rollups recounted from the raw visits and events, by the rules in AnalyticsRecorder.
-    static func bruteForce(_ db: Database, days: LocalDays) throws -> (hourly: [String: [Int]], daily: [String: Int]) {
+    static func bruteForce(_ db: Database, days: LocalDays) throws -> (hourly: [String: [Int]], daily: [String: [Int]]) {
         struct Visit { var visitor: Int64; var started: Int64; var pageviews: Int; var engaged: Int; var exit: Int64; var fixed: [Int64] }
         var visits: [Int64: Visit] = [:]
         let fixedColumns = AnalyticsDimension.visitFixed.map { $0.sessionColumn! }
@@ -182,10 +182,12 @@ struct AnalyticsEngineTests {
                                       exit: row["exit_page"], fixed: fixedColumns.map { row[$0] })
         }
         var hourly: [String: [Int]] = [:]   // "dim/hour/value" → pv, visits, bounces, engaged, events, visitors
+        var daily: [String: [Int]] = [:]    // "dim/day/value" → the same
         var hourSets: [String: Set<Int64>] = [:]
         var daySets: [String: Set<Int64>] = [:]
         func add(_ dim: AnalyticsDimension, _ hour: Int64, _ value: Int64, _ index: Int, _ amount: Int) {
             hourly["\(dim.rawValue)/\(hour)/\(value)", default: [0, 0, 0, 0, 0, 0]][index] += amount
+            daily["\(dim.rawValue)/\(days.day(ofUnix: hour * 3600))/\(value)", default: [0, 0, 0, 0, 0, 0]][index] += amount
         }
         func visitor(_ dim: AnalyticsDimension, _ t: Int64, _ value: Int64, _ who: Int64) {
             hourSets["\(dim.rawValue)/\(t / 3600)/\(value)", default: []].insert(who)
@@ -222,7 +224,8 @@ struct AnalyticsEngineTests {
             }
         }
         for (key, set) in hourSets { hourly[key, default: [0, 0, 0, 0, 0, 0]][5] = set.count }
-        return (hourly.filter { $0.value != [0, 0, 0, 0, 0, 0] }, daySets.mapValues(\.count))
+        for (key, set) in daySets { daily[key, default: [0, 0, 0, 0, 0, 0]][5] = set.count }
+        return (hourly.filter { $0.value != [0, 0, 0, 0, 0, 0] }, daily.filter { $0.value != [0, 0, 0, 0, 0, 0] })
     }
 
     @Test("the rollups equal a brute-force recount of the raw visits and events (random traffic, fixed seed)", arguments: [UInt64(7), 20261202])
@@ -234,8 +237,9 @@ struct AnalyticsEngineTests {
                 let values: [Int] = [row["pageviews"], row["visits"], row["bounces"], row["engaged_ms"], row["events"], row["visitors"]]
                 return values == [0, 0, 0, 0, 0, 0] ? nil : ("\(row["dim"] as Int)/\(row["hour"] as Int64)/\(row["value"] as Int64)", values)
             })
-            let keptDaily = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM analytics_daily_visitors").map {
-                ("\($0["dim"] as Int)/\($0["day"] as Int)/\($0["value"] as Int64)", $0["visitors"] as Int)
+            let keptDaily = Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT * FROM analytics_daily").compactMap { row -> (String, [Int])? in
+                let values: [Int] = [row["pageviews"], row["visits"], row["bounces"], row["engaged_ms"], row["events"], row["visitors"]]
+                return values == [0, 0, 0, 0, 0, 0] ? nil : ("\(row["dim"] as Int)/\(row["day"] as Int)/\(row["value"] as Int64)", values)
             })
             return (kept, keptDaily, try Self.bruteForce(db, days: f.days))
         }
@@ -264,10 +268,17 @@ struct AnalyticsEngineTests {
         #expect(pages.total == 11)
         #expect(pages.items.first?.value == "(other)" && pages.items.first?.pageviews == 5)
         #expect(pages.items.reduce(0) { $0 + $1.pageviews } == 15)
-        // The next hour has room again.
+        // The next hour has room again in the hourly rollup; the day's cap is still full, so the
+        // daily rollup (what breakdowns read) counts the page in (other).
         await f.record([hit(t + 3600, visitor: 99, path: "/page-14")])
-        let next = try await f.queries.breakdown(f.range("2027-01-15", "2027-01-15"), by: .page, sort: .value, descending: false, limit: 100)
-        #expect(next.items.first { $0.value == "/page-14" }?.pageviews == 1)
+        let hourly = try await f.database.pool.read { db in
+            try String.fetchAll(db, sql: """
+                SELECT s.value FROM analytics_hourly h JOIN analytics_strings s ON s.id = h.value WHERE h.dim = 1 AND h.hour = ?
+                """, arguments: [(t + 3600) / 3600])
+        }
+        #expect(hourly == ["/page-14"])
+        let next = try await f.queries.breakdown(f.range("2027-01-15", "2027-01-15"), by: .page, sort: .pageviews, limit: 100)
+        #expect(next.items.first?.value == "(other)" && next.items.first?.pageviews == 6)
     }
 
     @Test("HyperLogLog estimates stay within the stated bound, merged across days too")
@@ -380,13 +391,22 @@ struct AnalyticsEngineTests {
         let old = (0..<120).map { hit(day0 + Int64($0) * 60, visitor: Int64($0 % 7)) }
         let recent = (0..<5).map { hit(day0 + 10 * 86_400 + Int64($0), visitor: 100) }
         await f.record(old + recent)
-        let sweeper = AnalyticsRetention(database: f.database, retentionDays: 5, batchSize: 25)
+        let sweeper = AnalyticsRetention(database: f.database, retentionDays: 5, hourlyDetailDays: 3, batchSize: 25)
         let (events, visits) = try await sweeper.sweep(now: Date(timeIntervalSince1970: TimeInterval(day0 + 10 * 86_400 + 3600)))
         #expect(events == 120)
         #expect(visits > 0)
         let left = try await f.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM visitor_events") }
         #expect(left == 5)
         #expect(try await f.queries.totals(f.range("2027-01-15", "2027-01-15")).pageviews == 120)
+        // Hourly rows per dimension went after 3 days; the hourly totals and the daily rollups stay.
+        let (detail, totals) = try await f.database.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT count(*) FROM analytics_hourly WHERE dim <> 0 AND hour < ?", arguments: [(day0 + 5 * 86_400) / 3600]),
+             try Int.fetchOne(db, sql: "SELECT sum(pageviews) FROM analytics_hourly WHERE dim = 0 AND hour < ?", arguments: [(day0 + 5 * 86_400) / 3600]))
+        }
+        #expect(detail == 0 && totals == 120)
+        let pages = try await f.queries.breakdown(f.range("2027-01-15", "2027-01-15"), by: .page)
+        #expect(pages.items.map(\.pageviews) == [120])
+        #expect(try await f.queries.timeseries(f.range("2027-01-15", "2027-01-15"), interval: .hour).map(\.pageviews).reduce(0, +) == 120)
     }
 }
 

@@ -105,11 +105,16 @@ package final class AnalyticsDatabase: Sendable {
                     visitors INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY (dim, hour, value)
                 ) WITHOUT ROWID, STRICT;
-                CREATE TABLE analytics_daily_visitors (
+                CREATE TABLE analytics_daily (
                     dim INTEGER NOT NULL,
                     day INTEGER NOT NULL,
                     value INTEGER NOT NULL,
-                    visitors INTEGER NOT NULL,
+                    pageviews INTEGER NOT NULL DEFAULT 0,
+                    visits INTEGER NOT NULL DEFAULT 0,
+                    bounces INTEGER NOT NULL DEFAULT 0,
+                    engaged_ms INTEGER NOT NULL DEFAULT 0,
+                    events INTEGER NOT NULL DEFAULT 0,
+                    visitors INTEGER NOT NULL DEFAULT 0,
                     PRIMARY KEY (dim, day, value)
                 ) WITHOUT ROWID, STRICT;
                 CREATE TABLE analytics_day_sketches (

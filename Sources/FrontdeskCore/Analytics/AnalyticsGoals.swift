@@ -212,15 +212,18 @@ package struct AnalyticsGoalStore: Sendable {
 
 /// Deletes raw events and visits older than `tracking.raw_retention_days`, in bounded batches
 /// (each its own short transaction, so no long write lock and a WAL that stays within its
-/// checkpoint bound). Rollups are kept until deleted.
+/// checkpoint bound). Daily rollups and the hourly totals are kept until deleted; the hourly
+/// rows per dimension (page, source, … by hour) after `hourlyDetailDays`.
 package struct AnalyticsRetention: Sendable {
     package let database: AnalyticsDatabase
     package let retentionDays: Int
+    package let hourlyDetailDays: Int
     package let batchSize: Int
 
-    package init(database: AnalyticsDatabase, retentionDays: Int, batchSize: Int = 5_000) {
+    package init(database: AnalyticsDatabase, retentionDays: Int, hourlyDetailDays: Int = 31, batchSize: Int = 5_000) {
         self.database = database
         self.retentionDays = retentionDays
+        self.hourlyDetailDays = hourlyDetailDays
         self.batchSize = batchSize
     }
 
@@ -249,6 +252,20 @@ package struct AnalyticsRetention: Sendable {
             visits += n
             if n < batchSize { break }
             await Task.yield()
+        }
+        let hourCutoff = (Int64(now.timeIntervalSince1970) - Int64(hourlyDetailDays) * 86_400) / 3600
+        for dim in AnalyticsDimension.breakdowns {
+            while true {
+                let n = try await database.pool.write { [batchSize] db -> Int in
+                    try db.execute(sql: """
+                        DELETE FROM analytics_hourly WHERE (dim, hour, value) IN
+                            (SELECT dim, hour, value FROM analytics_hourly WHERE dim = ? AND hour < ? LIMIT ?)
+                        """, arguments: [dim.rawValue, hourCutoff, batchSize])
+                    return db.changesCount
+                }
+                if n < batchSize { break }
+                await Task.yield()
+            }
         }
         if events + visits > 0 {
             try? await database.pool.writeWithoutTransaction { db in _ = try db.checkpoint(.passive) }

@@ -149,8 +149,8 @@ package struct AnalyticsQueries: Sendable {
             let row = try Row.fetchOne(db, sql: """
                 SELECT coalesce(sum(pageviews), 0) AS pv, coalesce(sum(visits), 0) AS v, coalesce(sum(bounces), 0) AS b,
                        coalesce(sum(engaged_ms), 0) AS e, coalesce(sum(events), 0) AS ev
-                FROM analytics_hourly WHERE dim = 0 AND hour >= ? AND hour < ?
-                """, arguments: [range.startHour, range.endHour])!
+                FROM analytics_daily WHERE dim = 0 AND day >= ? AND day <= ?
+                """, arguments: [range.fromDay, range.toDay])!
             let visitors = try uniqueVisitors(db, fromDay: range.fromDay, toDay: range.toDay)
             return AnalyticsTotals(visitors: visitors, visits: row["v"], pageviews: row["pv"], events: row["ev"], bounces: row["b"], engagedMs: row["e"])
         }
@@ -170,7 +170,7 @@ package struct AnalyticsQueries: Sendable {
     /// Distinct visitors over whole days: exact for one day, the merged day sketches otherwise.
     func uniqueVisitors(_ db: Database, fromDay: Int, toDay: Int) throws -> Int {
         if fromDay == toDay {
-            return try Int.fetchOne(db, sql: "SELECT visitors FROM analytics_daily_visitors WHERE dim = 0 AND day = ? AND value = 0",
+            return try Int.fetchOne(db, sql: "SELECT visitors FROM analytics_daily WHERE dim = 0 AND day = ? AND value = 0",
                                     arguments: [fromDay]) ?? 0
         }
         var merged = HyperLogLog()
@@ -195,46 +195,76 @@ package struct AnalyticsQueries: Sendable {
     }
 
     func timeseries(_ db: Database, _ range: AnalyticsRange, _ interval: Interval, _ filters: [AnalyticsFilter]) throws -> [AnalyticsPoint] {
-        // Buckets keyed by hour (for hour) or by the first local day of the bucket.
+        // Buckets keyed by UTC hour (for hour) or by the first local day of the bucket.
         var order: [Int64] = []
         var points: [Int64: AnalyticsPoint] = [:]
-        func key(forHour hour: Int64) -> Int64 {
-            interval == .hour ? hour : Int64(bucketDay(days.day(ofUnix: hour * 3600), interval))
-        }
-        var hour = range.startHour
-        while hour < range.endHour {
-            let k = key(forHour: hour)
-            if points[k] == nil {
-                order.append(k)
-                let label = interval == .hour ? days.hourLabel(ofUnix: hour * 3600) : AnalyticsCalendar.dateString(Int(k))
-                points[k] = AnalyticsPoint(bucket: label, visitors: 0, visits: 0, pageviews: 0, bounces: 0, events: 0)
+        // Local midnights of the range, so an hour finds its day without a calendar call.
+        let starts = (range.fromDay...range.toDay + 1).map { days.start(ofDay: $0) }
+        func dayOfHour(_ hour: Int64) -> Int {
+            let t = hour * 3600
+            var low = 0, high = starts.count - 1
+            while low < high {
+                let mid = (low + high + 1) / 2
+                if starts[mid] <= t { low = mid } else { high = mid - 1 }
             }
-            hour += 1
+            return range.fromDay + low
+        }
+        func key(forHour hour: Int64) -> Int64 {
+            interval == .hour ? hour : Int64(bucketDay(dayOfHour(hour), interval))
+        }
+        if interval == .hour {
+            var hour = range.startHour
+            while hour < range.endHour {
+                order.append(hour)
+                points[hour] = AnalyticsPoint(bucket: days.hourLabel(ofUnix: hour * 3600), visitors: 0, visits: 0, pageviews: 0, bounces: 0, events: 0)
+                hour += 1
+            }
+        } else {
+            for day in range.fromDay...range.toDay {
+                let k = Int64(bucketDay(day, interval))
+                if points[k] == nil {
+                    order.append(k)
+                    points[k] = AnalyticsPoint(bucket: AnalyticsCalendar.dateString(Int(k)), visitors: 0, visits: 0, pageviews: 0, bounces: 0, events: 0)
+                }
+            }
         }
         if filters.isEmpty {
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT hour, pageviews, visits, bounces, events, visitors FROM analytics_hourly WHERE dim = 0 AND hour >= ? AND hour < ?
-                """, arguments: [range.startHour, range.endHour])
-            for row in rows {
-                let k = key(forHour: row["hour"])
-                points[k]?.pageviews += row["pageviews"]
-                points[k]?.visits += row["visits"]
-                points[k]?.bounces += row["bounces"]
-                points[k]?.events += row["events"]
-                if interval == .hour { points[k]?.visitors += row["visitors"] }
-            }
-            if interval != .hour {
-                for k in order {
-                    let first = Int(k)
-                    let last: Int
-                    switch interval {
-                    case .day, .hour: last = first
-                    case .week: last = first + 6
-                    case .month:
-                        let (y, m, _) = AnalyticsCalendar.civil(fromDays: first)
-                        last = AnalyticsCalendar.daysFromCivil(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1, day: 1) - 1
+            if interval == .hour {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT hour, pageviews, visits, bounces, events, visitors FROM analytics_hourly WHERE dim = 0 AND hour >= ? AND hour < ?
+                    """, arguments: [range.startHour, range.endHour])
+                for row in rows {
+                    let k: Int64 = row["hour"]
+                    points[k]?.pageviews += row["pageviews"]
+                    points[k]?.visits += row["visits"]
+                    points[k]?.bounces += row["bounces"]
+                    points[k]?.events += row["events"]
+                    points[k]?.visitors += row["visitors"]
+                }
+            } else {
+                let rows = try Row.fetchAll(db, sql: """
+                    SELECT day, pageviews, visits, bounces, events, visitors FROM analytics_daily WHERE dim = 0 AND day >= ? AND day <= ?
+                    """, arguments: [range.fromDay, range.toDay])
+                for row in rows {
+                    let k = Int64(bucketDay(row["day"], interval))
+                    points[k]?.pageviews += row["pageviews"]
+                    points[k]?.visits += row["visits"]
+                    points[k]?.bounces += row["bounces"]
+                    points[k]?.events += row["events"]
+                    if interval == .day { points[k]?.visitors += row["visitors"] }
+                }
+                if interval != .day {
+                    for k in order {
+                        let first = Int(k)
+                        let last: Int
+                        if interval == .week {
+                            last = first + 6
+                        } else {
+                            let (y, m, _) = AnalyticsCalendar.civil(fromDays: first)
+                            last = AnalyticsCalendar.daysFromCivil(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1, day: 1) - 1
+                        }
+                        points[k]?.visitors = try uniqueVisitors(db, fromDay: max(first, range.fromDay), toDay: min(last, range.toDay))
                     }
-                    points[k]?.visitors = try uniqueVisitors(db, fromDay: max(first, range.fromDay), toDay: min(last, range.toDay))
                 }
             }
         } else {
@@ -271,21 +301,16 @@ package struct AnalyticsQueries: Sendable {
                            descending: Bool = true, limit: Int = 10, offset: Int = 0) async throws -> AnalyticsBreakdown {
         try await database.pool.read { db in
             var rows: [Int64: AnalyticsRow] = [:]
-            let empty = AnalyticsRow(value: "", visitors: 0, visits: 0, pageviews: 0, bounces: 0, events: 0, engagedSeconds: 0)
             if filters.isEmpty {
                 let grouped = try Row.fetchCursor(db, sql: """
-                    SELECT value, sum(pageviews) AS pv, sum(visits) AS v, sum(bounces) AS b, sum(engaged_ms) AS e, sum(events) AS ev
-                    FROM analytics_hourly WHERE dim = ? AND hour >= ? AND hour < ? GROUP BY value
-                    """, arguments: [dimension.rawValue, range.startHour, range.endHour])
+                    SELECT value, sum(pageviews) AS pv, sum(visits) AS v, sum(bounces) AS b, sum(engaged_ms) AS e, sum(events) AS ev, sum(visitors) AS u
+                    FROM analytics_daily WHERE dim = ? AND day >= ? AND day <= ? GROUP BY value
+                    """, arguments: [dimension.rawValue, range.fromDay, range.toDay])
                 while let row = try grouped.next() {
                     let engaged: Int = row["e"]
-                    rows[row["value"]] = AnalyticsRow(value: "", visitors: 0, visits: row["v"], pageviews: row["pv"], bounces: row["b"], events: row["ev"],
+                    rows[row["value"]] = AnalyticsRow(value: "", visitors: row["u"], visits: row["v"], pageviews: row["pv"], bounces: row["b"], events: row["ev"],
                                                       engagedSeconds: Double(engaged) / 1000)
                 }
-                let uniques = try Row.fetchCursor(db, sql: """
-                    SELECT value, sum(visitors) AS u FROM analytics_daily_visitors WHERE dim = ? AND day >= ? AND day <= ? GROUP BY value
-                    """, arguments: [dimension.rawValue, range.fromDay, range.toDay])
-                while let row = try uniques.next() { rows[row["value"], default: empty].visitors = row["u"] }
                 // Exit pages carry no visitor sets of their own: a visit has one exit, so visits stand in.
                 if dimension == .exitPage { for (k, r) in rows { rows[k]?.visitors = r.visits } }
             } else {

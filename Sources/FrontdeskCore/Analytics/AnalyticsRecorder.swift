@@ -82,7 +82,7 @@ package final class AnalyticsRecorder: @unchecked Sendable {
 
     // The batch in progress.
     private var hourly: [RollupKey: Metrics] = [:]
-    private var daily: [RollupKey: Int] = [:]
+    private var daily: [RollupKey: Metrics] = [:]
     private var touched: [Int64: Visit] = [:]
     private var dirtySketches: Set<Int64> = []
 
@@ -237,6 +237,9 @@ package final class AnalyticsRecorder: @unchecked Sendable {
     private func add(_ dim: AnalyticsDimension, _ hour: Int64, _ value: Int64, _ change: (inout Metrics) -> Void) {
         let folded = fold(dim.rawValue, daily: false, period: hour, value: value)
         change(&hourly[RollupKey(dim: dim.rawValue, period: hour, value: folded), default: Metrics()])
+        let day = localDay(hour: hour)
+        let dayFolded = fold(dim.rawValue, daily: true, period: day, value: value)
+        change(&daily[RollupKey(dim: dim.rawValue, period: day, value: dayFolded), default: Metrics()])
     }
 
     private func unique(_ dim: AnalyticsDimension, _ value: Int64, _ visitor: Int64, hour: Int64, day: Int64) {
@@ -246,7 +249,7 @@ package final class AnalyticsRecorder: @unchecked Sendable {
         }
         let dayValue = fold(dim.rawValue, daily: true, period: day, value: value)
         if dayUniques[day, default: []].insert(UniqueKey(dim: dim.rawValue, value: dayValue, visitor: visitor)).inserted {
-            daily[RollupKey(dim: dim.rawValue, period: day, value: dayValue), default: 0] += 1
+            daily[RollupKey(dim: dim.rawValue, period: day, value: dayValue), default: Metrics()].visitors += 1
         }
     }
 
@@ -267,7 +270,7 @@ package final class AnalyticsRecorder: @unchecked Sendable {
 
     private func loadFold(_ key: FoldKey) throws -> Set<Int64> {
         guard let db = foldDatabase else { return [] }
-        let sql = key.daily ? "SELECT value FROM analytics_daily_visitors WHERE dim = ? AND day = ?"
+        let sql = key.daily ? "SELECT value FROM analytics_daily WHERE dim = ? AND day = ?"
                             : "SELECT value FROM analytics_hourly WHERE dim = ? AND hour = ?"
         return Set(try Int64.fetchAll(db, sql: sql, arguments: [key.dim, key.period]).filter { $0 != AnalyticsStrings.otherID })
     }
@@ -336,10 +339,14 @@ package final class AnalyticsRecorder: @unchecked Sendable {
             try upsert.execute(arguments: [key.dim, key.period, key.value, m.pageviews, m.visits, m.bounces, m.engagedMs, m.events, m.visitors])
         }
         let upsertDay = try db.cachedStatement(sql: """
-            INSERT INTO analytics_daily_visitors (dim, day, value, visitors) VALUES (?, ?, ?, ?)
-            ON CONFLICT (dim, day, value) DO UPDATE SET visitors = visitors + excluded.visitors
+            INSERT INTO analytics_daily (dim, day, value, pageviews, visits, bounces, engaged_ms, events, visitors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (dim, day, value) DO UPDATE SET pageviews = pageviews + excluded.pageviews, visits = visits + excluded.visits,
+                bounces = bounces + excluded.bounces, engaged_ms = engaged_ms + excluded.engaged_ms, events = events + excluded.events,
+                visitors = visitors + excluded.visitors
             """)
-        for (key, count) in daily { try upsertDay.execute(arguments: [key.dim, key.period, key.value, count]) }
+        for (key, m) in daily {
+            try upsertDay.execute(arguments: [key.dim, key.period, key.value, m.pageviews, m.visits, m.bounces, m.engagedMs, m.events, m.visitors])
+        }
         for day in dirtySketches {
             try db.execute(sql: "INSERT OR REPLACE INTO analytics_day_sketches (day, registers) VALUES (?, ?)",
                            arguments: [day, Data(sketches[day]!.registers)])

@@ -10,6 +10,8 @@ enum AnalyticsSettings {
                                                  doc: "The site's time zone (an IANA name such as \"Europe/Berlin\"): where days begin for the daily visitor salt, daily figures and day/week/month buckets.")
     static let rawRetentionDays = Setting<Int>.integer("tracking.raw_retention_days", env: "FRONTDESK_TRACKING_RAW_RETENTION_DAYS", default: 400, range: 1...3650,
                                                        doc: "Days raw page views, events and visits are kept in analytics.sqlite; rollups are kept until deleted.")
+    static let hourlyDetailDays = Setting<Int>.integer("tracking.hourly_detail_days", env: "FRONTDESK_TRACKING_HOURLY_DETAIL_DAYS", default: 31, range: 1...3650,
+                                                       doc: "Days the hourly rollups per dimension (pages, sources, … by hour) are kept; daily rollups and hourly totals are kept until deleted.")
     static let geoipDatabase = Setting<String>.string("tracking.geoip_db", env: "FRONTDESK_TRACKING_GEOIP_DB", default: "",
                                                       doc: "Path of a MaxMind-format country database (.mmdb, e.g. DB-IP Lite or GeoLite2); empty: countries are unknown.")
     static let maxValuesPerHour = Setting<Int>.integer("tracking.rollup_max_values", env: "FRONTDESK_TRACKING_ROLLUP_MAX_VALUES", default: 1000, range: 10...100_000,
@@ -20,7 +22,7 @@ enum AnalyticsSettings {
                                                   doc: "Tracking beacons a client address may send at once before the per-minute rate applies.")
 
     static var all: [SettingSpec] {
-        [timezone.spec, rawRetentionDays.spec, geoipDatabase.spec, maxValuesPerHour.spec, eventsPerMinute.spec, eventsBurst.spec]
+        [timezone.spec, rawRetentionDays.spec, hourlyDetailDays.spec, geoipDatabase.spec, maxValuesPerHour.spec, eventsPerMinute.spec, eventsBurst.spec]
     }
 }
 
@@ -43,6 +45,8 @@ func makeCountryLookup(path: String) throws -> any CountryLookup {
 /// The analytics engine of one running Frontdesk: `analytics.sqlite`, the ingest queue, the
 /// daily salt, the country lookup, and the readers of the API.
 package final class AnalyticsRuntime: Sendable {
+    /// Raw retention and hourly detail, as configured.
+    package let retention: AnalyticsRetention
     package let database: AnalyticsDatabase
     package let ingest: AnalyticsIngest
     package let salt: VisitorSalt
@@ -69,6 +73,8 @@ package final class AnalyticsRuntime: Sendable {
         salt = VisitorSalt(timeZone: zone, now: now)
         queries = AnalyticsQueries(database: database, timeZone: zone)
         goals = AnalyticsGoalStore(database: database, queries: queries)
+        retention = AnalyticsRetention(database: database, retentionDays: config[AnalyticsSettings.rawRetentionDays],
+                                       hourlyDetailDays: config[AnalyticsSettings.hourlyDetailDays])
     }
 }
 
@@ -127,7 +133,7 @@ struct AnalyticsModule: FeatureModule {
         let runtime = context.runtime
         return [
             AnalyticsBatchWriterService(ingest: runtime.analytics.ingest, clock: ContinuousClock(), logger: runtime.logger),
-            AnalyticsRetentionService(retention: AnalyticsRetention(database: runtime.analytics.database, retentionDays: runtime.config[AnalyticsSettings.rawRetentionDays]),
+            AnalyticsRetentionService(retention: runtime.analytics.retention,
                                       interval: .seconds(3600), clock: ContinuousClock(), now: runtime.now, logger: runtime.logger),
         ]
     }
