@@ -292,7 +292,7 @@ package struct TicketStore: Sendable {
         if let priority = query.filters["priority"] { filter.add("t.priority = ?", priority) }
         if let source = query.filters["source"] { filter.add("t.source = ?", source) }
         if let assignee = query.filters["assignee"] {
-            if assignee == "none" { filter.add("t.assignee_id IS NULL") } else if let id = Int64(assignee) { filter.add("t.assignee_id = ?", id) } else {
+            if assignee == "none" { filter.add("t.assignee_id IS NULL") } else if let id = ListQuery.recordID(assignee) { filter.add("t.assignee_id = ?", id) } else {
                 throw FrontdeskError.validation(["assignee": "must be a user id, \"me\" or \"none\""])
             }
         }

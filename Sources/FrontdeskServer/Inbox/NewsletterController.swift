@@ -51,8 +51,9 @@ struct NewsletterController: Sendable {
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "newsletter", request: request, context: context, body: body) { recorder in
                 let (verdict, fields) = try forms.screen(form: "newsletter", json, context: context)
-                if verdict == .discard { return try Response.json(Accepted(status: "pending"), status: .accepted) }
+                // Validated before the honeypot's verdict: a bot's bad post gets the same 422 as anybody's.
                 let input = try NewSubscription(json: fields, topics: forms.config.newsletter.topics)
+                if verdict == .discard { return try Response.json(Accepted(status: "pending"), status: .accepted) }
                 let outcome = try await store.subscribe(input, clientNetwork: ClientAddress.truncated(context.clientAddress), now: now()) { db in
                     try recorder.record(.accepted, Accepted(status: "pending"), in: db)
                 }

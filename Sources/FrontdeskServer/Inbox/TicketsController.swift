@@ -63,12 +63,13 @@ struct TicketsController: Sendable {
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "tickets", request: request, context: context, body: body, restore: { try await self.restoreCreated($0) }) { recorder in
                 let (verdict, fields) = try forms.screen(form: "ticket", json, context: context)
+                // Validated before the honeypot's verdict: a bot's bad post gets the same 422 as anybody's.
+                let input = try NewTicket(json: fields)
                 if verdict == .discard {
                     let stamp = Timestamps.iso8601Milliseconds(now())
                     return try Response.json(Created(id: Int64.random(in: 1...Int64(Int32.max)), accessToken: Secrets.urlSafeToken(),
                                                      status: "open", priority: "medium", createdAt: stamp), status: .created)
                 }
-                let input = try NewTicket(json: fields)
                 let created = try await store.create(input, now: now()) { db, created in
                     try recorder.record(.created, Recorded(id: created.ticket.id ?? 0, status: created.ticket.status,
                                                            priority: created.ticket.priority, createdAt: created.ticket.createdAt), in: db)
