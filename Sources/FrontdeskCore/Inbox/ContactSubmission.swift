@@ -14,7 +14,7 @@ package struct ContactSubmission: Codable, Sendable, Equatable, FetchableRecord,
     /// Extra form fields as a JSON object of strings.
     package var fields: String
     /// `new` until an agent marks it `processed`.
-    package var status: String
+    package var status: ContactStatus
     package var pageURL: String?
     package var userAgent: String?
     package var createdAt: String

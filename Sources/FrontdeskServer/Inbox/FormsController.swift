@@ -115,11 +115,11 @@ struct ContactController: Sendable {
                     return try Response.json(Created(id: Int64.random(in: 1...Int64(Int32.max)), status: "new", createdAt: Timestamps.iso8601Milliseconds(now())), status: .created)
                 }
                 let stored = try await store.submit(input, userAgent: request.headers[.userAgent], now: now()) { db, row in
-                    try recorder.record(.created, Created(id: row.id ?? 0, status: row.status, createdAt: row.createdAt), in: db)
+                    try recorder.record(.created, Created(id: row.id ?? 0, status: row.status.rawValue, createdAt: row.createdAt), in: db)
                 }
                 // The access log already has a line per request; this one is for tracing a submission.
                 context.logger.debug("contact submission stored", metadata: ["contact_id": "\(stored.id ?? 0)", "request_id": "\(context.requestID)"])
-                return try Response.json(Created(id: stored.id ?? 0, status: stored.status, createdAt: stored.createdAt), status: .created)
+                return try Response.json(Created(id: stored.id ?? 0, status: stored.status.rawValue, createdAt: stored.createdAt), status: .created)
             }
         }
     }
