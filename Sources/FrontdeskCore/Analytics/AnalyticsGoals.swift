@@ -105,6 +105,13 @@ package struct AnalyticsGoalStore: Sendable {
         }
     }
 
+    /// The goal with this id or name, nil when none.
+    static func lookup(_ db: Database, reference: String) throws -> AnalyticsGoal? {
+        let row = try Int64(reference).flatMap { try Row.fetchOne(db, sql: "SELECT * FROM analytics_goals WHERE id = ?", arguments: [$0]) }
+            ?? Row.fetchOne(db, sql: "SELECT * FROM analytics_goals WHERE name = ?", arguments: [reference])
+        return row.map(AnalyticsGoal.init)
+    }
+
     static func find(_ db: Database, reference: String) throws -> AnalyticsGoal {
         let row = try Int64(reference).flatMap { try Row.fetchOne(db, sql: "SELECT * FROM analytics_goals WHERE id = ?", arguments: [$0]) }
             ?? Row.fetchOne(db, sql: "SELECT * FROM analytics_goals WHERE name = ?", arguments: [reference])

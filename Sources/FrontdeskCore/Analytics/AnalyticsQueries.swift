@@ -399,8 +399,8 @@ package struct AnalyticsQueries: Sendable {
                 parts.append("id \(not)IN (SELECT session_id FROM visitor_events WHERE t >= ? AND t < ? AND event_type = ? AND \(kind == .page ? "page" : "name") IN (\(ids)))")
                 arguments += [range.startUnix - 86_400, range.endUnix + 86_400, kind == .page ? 0 : 1]
             case .goal:
-                let goal = try AnalyticsGoalStore.find(db, reference: filter.pattern)
-                let (sql, args) = try goalEventCondition(db, goal)
+                // A goal that does not exist matches no event.
+                let (sql, args) = try AnalyticsGoalStore.lookup(db, reference: filter.pattern).map { try goalEventCondition(db, $0) } ?? ("0", [])
                 parts.append("id \(not)IN (SELECT session_id FROM visitor_events WHERE t >= ? AND t < ? AND \(sql))")
                 arguments += [range.startUnix - 86_400, range.endUnix + 86_400]
                 arguments += args

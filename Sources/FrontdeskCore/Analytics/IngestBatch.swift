@@ -89,12 +89,12 @@ package enum IngestBatch {
             if problems[key] == nil { problems[key] = message }
         }
         func string(_ key: String) -> String? {
-            guard let value = object[key], value != .null else { return nil }
+            guard let value = object[key] else { return nil }
             guard case .string(let s) = value else { fail(key, "must be a string, not \(value.typeName)"); return nil }
             return s
         }
         func integer(_ key: String, _ range: ClosedRange<Int>) -> Int? {
-            guard let value = object[key], value != .null else { return nil }
+            guard let value = object[key] else { return nil }
             guard case .number(let n) = value, n.rounded() == n, n >= Double(range.lowerBound), n <= Double(range.upperBound) else {
                 fail(key, "must be an integer from \(range.lowerBound) to \(range.upperBound)"); return nil
             }
@@ -106,31 +106,31 @@ package enum IngestBatch {
         case "pageview": kind = .pageview
         case "event": kind = .event
         case "engagement": kind = .engagement
-        case nil: if object["type"] == nil || object["type"] == .null { fail("type", "is required: pageview, event or engagement") }
+        case nil: if object["type"] == nil { fail("type", "is required: pageview, event or engagement") }
         default: fail("type", "must be pageview, event or engagement")
         }
         var page: PageURL?
         if let url = string("url") {
-            if url.count > maxURLLength { fail("url", "must be at most \(maxURLLength) characters") }
+            if url.unicodeScalars.count > maxURLLength { fail("url", "must be at most \(maxURLLength) characters") }
             else if let parsed = PageURL(url) { page = parsed }
             else { fail("url", "must be an absolute http(s) URL") }
-        } else if object["url"] == nil || object["url"] == .null {
+        } else if object["url"] == nil {
             fail("url", "is required")
         }
         let referrer = string("referrer")
-        if let referrer, referrer.count > maxURLLength { fail("referrer", "must be at most \(maxURLLength) characters") }
+        if let referrer, referrer.unicodeScalars.count > maxURLLength { fail("referrer", "must be at most \(maxURLLength) characters") }
         if referrer != nil, kind != nil, kind != .pageview { fail("referrer", "is allowed on pageview events only") }
         let name = string("name")
         if let name, !isValidName(name) { fail("name", "must be 1 to 64 characters of A-Z a-z 0-9 space _ . : / -") }
-        if kind == .event, name == nil, object["name"] == nil || object["name"] == .null { fail("name", "is required for event") }
+        if kind == .event, name == nil, object["name"] == nil { fail("name", "is required for event") }
         if kind == .pageview, object["name"] != nil { fail("name", "is allowed on event and engagement only") }
         var props: String?
-        if let raw = object["props"], raw != .null {
+        if let raw = object["props"] {
             if kind != nil, kind != .event { fail("props", "is allowed on event only") }
             else { props = canonicalProps(raw, fail: { fail($0, $1) }) }
         }
         let engaged = integer("engagedMs", 0...maxEngagedMs)
-        if kind == .engagement, engaged == nil, object["engagedMs"] == nil || object["engagedMs"] == .null {
+        if kind == .engagement, engaged == nil, object["engagedMs"] == nil {
             fail("engagedMs", "is required for engagement")
         }
         if kind != nil, kind != .engagement, object["engagedMs"] != nil { fail("engagedMs", "is allowed on engagement only") }
@@ -167,9 +167,9 @@ package enum IngestBatch {
         if map.count > maxProps { fail("props", "must have at most \(maxProps) keys"); return nil }
         var ok = true
         for (key, value) in map {
-            if key.isEmpty || key.count > 64 { fail("props", "keys must be 1 to 64 characters"); ok = false; continue }
+            if key.isEmpty || key.unicodeScalars.count > 64 { fail("props", "keys must be 1 to 64 characters"); ok = false; continue }
             switch value {
-            case .string(let s) where s.count > maxPropValueLength:
+            case .string(let s) where s.unicodeScalars.count > maxPropValueLength:
                 fail("props.\(key)", "must be at most \(maxPropValueLength) characters"); ok = false
             case .string, .bool: break
             case .number(let n) where n.isFinite: break
@@ -190,16 +190,37 @@ package struct PageURL: Sendable, Equatable {
     package var path: String
     package var utm: [String: String]
 
+    /// Accepts what the contract's pattern says: `http://` or `https://` (any case), a host of
+    /// at least one character that is not `/`, `?`, `#` or white space, then anything.
     package init?(_ url: String) {
-        guard let components = URLComponents(string: url), let scheme = components.scheme?.lowercased(), scheme == "http" || scheme == "https",
-              let host = components.host?.lowercased(), !host.isEmpty else { return nil }
-        let defaultPort = scheme == "http" ? 80 : 443
-        self.host = components.port.map { $0 == defaultPort ? host : "\(host):\($0)" } ?? host
-        let path = components.percentEncodedPath
-        self.path = path.isEmpty ? "/" : String(path.prefix(IngestBatch.maxURLLength))
+        let scalars = Array(url.unicodeScalars)
+        let lower = String(String.UnicodeScalarView(scalars.prefix(8))).lowercased()
+        let schemeLength = lower.hasPrefix("https://") ? 8 : lower.hasPrefix("http://") ? 7 : 0
+        guard schemeLength > 0 else { return nil }
+        var index = schemeLength
+        while index < scalars.count, !["/", "?", "#"].contains(scalars[index]), !scalars[index].properties.isWhitespace { index += 1 }
+        guard index > schemeLength else { return nil }
+        let https = schemeLength == 8
+        let rawHost = String(String.UnicodeScalarView(scalars[schemeLength..<index])).lowercased()
+        let defaultPort = https ? ":443" : ":80"
+        host = rawHost.hasSuffix(defaultPort) ? String(rawHost.dropLast(defaultPort.count)) : rawHost
+        var pathEnd = index
+        while pathEnd < scalars.count, scalars[pathEnd] != "?", scalars[pathEnd] != "#" { pathEnd += 1 }
+        let rawPath = String(String.UnicodeScalarView(scalars[index..<pathEnd]))
+        path = rawPath.isEmpty ? "/" : rawPath
         var utm: [String: String] = [:]
-        for item in components.queryItems ?? [] where ["utm_source", "utm_medium", "utm_campaign"].contains(item.name) {
-            if let value = item.value?.trimmingCharacters(in: .whitespaces), !value.isEmpty { utm[item.name] = String(value.prefix(256)) }
+        if pathEnd < scalars.count, scalars[pathEnd] == "?" {
+            var queryEnd = pathEnd + 1
+            while queryEnd < scalars.count, scalars[queryEnd] != "#" { queryEnd += 1 }
+            let query = String(String.UnicodeScalarView(scalars[(pathEnd + 1)..<queryEnd]))
+            for pair in query.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                let name = String(parts[0])
+                guard ["utm_source", "utm_medium", "utm_campaign"].contains(name), parts.count == 2 else { continue }
+                let raw = String(parts[1]).replacingOccurrences(of: "+", with: " ")
+                let value = (raw.removingPercentEncoding ?? raw).trimmingCharacters(in: .whitespaces)
+                if !value.isEmpty { utm[name] = String(value.prefix(256)) }
+            }
         }
         self.utm = utm
     }

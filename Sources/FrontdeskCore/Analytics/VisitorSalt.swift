@@ -115,7 +115,7 @@ package enum AnalyticsCalendar {
     package static func day(from string: String) -> Int? {
         let parts = string.split(separator: "-")
         guard string.count == 10, parts.count == 3, let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]),
-              (1...12).contains(m), (1...31).contains(d), (1970...9999).contains(y) else { return nil }
+              (1...12).contains(m), (1...31).contains(d), (1...9999).contains(y) else { return nil }
         let number = daysFromCivil(year: y, month: m, day: d)
         guard civil(fromDays: number) == (y, m, d) else { return nil }
         return number
