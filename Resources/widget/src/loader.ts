@@ -49,7 +49,7 @@ if (!(w.frontdesk && w.frontdesk.version)) {
     identity: null,
   };
 
-  /** Until a consent module sets `frontdesk.consent`, every category is allowed. */
+  /** Without `data-consent="on"` every category is allowed; with it, what `frontdesk.consent` grants. */
   const allowed = (c: ConsentCategory) => c == "necessary" || !api.consent || !!api.consent[c];
 
   const load = (name: string): Promise<WidgetModule> => {
@@ -105,6 +105,7 @@ if (!(w.frontdesk && w.frontdesk.version)) {
   };
   api.on("toggle", (open: unknown) => (api.isOpen = !!open));
 
+
   const define = (tag: string, start: (el: HTMLElement & Record<string, any>) => void, extra: object = {}) => {
     if (customElements.get(tag)) return;
     const cls = class extends HTMLElement {
@@ -119,6 +120,33 @@ if (!(w.frontdesk && w.frontdesk.version)) {
     customElements.define(tag, cls);
   };
   const mountWith = (name: string) => (el: HTMLElement) => load(name).then((m) => m.mount(el, rt)).catch(report);
+
+  // Consent (data-consent="on"): Consent Mode's default before any tag; the stored choice is read
+  // here, so a returning visitor loads no module unless the page has marked scripts or embeds,
+  // the consent elements, or the policy asks again. The consent module does the rest.
+  if (ds.consent == "on") {
+    const g = (api.gtag = function (..._: unknown[]) {
+      (w.dataLayer ||= []).push(arguments);
+    });
+    const no = "denied";
+    g("consent", "default", {
+      ad_storage: no, ad_user_data: no, ad_personalization: no, analytics_storage: no,
+      functionality_storage: no, personalization_storage: no, security_storage: "granted", wait_for_update: 500,
+    });
+    let c: any;
+    try {
+      c = JSON.parse(stored("consent")!);
+    } catch {}
+    const ok = c && c.until > Date.now();
+    const start = (el: Element) => load("consent").then((m) => m.mount(el as HTMLElement, rt), report);
+    api.consent = Object.assign(Object.create({ open: () => start(d.body) }), ok ? c.categories : {});
+    if (ok) g("consent", "update", c.gcm);
+    ready(() =>
+      ok && !d.querySelector("[data-frontdesk-consent],frontdesk-cookie-declaration,frontdesk-consent-settings")
+        ? fetch(rt.base + "api/v1/consent/config").then((r) => r.json()).then((x) => x.promptSince > c.version && start(d.body), report)
+        : start(d.documentElement),
+    );
+  }
 
   define("frontdesk-contact-form", mountWith("forms"));
   define("frontdesk-newsletter", mountWith("forms"));

@@ -57,6 +57,7 @@ package enum FeatureModules {
         MailModule.self,
         BackupModule.self,
         ChatModule.self,
+        ConsentModule.self,
     ]
 
     /// Every module's settings, for `FrontdeskConfig.load(features:)`.
