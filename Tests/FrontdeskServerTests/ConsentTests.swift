@@ -118,14 +118,14 @@ struct ConsentTests {
         _ = try await store.record(NewConsent(consentID: "visitor-0000000002", action: "reject_all", granted: ["necessary"], version: version.version,
                                               textHash: version.textHashes["en"]!, locale: "en", pagePath: "/", gpc: false),
                                    clientNetwork: "203.0.113.0", browserFamily: "Chrome", now: clock.now)
-        let pool = env.runtime.database.pool
+        let database = env.runtime.database
         for sql in ["UPDATE consent_records SET action = 'accept_all'", "DELETE FROM consent_records", "UPDATE consent_versions SET prompt_since = 9",
                     "DELETE FROM consent_versions", "DELETE FROM consent_maintenance", "DELETE FROM consent_removals"] {
-            #expect(throws: DatabaseError.self, "\(sql)") { try pool.write { db in try db.execute(sql: sql) } }
+            #expect(throws: DatabaseError.self, "\(sql)") { try database.writeDirectly { db in try db.execute(sql: sql) } }
         }
         #expect(try await store.count() == 2)
         // The flag is clear outside the store's own transaction.
-        #expect(try await pool.read { db in try Int.fetchOne(db, sql: "SELECT deletions_allowed FROM consent_maintenance") } == 0)
+        #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT deletions_allowed FROM consent_maintenance") } == 0)
 
         #expect(try await store.sweep(before: Self.start.addingTimeInterval(30 * 86_400), now: clock.now) == 1)
         #expect(try await store.count() == 1)
@@ -134,9 +134,9 @@ struct ConsentTests {
         let removals = try await store.removals()
         #expect(removals.map(\.reason) == ["erasure", "retention"] && removals.map(\.rows) == [1, 1])
         #expect(removals.first?.consentID == "visitor-0000000002")
-        #expect(try await pool.read { db in try Int.fetchOne(db, sql: "SELECT deletions_allowed FROM consent_maintenance") } == 0)
+        #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT deletions_allowed FROM consent_maintenance") } == 0)
         // Nothing the sweep did re-opened the door.
-        #expect(throws: DatabaseError.self) { try pool.write { db in try db.execute(sql: "DELETE FROM consent_records") } }
+        #expect(throws: DatabaseError.self) { try database.writeDirectly { db in try db.execute(sql: "DELETE FROM consent_records") } }
     }
 
     @Test("the retention service sweeps records older than consent.log_retention_days")

@@ -16,6 +16,7 @@ import { BASE_CSS } from "./lib/styles";
 import type { ConsentCategory, Runtime } from "./lib/types";
 
 export const consent: ConsentCategory = "necessary";
+export const elements = ["frontdesk-cookie-declaration", "frontdesk-consent-settings"];
 
 type Texts = Record<string, string> & { categories: Record<string, { name: string; description: string }> };
 interface Service { id: string; name: string; category: string; provider: string; purpose: string; storage: string[]; retention: string }
@@ -96,7 +97,9 @@ function apply(c: Config | null, categories: Record<string, boolean>, rt: Runtim
   const gcm: Record<string, string> = {};
   if (c && c.consentMode != "off") {
     for (const [cat, types] of Object.entries(c.consentModeMap)) for (const t of types) if (categories[cat] || !gcm[t]) gcm[t] = categories[cat] ? "granted" : "denied";
-    w.frontdesk.gtag?.("consent", "update", gcm);
+    (function (..._: unknown[]) {
+      (w.dataLayer ||= []).push(arguments);
+    })("consent", "update", gcm);
   }
   if (c && record) {
     const s: Stored = { id: record.consentId, version: c.version, categories, time: record.createdAt, until: Date.now() + c.maxAgeDays * 864e5, gcm };
@@ -105,7 +108,7 @@ function apply(c: Config | null, categories: Record<string, boolean>, rt: Runtim
     } catch {}
   }
   const api = w.frontdesk;
-  api.consent = Object.assign(Object.create(Object.getPrototypeOf(api.consent)), categories);
+  api.consent = { ...categories, open: api.consent.open };
   gate();
   // Withdrawal takes effect at once: a running chat stops when functional is refused.
   if (!categories.functional) d.querySelectorAll("frontdesk-chat").forEach((e) => e.remove());
@@ -274,21 +277,7 @@ async function declaration(el: HTMLElement, rt: Runtime) {
  * the policy asks again; placeholders), `document.body` opens the banner (`frontdesk.consent.open()`),
  * `<frontdesk-cookie-declaration>` and `<frontdesk-consent-settings>` render themselves.
  */
-let defined = false;
 export function mount(el: HTMLElement, rt: Runtime): unknown {
-  if (!defined) {
-    defined = true;
-    for (const tag of ["frontdesk-cookie-declaration", "frontdesk-consent-settings"])
-      if (!customElements.get(tag))
-        customElements.define(tag, class extends HTMLElement {
-          connectedCallback() {
-            if (!this.shadowRoot) {
-              this.attachShadow({ mode: "open" });
-              mount(this, rt);
-            }
-          }
-        });
-  }
   const tag = el.tagName.toLowerCase();
   if (tag == "frontdesk-cookie-declaration") return declaration(el, rt);
   if (tag == "frontdesk-consent-settings") {

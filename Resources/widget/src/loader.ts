@@ -11,8 +11,8 @@
 import { BUBBLE_CSS, BUBBLE_ICON } from "./lib/bubble";
 import type { ChatController, ConsentCategory, Runtime, WidgetModule } from "./lib/types";
 
-/** name → [content-hashed file, consent category]; filled in by build.sh from the modules. */
-declare const MANIFEST: Record<string, [string, ConsentCategory]>;
+/** name → [content-hashed file, consent category, elements it mounts]; filled in by build.sh from the modules. */
+declare const MANIFEST: Record<string, [string, ConsentCategory, string[]]>;
 
 type Listener = (detail: unknown) => void;
 type ChatElement = HTMLElement & { load(): Promise<ChatController>; p?: Promise<ChatController> };
@@ -122,36 +122,30 @@ if (!(w.frontdesk && w.frontdesk.version)) {
   const mountWith = (name: string) => (el: HTMLElement) => load(name).then((m) => m.mount(el, rt)).catch(report);
 
   // Consent (data-consent="on"): Consent Mode's default before any tag; the stored choice is read
-  // here, so a returning visitor loads no module unless the page has marked scripts or embeds,
-  // the consent elements, or the policy asks again. The consent module does the rest.
+  // here, so a returning visitor loads no module unless the page has marked scripts or embeds or
+  // the policy asks again. The consent module does the rest.
   if (ds.consent == "on") {
-    const g = (api.gtag = function (..._: unknown[]) {
-      (w.dataLayer ||= []).push(arguments);
-    });
-    const no = "denied";
-    g("consent", "default", {
-      ad_storage: no, ad_user_data: no, ad_personalization: no, analytics_storage: no,
-      functionality_storage: no, personalization_storage: no, security_storage: "granted", wait_for_update: 500,
-    });
     let c: any;
     try {
       c = JSON.parse(stored("consent")!);
     } catch {}
     const ok = c && c.until > Date.now();
+    // Consent Mode: the default before any tag — the stored choice, or everything denied until the visitor decides.
+    const o: any = ok ? c.gcm : { security_storage: "granted", wait_for_update: 500 };
+    if (!ok) for (const k of "ad_storage ad_user_data ad_personalization analytics_storage functionality_storage personalization_storage".split(" ")) o[k] = "denied";
+    (function (..._: unknown[]) {
+      (w.dataLayer ||= []).push(arguments);
+    })("consent", "default", o);
     const start = (el: Element) => load("consent").then((m) => m.mount(el as HTMLElement, rt), report);
-    api.consent = Object.assign(Object.create({ open: () => start(d.body) }), ok ? c.categories : {});
-    if (ok) g("consent", "update", c.gcm);
+    api.consent = { ...(ok && c.categories), open: () => start(d.body) };
     ready(() =>
-      ok && !d.querySelector("[data-frontdesk-consent],frontdesk-cookie-declaration,frontdesk-consent-settings")
+      ok && !d.querySelector("[data-frontdesk-consent]")
         ? fetch(rt.base + "api/v1/consent/config").then((r) => r.json()).then((x) => x.promptSince > c.version && start(d.body), report)
         : start(d.documentElement),
     );
   }
 
-  define("frontdesk-contact-form", mountWith("forms"));
-  define("frontdesk-newsletter", mountWith("forms"));
-  define("frontdesk-ticket-form", mountWith("forms"));
-  define("frontdesk-ticket", mountWith("ticket"));
+  for (const name in MANIFEST) for (const tag of MANIFEST[name][2]) define(tag, mountWith(name));
   define(
     "frontdesk-chat",
     (el) => {

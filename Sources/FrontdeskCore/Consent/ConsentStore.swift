@@ -295,21 +295,21 @@ package final class ConsentStore: Sendable {
     /// The latest published version, or nil before the first.
     package func latest() async throws -> ConsentVersion? {
         if let cached = latestVersion.withLock({ $0 }) { return cached }
-        let latest = try await database.pool.read { db in try Self.fetchLatest(db) }
+        let latest = try await database.read { db in try Self.fetchLatest(db) }
         if let latest { latestVersion.withLock { $0 = $0 ?? latest } }
         return latest
     }
 
     /// One published version.
     package func version(_ number: Int) async throws -> ConsentVersion? {
-        try await database.pool.read { db in
+        try await database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM consent_versions WHERE version = ?", arguments: [number]).map(Self.version)
         }
     }
 
     /// Every published version, newest first.
     package func versions() async throws -> [ConsentVersion] {
-        try await database.pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM consent_versions ORDER BY version DESC").map(Self.version) }
+        try await database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM consent_versions ORDER BY version DESC").map(Self.version) }
     }
 
     static func fetchLatest(_ db: Database) throws -> ConsentVersion? {
@@ -332,7 +332,7 @@ package final class ConsentStore: Sendable {
 
     /// The editor's draft, or nil when none was saved since the last publish.
     package func draft() async throws -> (configuration: ConsentConfiguration, updatedAt: String)? {
-        try await database.pool.read { db in
+        try await database.read { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT configuration, updated_at FROM consent_draft WHERE id = 1") else { return nil }
             return (try JSONDecoder().decode(ConsentConfiguration.self, from: Data((row["configuration"] as String).utf8)), row["updated_at"])
         }
@@ -427,7 +427,7 @@ package final class ConsentStore: Sendable {
     /// Counts per UTC day and policy version of each action under `filter`, by day then version.
     package func statistics(_ filter: ConsentRecordFilter) async throws -> [ConsentDailyStatistics] {
         let sql = filter.sql
-        let rows = try await database.pool.read { db in
+        let rows = try await database.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT substr(created_at, 1, 10) AS day, policy_version, action, COUNT(*) AS n FROM consent_records \(sql.sql)
                 GROUP BY day, policy_version, action ORDER BY day, policy_version
@@ -449,7 +449,7 @@ package final class ConsentStore: Sendable {
     }
 
     package func count() async throws -> Int {
-        try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM consent_records") ?? 0 }
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM consent_records") ?? 0 }
     }
 
     // MARK: - Removal (retention and erasure only)
@@ -490,6 +490,6 @@ package final class ConsentStore: Sendable {
 
     /// The removal log, newest first.
     package func removals() async throws -> [ConsentRemoval] {
-        try await database.pool.read { db in try ConsentRemoval.fetchAll(db, sql: "SELECT * FROM consent_removals ORDER BY id DESC") }
+        try await database.read { db in try ConsentRemoval.fetchAll(db, sql: "SELECT * FROM consent_removals ORDER BY id DESC") }
     }
 }
