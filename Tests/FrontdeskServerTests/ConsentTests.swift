@@ -39,7 +39,7 @@ struct ConsentTests {
         let env = try TestEnvironment(flags: ["rate_limit.enabled": "false"])
         try await env.application().test(.router) { client in
             let banner = try await Self.config(client, locale: "de")
-            #expect(Digest.sha256Hex(banner.document) == banner.hash)
+            #expect(ContentDigest.sha256Hex(banner.document) == banner.hash)
             #expect(banner.document.contains("Alle akzeptieren"))
             let first = try await client.executeRequest(uri: "/api/v1/consent/config?locale=de", method: .get, headers: [:], body: nil)
             let etag = try #require(first.headers[.eTag])
@@ -120,7 +120,7 @@ struct ConsentTests {
                                    clientNetwork: "203.0.113.0", browserFamily: "Chrome", now: clock.now)
         let database = env.runtime.database
         for sql in ["UPDATE consent_records SET action = 'accept_all'", "DELETE FROM consent_records", "UPDATE consent_versions SET prompt_since = 9",
-                    "DELETE FROM consent_versions", "DELETE FROM consent_maintenance", "DELETE FROM consent_removals"] {
+                    "DELETE FROM consent_versions", "DELETE FROM consent_maintenance"] {
             #expect(throws: DatabaseError.self, "\(sql)") { try database.writeDirectly { db in try db.execute(sql: sql) } }
         }
         #expect(try await store.count() == 2)
@@ -135,8 +135,12 @@ struct ConsentTests {
         #expect(removals.map(\.reason) == ["erasure", "retention"] && removals.map(\.rows) == [1, 1])
         #expect(removals.first?.consentID == "visitor-0000000002")
         #expect(try await database.read { db in try Int.fetchOne(db, sql: "SELECT deletions_allowed FROM consent_maintenance") } == 0)
-        // Nothing the sweep did re-opened the door.
-        #expect(throws: DatabaseError.self) { try database.writeDirectly { db in try db.execute(sql: "DELETE FROM consent_records") } }
+        // Nothing the sweep did re-opened the door, and the removal log is append-only too.
+        _ = try await store.record(consent, clientNetwork: "203.0.113.0", browserFamily: "Chrome", now: clock.now)
+        for sql in ["DELETE FROM consent_records", "UPDATE consent_records SET gpc = 1", "DELETE FROM consent_removals", "UPDATE consent_removals SET rows = 0"] {
+            #expect(throws: DatabaseError.self, "\(sql)") { try database.writeDirectly { db in try db.execute(sql: sql) } }
+        }
+        #expect(try await store.count() == 1)
     }
 
     @Test("the retention service sweeps records older than consent.log_retention_days")
@@ -226,21 +230,7 @@ struct ConsentTests {
             // Statistics against a recount by hand.
             let stats = try await console.send(.get, "/api/v1/admin/consent/stats")
             #expect(stats.status == .ok)
-            let items = try #require(stats.json?["items"] as? [[String: Any]])
-            var recount: [String: [String: Int]] = [:]
-            for row in rows { recount["\(row.createdAt.prefix(10))/\(row.policyVersion)", default: [:]][row.action, default: 0] += 1 }
-            #expect(items.count == recount.count)
-            #expect(Set(rows.map(\.policyVersion)).count == 2)
-            for item in items {
-                let key = "\(item["day"] as! String)/\(item["version"] as! Int)"
-                let expected = try #require(recount[key])
-                #expect(item["acceptAll"] as? Int == expected["accept_all", default: 0])
-                #expect(item["rejectAll"] as? Int == expected["reject_all", default: 0])
-                #expect(item["custom"] as? Int == expected["custom", default: 0])
-                #expect(item["withdraw"] as? Int == expected["withdraw", default: 0])
-                let choices = expected["accept_all", default: 0] + expected["reject_all", default: 0] + expected["custom", default: 0]
-                if choices > 0 { #expect(abs((item["acceptRate"] as! Double) - Double(expected["accept_all", default: 0]) / Double(choices)) < 1e-9) }
-            }
+            try Self.checkStatistics(Data(buffer: stats.body), rows: rows)
 
             // A day range: the same rows the store's own filter finds, in CSV.
             let day = String(rows[20].createdAt.prefix(10))
@@ -264,6 +254,39 @@ struct ConsentTests {
             #expect(try JSONDecoder().decode([ConsentRecordView].self, from: Data(buffer: one.body)).map(\.consentId) == [ids[3]])
             let bad = try await console.send(.get, "/api/v1/admin/consent/records?from=2026-13-01&to=yesterday&page=0")
             #expect(bad.status == .unprocessableContent && bad.envelope?.error.details["from"] != nil)
+        }
+    }
+
+    struct StatsBody: Decodable {
+        struct Row: Decodable {
+            let day: String
+            let version: Int
+            let acceptAll: Int
+            let rejectAll: Int
+            let custom: Int
+            let withdraw: Int
+            let expired: Int
+            let acceptRate: Double
+        }
+        let items: [Row]
+    }
+
+    /// The statistics answer equals a recount of `rows` per day and version.
+    static func checkStatistics(_ body: Data, rows: [ConsentRecord]) throws {
+        let items = try JSONDecoder().decode(StatsBody.self, from: body).items
+        var recount: [String: [String: Int]] = [:]
+        for row in rows { recount["\(row.createdAt.prefix(10))/\(row.policyVersion)", default: [:]][row.action, default: 0] += 1 }
+        #expect(items.count == recount.count)
+        #expect(Set(rows.map(\.policyVersion)).count == 2)
+        for item in items {
+            let expected = recount["\(item.day)/\(item.version)"] ?? [:]
+            #expect(item.acceptAll == expected["accept_all", default: 0])
+            #expect(item.rejectAll == expected["reject_all", default: 0])
+            #expect(item.custom == expected["custom", default: 0])
+            #expect(item.withdraw == expected["withdraw", default: 0])
+            #expect(item.expired == expected["expired", default: 0])
+            let choices = expected["accept_all", default: 0] + expected["reject_all", default: 0] + expected["custom", default: 0]
+            if choices > 0 { #expect(abs(item.acceptRate - Double(expected["accept_all", default: 0]) / Double(choices)) < 1e-9) }
         }
     }
 

@@ -133,9 +133,10 @@ if (!(w.frontdesk && w.frontdesk.version)) {
     // Consent Mode: the default before any tag — the stored choice, or everything denied until the visitor decides.
     const o: any = ok ? c.gcm : { security_storage: "granted", wait_for_update: 500 };
     if (!ok) for (const k of "ad_storage ad_user_data ad_personalization analytics_storage functionality_storage personalization_storage".split(" ")) o[k] = "denied";
-    (function (..._: unknown[]) {
-      (w.dataLayer ||= []).push(arguments);
-    })("consent", "default", o);
+    if (ds.consentMode != "off")
+      (function (..._: unknown[]) {
+        (w.dataLayer ||= []).push(arguments);
+      })("consent", "default", o);
     const start = (el: Element) => load("consent").then((m) => m.mount(el as HTMLElement, rt), report);
     api.consent = { ...(ok && c.categories), open: () => start(d.body) };
     ready(() =>

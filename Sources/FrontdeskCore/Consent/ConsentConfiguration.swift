@@ -74,7 +74,7 @@ package struct ConsentConfiguration: Codable, Sendable, Equatable {
     }
 
     /// SHA-256 (hex) of `shownDocument(locale:)`: what a consent record proves was shown.
-    package func textHash(locale: String) -> String { Digest.sha256Hex(shownDocument(locale: locale)) }
+    package func textHash(locale: String) -> String { ContentDigest.sha256Hex(shownDocument(locale: locale)) }
 
     /// Every locale's text hash.
     package var textHashes: [String: String] {

@@ -181,7 +181,7 @@ package struct ConsentRemoval: Codable, Sendable, Equatable, FetchableRecord {
 package final class ConsentStore: Sendable {
     let database: AppDatabase
     let logger: Logger
-    /// The latest published version, read once and replaced on publish.
+    /// The latest published version, decoded once and replaced when a newer one exists.
     private let latestVersion = Mutex<ConsentVersion?>(nil)
 
     package init(database: AppDatabase, logger: Logger = Logger(label: "frontdesk.consent")) {
@@ -293,10 +293,15 @@ package final class ConsentStore: Sendable {
     }
 
     /// The latest published version, or nil before the first.
+    /// The decoded version is kept in memory; each call checks only the newest number, so a
+    /// version published through another store (another process, a test) is seen at once.
     package func latest() async throws -> ConsentVersion? {
-        if let cached = latestVersion.withLock({ $0 }) { return cached }
+        let cached = latestVersion.withLock { $0 }
+        let number = try await database.read { db in try Int.fetchOne(db, sql: "SELECT MAX(version) FROM consent_versions") }
+        guard let number else { return nil }
+        if let cached, cached.version == number { return cached }
         let latest = try await database.read { db in try Self.fetchLatest(db) }
-        if let latest { latestVersion.withLock { $0 = $0 ?? latest } }
+        if let latest { latestVersion.withLock { $0 = latest } }
         return latest
     }
 
@@ -431,13 +436,12 @@ package final class ConsentStore: Sendable {
             try Row.fetchAll(db, sql: """
                 SELECT substr(created_at, 1, 10) AS day, policy_version, action, COUNT(*) AS n FROM consent_records \(sql.sql)
                 GROUP BY day, policy_version, action ORDER BY day, policy_version
-                """, arguments: sql.statementArguments)
+                """, arguments: sql.statementArguments).map { row -> (String, Int, String, Int) in (row["day"], row["policy_version"], row["action"], row["n"]) }
         }
         var result: [ConsentDailyStatistics] = []
-        for row in rows {
-            let day: String = row["day"], version: Int = row["policy_version"], count: Int = row["n"]
+        for (day, version, action, count) in rows {
             if result.last?.day != day || result.last?.version != version { result.append(ConsentDailyStatistics(day: day, version: version)) }
-            switch row["action"] as String {
+            switch action {
             case "accept_all": result[result.count - 1].acceptAll = count
             case "reject_all": result[result.count - 1].rejectAll = count
             case "custom": result[result.count - 1].custom = count

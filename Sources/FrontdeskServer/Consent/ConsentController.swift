@@ -80,7 +80,7 @@ struct ConsentController: Sendable {
             return try Response.json(ConfigView(version: version.version, promptSince: version.promptSince, maxAgeDays: maxAgeDays, locale: locale,
                                                 position: configuration.position, consentMode: configuration.consentMode,
                                                 consentModeMap: configuration.consentModeMap, gpcRefusesAnalytics: configuration.gpcRefusesAnalytics,
-                                                categories: configuration.offered, hash: Digest.sha256Hex(document), document: document), headers: headers)
+                                                categories: configuration.offered, hash: ContentDigest.sha256Hex(document), document: document), headers: headers)
         }
 
         routes.publicForms.post("/consents") { request, context in

@@ -27,6 +27,23 @@ struct ConsentModule: FeatureModule {
         ConsentAdminController(banner: banner, now: runtime.now).addRoutes(to: routes)
     }
 
+    /// A fortnight of proof-of-consent rows, so the console's log and chart have something to show.
+    func seedDemo(now: Date) async throws {
+        let version = try await banner.current()
+        var generator = SystemRandomNumberGenerator()
+        for day in 0..<14 {
+            for _ in 0..<(3 + Int(generator.next() % 6)) {
+                let roll = Int(generator.next() % 10)
+                let (action, granted) = roll < 5 ? ("accept_all", version.configuration.offered) : roll < 8 ? ("reject_all", ["necessary"]) : ("custom", ["necessary", "functional"])
+                let locale = ["en", "de", "fr"][Int(generator.next() % 3)]
+                let at = now.addingTimeInterval(-Double(day) * 86_400 - Double(generator.next() % 80_000))
+                _ = try await banner.store.record(NewConsent(consentID: nil, action: action, granted: granted, version: version.version,
+                                                             textHash: version.textHashes[locale] ?? "", locale: locale, pagePath: "/demo", gpc: false),
+                                                  clientNetwork: "203.0.113.0", browserFamily: ["Firefox", "Chrome", "Safari"][Int(generator.next() % 3)], now: at)
+            }
+        }
+    }
+
     func services() -> [any Service] {
         let runtime = context.runtime
         return [ConsentRetentionService(store: banner.store, retentionDays: runtime.config[ConsentSettings.logRetentionDays], interval: .seconds(86_400),
