@@ -128,6 +128,15 @@ def requested(drv: webdriver.Chrome) -> list[str]:
     return urls
 
 
+def events(drv: webdriver.Chrome) -> list[tuple[str, dict]]:
+    """Every DevTools network event since the last call, as (method, params)."""
+    out = []
+    for entry in drv.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        out.append((message.get("method", ""), message.get("params", {})))
+    return out
+
+
 def banner(drv: webdriver.Chrome, timeout: float = WAIT):
     """The banner's shadow root once its buttons exist."""
     def ready(_):
@@ -256,15 +265,25 @@ def test_customize_per_category_then_withdraw_without_reload(consent_env: Consen
     # The map waits behind a placeholder with a load button.
     assert browser.execute_script("return !!document.querySelector('[data-frontdesk-placeholder=marketing]')")
     consent_id = rows[0]["consent_id"]
+    requested(browser)
     browser.execute_script("frontdesk.open()")
-    WebDriverWait(browser, WAIT).until(lambda d: d.execute_script("return !!document.querySelector('frontdesk-chat')"))
+    WebDriverWait(browser, WAIT).until(lambda d: d.execute_script("return !!(document.querySelector('frontdesk-chat') || {}).p"))
+    sockets: list[str] = []
+    WebDriverWait(browser, WAIT).until(lambda d: sockets.extend(e["requestId"] for m, e in events(d) if m == "Network.webSocketCreated") or sockets)
+    browser.execute_script("frontdesk.consent.open()")
     buttons(banner(browser))["Reject all"].click()
     banner_gone(browser)
     rows = wait_records(consent_env, before + 2)[before:]
     assert [r["action"] for r in rows] == ["custom", "withdraw"] and rows[1]["consent_id"] == consent_id
     # Withdrawal at once, no reload: the page was told, the chat is gone, new loads are refused.
     assert browser.execute_script("return window.consentEvents.at(-1).analytics") is False
-    assert browser.execute_script("return document.querySelector('frontdesk-chat')") is None
+    # The running chat was replaced by a fresh bubble that has loaded nothing, and its socket closed.
+    WebDriverWait(browser, WAIT).until(lambda d: d.execute_script("return !document.querySelector('frontdesk-chat').p"))
+    closed: list[str] = []
+    WebDriverWait(browser, WAIT).until(lambda d: closed.extend(e["requestId"] for m, e in events(d) if m == "Network.webSocketClosed") or set(sockets) <= set(closed))
+    browser.execute_script("frontdesk.open()")
+    time.sleep(1)
+    assert browser.execute_script("return !document.querySelector('frontdesk-chat').p") is True
     assert browser.execute_script("return frontdesk.consent.analytics") is False
     assert browser.execute_script("return typeof frontdesk.consent.open") == "function"
 
@@ -291,7 +310,7 @@ def test_policy_bump_asks_again(consent_env: ConsentEnv, browser) -> None:
     assert published.status_code == 201, published.text
     assert published.json()["promptSince"] == published.json()["version"]
     browser.get(consent_env.page("?third"))
-    banner(browser, timeout=WAIT + 60)  # the config is cached up to a minute
+    banner(browser)  # the loader revalidates the config (ETag) on every page
 
 
 ADMIN_PASSWORD = "correct horse battery staple 42"
@@ -324,9 +343,7 @@ def test_gpc_refuses_marketing_and_says_so(consent_env: ConsentEnv, browser) -> 
 @pytest.mark.parametrize("locale", LOCALES)
 def test_every_locale_renders_without_overflow(consent_env: ConsentEnv, browser, artifacts_dir: Path, locale: str) -> None:
     browser.set_window_size(360, 740)
-    browser.get(consent_env.page())
-    banner(browser)
-    browser.execute_script("document.documentElement.lang = arguments[0]; document.querySelector('[data-frontdesk-consent-banner]').remove(); frontdesk.consent.open()", locale)
+    browser.get(consent_env.page(f"?lang={locale}"))
     root = banner(browser)
     WebDriverWait(browser, WAIT).until(lambda d: root.find_element(By.CSS_SELECTOR, ".bn").get_attribute("lang") == locale)
     config = consent_env.config(locale)

@@ -43,7 +43,7 @@ a{color:var(--fg)}.gpc{padding:8px 12px;border-left:4px solid var(--a);backgroun
 .sw{width:44px;height:26px;accent-color:var(--a)}.mu{color:var(--mu);font-size:14px}
 ul{margin:6px 0 0;padding-left:18px}dl{margin:4px 0;display:grid;grid-template-columns:auto 1fr;gap:2px 10px;font-size:14px}dt{font-weight:600}dd{margin:0}
 table{border-collapse:collapse;width:100%;font-size:14px}th,td{text-align:left;padding:6px;border-bottom:1px solid var(--ln);vertical-align:top}
-.ph{display:flex;flex-direction:column;gap:10px;align-items:flex-start;padding:16px;border:1px dashed var(--ln);border-radius:var(--r);background:var(--sf)}
+.ph{display:flex;flex-direction:column;gap:10px;align-items:flex-start;padding:12px;height:100%;overflow:auto;border:1px dashed var(--ln);border-radius:var(--r);background:var(--sf)}
 @media (prefers-reduced-motion:no-preference){.bn{animation:fd-in .2s ease-out}@keyframes fd-in{from{opacity:0}to{opacity:1}}}`;
 
 /** The visitor locale, chosen like the other modules: data-locale, then <html lang>. */
@@ -110,9 +110,11 @@ function apply(c: Config | null, categories: Record<string, boolean>, rt: Runtim
   const api = w.frontdesk;
   api.consent = { ...categories, open: api.consent.open };
   gate();
-  // Withdrawal takes effect at once: a running chat stops when functional is refused.
-  if (!categories.functional) d.querySelectorAll("frontdesk-chat").forEach((e) => e.remove());
   rt.emit("consent", { ...categories });
+  // Withdrawal takes effect at once: a running chat (it closes its socket on the event below) is
+  // replaced by a fresh bubble, which loads nothing while functional is refused.
+  if (!categories.functional)
+    d.querySelectorAll<any>("frontdesk-chat").forEach((e) => e.p && e.replaceWith(d.createElement("frontdesk-chat")));
   placeholders(rt);
 }
 
@@ -162,7 +164,7 @@ async function show(rt: Runtime, layer2 = false) {
   const cats = h("div", { hidden: !layer2 });
   for (const cat of doc.categories) {
     const ct = t.categories[cat];
-    const input = h("input", { type: "checkbox", class: "sw", role: "switch", id: "c-" + cat, checked: choice[cat], disabled: cat == "necessary" || refused.includes(cat),
+    const input = h("input", { type: "checkbox", class: "sw", id: "c-" + cat, checked: choice[cat], disabled: cat == "necessary" || refused.includes(cat),
       "aria-describedby": "d-" + cat, onchange: (e: Event) => (choice[cat] = (e.target as HTMLInputElement).checked) });
     const services = doc.services.filter((s) => s.category == cat);
     cats.append(h("div", { class: "cat" },
@@ -241,6 +243,12 @@ async function placeholders(rt: Runtime) {
     root.append(h("div", { class: "fd ph", "data-theme": rt.theme(e) },
       h("p", null, doc.texts.placeholder.replace("{category}", doc.texts.categories[cat]?.name || cat)),
       h("button", { class: "btn", type: "button", onclick: load }, doc.texts.loadButton)));
+    // The placeholder takes the embed's exact box (an inline-block with overflow hidden has the
+    // same baseline as an iframe), so nothing on the page moves.
+    const r = e.getBoundingClientRect();
+    const cs = getComputedStyle(e);
+    Object.assign(host.style, { display: "inline-block", overflow: "hidden", boxSizing: "border-box", width: r.width + "px", height: r.height + "px",
+      margin: cs.margin, verticalAlign: cs.verticalAlign });
     e.fdPh = host;
     e.hidden = true;
     e.before(host);

@@ -141,7 +141,7 @@ if (!(w.frontdesk && w.frontdesk.version)) {
     api.consent = { ...(ok && c.categories), open: () => start(d.body) };
     ready(() =>
       ok && !d.querySelector("[data-frontdesk-consent]")
-        ? fetch(rt.base + "api/v1/consent/config").then((r) => r.json()).then((x) => x.promptSince > c.version && start(d.body), report)
+        ? fetch(rt.base + "api/v1/consent/config", { cache: "no-cache" }).then((r) => r.json()).then((x) => x.promptSince > c.version && start(d.body), report)
         : start(d.documentElement),
     );
   }
