@@ -283,14 +283,20 @@ def test_customize_per_category_then_withdraw_without_reload(consent_env: Consen
     WebDriverWait(browser, WAIT).until(lambda d: closed.extend(e["requestId"] for m, e in events(d) if m == "Network.webSocketClosed") or set(sockets) <= set(closed))
     browser.execute_script("frontdesk.open()")
     time.sleep(1)
-    assert browser.execute_script("return !document.querySelector('frontdesk-chat').p") is True
+    WebDriverWait(browser, WAIT).until(lambda d: d.execute_script("return !document.querySelector('frontdesk-chat').p"))
+    assert not [u for u in requested(browser) if "/widget/chat." in u]
     assert browser.execute_script("return frontdesk.consent.analytics") is False
     assert browser.execute_script("return typeof frontdesk.consent.open") == "function"
 
 
 def test_policy_bump_asks_again(consent_env: ConsentEnv, browser) -> None:
     browser.get(consent_env.page())
-    buttons(banner(browser))["Accept all"].click()
+    try:
+        root = banner(browser)
+    except Exception:
+        raise AssertionError(browser.get_log("browser"))
+    assert "Accept all" in buttons(root), (list(buttons(root)), root.find_element(By.CSS_SELECTOR, ".in").text)
+    buttons(root)["Accept all"].click()
     banner_gone(browser)
     browser.get(consent_env.page("?second"))
     time.sleep(1)
@@ -377,7 +383,7 @@ def test_axe_finds_no_serious_or_critical_violation(consent_env: ConsentEnv, bro
 def test_banner_causes_no_layout_shift_and_keeps_focus_inside(consent_env: ConsentEnv, browser) -> None:
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": """
         window.cls = 0; window.shifts = [];
-        new PerformanceObserver(l => { for (const e of l.getEntries()) { window.cls += e.value; window.shifts.push(e.value); } })
+        new PerformanceObserver(l => { for (const e of l.getEntries()) { window.cls += e.value; window.shifts.push([e.value, e.startTime, (e.sources || []).map(s => s.node ? (s.node.nodeName + "#" + (s.node.id || "") + "." + (s.node.className || "") + " " + JSON.stringify(s.previousRect) + "->" + JSON.stringify(s.currentRect)) : "?")]); } })
           .observe({type: 'layout-shift', buffered: true});"""})
     browser.get(consent_env.page())
     root = banner(browser)

@@ -57,7 +57,7 @@ function localeOf(el: Element): string {
 const configs: Record<string, Promise<[Config, Doc, string]>> = {};
 /** The published banner in `locale`, its document parsed, and the SHA-256 of the document as rendered. */
 function config(rt: Runtime, locale: string) {
-  return (configs[locale] ||= fetch(rt.base + "api/v1/consent/config?locale=" + locale)
+  return (configs[locale] ||= fetch(rt.base + "api/v1/consent/config?locale=" + locale, { cache: "no-cache" })
     .then((r) => (r.ok ? r.json() : Promise.reject(new Error("consent config " + r.status))))
     .then(async (c: Config): Promise<[Config, Doc, string]> => {
       let hash = c.hash;
@@ -233,7 +233,7 @@ async function placeholders(rt: Runtime) {
     const cat = e.dataset.frontdeskConsent;
     const host = h("div", { "data-frontdesk-placeholder": cat });
     const root = host.attachShadow({ mode: "open" });
-    adopt(root, CSS);
+    adopt(root, CSS + ":host{display:inline-block!important;overflow:hidden!important}");
     const load = () => {
       e.x = 1;
       e.src = e.dataset.src;
@@ -246,9 +246,9 @@ async function placeholders(rt: Runtime) {
     // The placeholder takes the embed's exact box (an inline-block with overflow hidden has the
     // same baseline as an iframe), so nothing on the page moves.
     const r = e.getBoundingClientRect();
-    const cs = getComputedStyle(e);
-    Object.assign(host.style, { display: "inline-block", overflow: "hidden", boxSizing: "border-box", width: r.width + "px", height: r.height + "px",
-      margin: cs.margin, verticalAlign: cs.verticalAlign });
+    const box = root.querySelector<HTMLElement>(".ph")!;
+    box.style.width = r.width + "px";
+    box.style.height = r.height + "px";
     e.fdPh = host;
     e.hidden = true;
     e.before(host);

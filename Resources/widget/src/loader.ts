@@ -54,13 +54,14 @@ if (!(w.frontdesk && w.frontdesk.version)) {
 
   const load = (name: string): Promise<WidgetModule> => {
     const [file, consent] = MANIFEST[name];
-    return (modules[name] ||= (allowed(consent)
-      ? import(rt.base + "widget/" + file)
-      : Promise.reject(new Error(`Frontdesk: ${name} needs ${consent} consent`))
-    ).catch((e) => {
-      delete modules[name];
-      throw e;
-    }));
+    // Checked on every use, not only the first import: a withdrawn consent refuses a module
+    // that was already loaded.
+    return allowed(consent)
+      ? (modules[name] ||= import(rt.base + "widget/" + file).catch((e) => {
+          delete modules[name];
+          throw e;
+        }))
+      : Promise.reject(new Error(`Frontdesk: ${name} needs ${consent} consent`));
   };
 
   const report = (e: unknown) => console.error("Frontdesk:", e);
