@@ -146,6 +146,7 @@ def assemble(base_path, parts_dir):
     doc["paths"] = {path: order_methods(paths[path]) for path in sorted(paths)}
     doc["components"] = {kind: {name: components[kind][name] for name in sorted(components[kind])}
                          for kind in sorted(components)}
+    apply_text_rules(doc)
     unresolved = sorted(set(ref for ref in refs(doc) if not resolves(doc, ref)))
     if unresolved:
         raise Refused("unresolved $ref: " + ", ".join(unresolved))
@@ -174,6 +175,62 @@ def add_path_check_answers(paths):
                                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
             elif "$ref" not in existing and "path_not_canonical" not in existing.get("description", ""):
                 existing["description"] = existing["description"].rstrip(".") + "; or " + PATH_CHECK[0].lower() + PATH_CHECK[1:]
+
+
+# The server's text rule (FieldReader.text): surrounding Unicode White_Space is trimmed; then an
+# optional field left empty counts as absent, a required one is refused; the length (in code
+# points) is checked on what is left; control characters other than tab (and, in multi-line
+# fields, line breaks) are refused. A property marked "x-trimmed": true (plus "x-multiline": true
+# for multi-line text) with its minLength/maxLength gets this rule as an exact pattern, so the
+# fuzzer's valid and invalid requests are the server's.
+WHITE_SPACE = "\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def trimmed_text_pattern(min_length, max_length, multiline, required):
+    ws = f"[{WHITE_SPACE}]"
+    inner = "[^\x00-\x08\x0b\x0c\x0e-\x1f]" if multiline else "[^\x00-\x08\x0a-\x1f]"
+    edge = f"[^\x00-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+    low, high = max(min_length, 1), max_length
+    if high == 1:
+        text = edge
+    elif low <= 1:
+        text = f"{edge}(?:{inner}{{0,{high - 2}}}{edge})?"
+    else:
+        text = f"{edge}{inner}{{{low - 2},{high - 2}}}{edge}"
+    return f"^{ws}*{text}{ws}*$" if required else f"^{ws}*(?:{text}{ws}*)?$"
+
+
+def apply_text_rules(node):
+    """Replaces each x-trimmed property's lengths with the exact pattern (see trimmed_text_pattern)."""
+    if isinstance(node, list):
+        for inner in node:
+            apply_text_rules(inner)
+        return
+    if not isinstance(node, dict):
+        return
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        required = set(node.get("required", []))
+        for name, schema in properties.items():
+            if not (isinstance(schema, dict) and schema.pop("x-trimmed", False)):
+                continue
+            multiline = schema.pop("x-multiline", False)
+            if "maxLength" not in schema:
+                raise Refused(f"property {name!r} is x-trimmed but has no maxLength")
+            low, high = schema.pop("minLength", 1), schema.pop("maxLength")
+            schema["pattern"] = trimmed_text_pattern(low, high, multiline, name in required)
+            if name not in required:
+                schema["type"] = ["string", "null"]
+            rule = (f"Surrounding white space is trimmed; then {max(low, 1)} to {high} characters"
+                    f"{'' if multiline else ' on one line'}, no control characters"
+                    f"{'' if name in required else '; empty or null means absent'}.")
+            schema["description"] = (schema.get("description", "").rstrip() + " " + rule).strip()
+    for key, inner in node.items():
+        if key != "properties":
+            apply_text_rules(inner)
+        else:
+            for schema in inner.values():
+                apply_text_rules(schema)
 
 
 def order_methods(item):

@@ -193,7 +193,7 @@ struct InboxTests {
         let pending = try await store.list(ListQuery(filters: ["status": "pending"]))
         let a = try #require(pending.items.first { $0.email == "a@example.com" })
         let confirmed = try #require(try await store.confirm(token: a.token, now: clock.date))
-        #expect(confirmed.status == "confirmed" && confirmed.confirmedAt != nil)
+        #expect(confirmed.status == .confirmed && confirmed.confirmedAt != nil)
         #expect(try await store.confirm(token: "nope", now: clock.date) == nil)
 
         clock.advance(seconds: 72 * 3600 + 1)
@@ -223,7 +223,7 @@ struct InboxTests {
                                                 now: clock.date)
         #expect(outcome == .alreadyConfirmed)
         let row = try #require(try await store.find(token: pending.token))
-        #expect(row.status == "confirmed")
+        #expect(row.status == .confirmed)
         #expect(row.topicList == ["news"])
         #expect(row.name == "Cy")
         #expect(row.updatedAt == row.confirmedAt, "the row was not touched")

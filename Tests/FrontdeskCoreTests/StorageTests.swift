@@ -97,7 +97,7 @@ struct StorageTests {
         #expect(found.email == "Ann@example.com")
         #expect(found.message == "Hello\nthere")
         #expect(found.fields == #"{"company":"Acme"}"#)
-        #expect(found.status == "new")
+        #expect(found.status == .new)
         #expect(found.createdAt == "2027-01-15T08:00:00.000Z")
     }
 }

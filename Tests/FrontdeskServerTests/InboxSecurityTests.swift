@@ -112,7 +112,7 @@ struct InboxSecurityTests {
         let token = try #require(try await env.runtime.database.read { db in
             try String.fetchOne(db, sql: "SELECT token FROM newsletter_subscriptions")
         })
-        @Sendable func status() async throws -> String? { try await env.runtime.newsletter.find(token: token)?.status }
+        @Sendable func status() async throws -> String? { try await env.runtime.newsletter.find(token: token)?.status.rawValue }
         try await env.application().test(.router) { client in
             // What a mail scanner does: fetch the link (and whatever it links to), run no script.
             let page = try await client.execute(uri: "/api/v1/newsletter/confirm?token=\(token)", method: .get)
@@ -163,7 +163,7 @@ struct InboxSecurityTests {
             #expect(changed.text == stranger.text && changed.json?["status"] as? String == "pending", "the same answer for any address")
         }
         let row = try #require(try await env.runtime.newsletter.find(token: token))
-        #expect(row.status == "confirmed" && row.topicList == ["news"] && row.name == nil)
+        #expect(row.status == .confirmed && row.topicList == ["news"] && row.name == nil)
         let mails = try await env.runtime.database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mail_outbox WHERE to_address = 'reader@example.com'")
         }

@@ -18,7 +18,7 @@ package struct ContactStore: Sendable {
         let fieldsJSON = String(decoding: try JSONEncoder.sorted.encode(input.fields), as: UTF8.self)
         let record = ContactSubmission(
             id: nil, form: input.form, name: input.name, email: input.email, subject: input.subject,
-            message: input.message, fields: fieldsJSON, status: "new", pageURL: input.pageURL,
+            message: input.message, fields: fieldsJSON, status: .new, pageURL: input.pageURL,
             userAgent: userAgent.map { String($0.prefix(512)) }, createdAt: Timestamps.iso8601Milliseconds(now), processedAt: nil)
         let notify = try await mailer?.prepareContactNotification(input, now: now, database: database)
         return try await database.writer.write { db in
@@ -43,7 +43,7 @@ package struct ContactStore: Sendable {
     // MARK: - Admin
 
     package static let sortable = ["createdAt", "name", "email", "status"]
-    package static let filters: [String: Set<String>?] = ["status": ["new", "processed"], "form": nil]
+    package static let filters: [String: Set<String>?] = ["status": Set(ContactStatus.rawValues), "form": nil]
     static let sortColumns = ["createdAt": "created_at", "name": "name", "email": "email", "status": "status"]
 
     func filter(_ query: ListQuery) -> SQLFilter {
@@ -66,12 +66,11 @@ package struct ContactStore: Sendable {
     }
 
     /// Marks a submission processed (or new again).
-    package func setStatus(id: Int64, status: String, now: Date) async throws -> ContactSubmission {
-        guard ["new", "processed"].contains(status) else { throw FrontdeskError.validation(["status": "must be \"new\" or \"processed\""]) }
+    package func setStatus(id: Int64, status: ContactStatus, now: Date) async throws -> ContactSubmission {
         return try await database.writer.write { db in
             guard var row = try ContactSubmission.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The submission") }
             row.status = status
-            row.processedAt = status == "processed" ? Timestamps.iso8601Milliseconds(now) : nil
+            row.processedAt = status == .processed ? Timestamps.iso8601Milliseconds(now) : nil
             try row.update(db)
             return row
         }

@@ -14,7 +14,7 @@ package struct ContactSubmission: Codable, Sendable, Equatable, FetchableRecord,
     /// Extra form fields as a JSON object of strings.
     package var fields: String
     /// `new` until an agent marks it `processed`.
-    package var status: String
+    package var status: ContactStatus
     package var pageURL: String?
     package var userAgent: String?
     package var createdAt: String
@@ -63,10 +63,13 @@ package struct NewContactSubmission: Sendable, Equatable {
     /// The JSON field names the endpoint accepts.
     package static let fieldNames: Set<String> = ["name", "email", "subject", "message", "fields", "pageUrl", "form"]
 
-    /// The form a JSON body names (`form`), or `contact`.
-    package static func formID(in json: [String: JSONValue]) -> String {
-        if case .string(let id)? = json["form"] { return id }
-        return FormDefinition.defaultContact.id
+    /// The form a JSON body names (`form`), or `contact` when it names none.
+    package static func formID(in json: [String: JSONValue]) throws -> String {
+        switch json["form"] {
+        case nil, .null?: return FormDefinition.defaultContact.id
+        case .string(let id)?: return id
+        case let other?: throw FrontdeskError.validation(["form": "must be a string, not \(other.typeName)"])
+        }
     }
 
     /// Validates a JSON object against the form's fields, reporting every bad field together.

@@ -24,7 +24,7 @@ package struct ListQuery: Sendable, Equatable {
         for (name, value) in parameters {
             switch name {
             case "page":
-                if let n = Int(value), n >= 1, n <= 1_000_000 { page = n } else { problems["page"] = "must be an integer from 1" }
+                if let n = Int(value), n >= 1, n <= 1_000_000 { page = n } else { problems["page"] = "must be an integer from 1 to 1000000" }
             case "perPage":
                 if let n = Int(value), (1...Self.maxPerPage).contains(n) { perPage = n } else { problems["perPage"] = "must be an integer from 1 to \(Self.maxPerPage)" }
             case "q":
@@ -57,6 +57,15 @@ package struct ListQuery: Sendable, Equatable {
     }
 
     package var offset: Int { (page - 1) * perPage }
+
+    /// A record id as a filter value: 1 to 18 digits without a leading zero or sign (the
+    /// OpenAPI document's `^[1-9][0-9]{0,17}$`); nil for anything else.
+    package static func recordID(_ raw: String) -> Int64? {
+        let digits = raw.utf8
+        guard (1...18).contains(digits.count), digits.first != UInt8(ascii: "0"),
+              digits.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int64(raw)
+    }
 
     /// `%term%` for LIKE, with LIKE's wildcards escaped (`ESCAPE '\'`).
     var likePattern: String? {

@@ -9,7 +9,7 @@ package struct NewsletterSubscription: Codable, Sendable, Equatable, FetchableRe
     package var id: Int64?
     package var email: String
     package var name: String?
-    package var status: String
+    package var status: SubscriptionStatus
     /// JSON array of topic ids.
     package var topics: String
     package var token: String
@@ -22,6 +22,12 @@ package struct NewsletterSubscription: Codable, Sendable, Equatable, FetchableRe
     package var unsubscribedAt: String?
     package var confirmationSentAt: String?
     package var updatedAt: String
+
+    package enum Columns {
+        static let email = Column(CodingKeys.email)
+        static let status = Column(CodingKeys.status)
+        static let token = Column(CodingKeys.token)
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, email, name, status, topics, token, source
@@ -116,12 +122,12 @@ package struct NewsletterStore: Sendable {
         let version = settings.consentVersion
         let mailer = self.mailer
         return try await database.writer.write { db in
-            if var row = try NewsletterSubscription.filter(sql: "email = ?", arguments: [input.email]).fetchOne(db) {
+            if var row = try NewsletterSubscription.filter(NewsletterSubscription.Columns.email == input.email).fetchOne(db) {
                 switch row.status {
-                case "confirmed":
+                case .confirmed:
                     try also?(db)
                     return .alreadyConfirmed
-                case "pending":
+                case .pending:
                     if let sent = row.confirmationSentAt, sent > Timestamps.iso8601Milliseconds(resendAfter) {
                         try also?(db)
                         return .resendSuppressed
@@ -132,7 +138,7 @@ package struct NewsletterStore: Sendable {
                     row.confirmedAt = nil
                     row.unsubscribedAt = nil
                 }
-                row.status = "pending"
+                row.status = .pending
                 row.name = input.name ?? row.name
                 row.topics = topicsJSON
                 row.consentVersion = version
@@ -146,7 +152,7 @@ package struct NewsletterStore: Sendable {
                 return .confirmationSent
             }
             var row = NewsletterSubscription(
-                id: nil, email: input.email, name: input.name, status: "pending", topics: topicsJSON, token: Secrets.urlSafeToken(),
+                id: nil, email: input.email, name: input.name, status: .pending, topics: topicsJSON, token: Secrets.urlSafeToken(),
                 consentVersion: version, source: "form", clientNetwork: clientNetwork, subscribedAt: stamp, confirmedAt: nil,
                 unsubscribedAt: nil, confirmationSentAt: stamp, updatedAt: stamp)
             try row.insert(db)
@@ -160,9 +166,9 @@ package struct NewsletterStore: Sendable {
     /// Confirming twice is harmless; an unsubscribed address is not re-subscribed by an old link.
     package func confirm(token: String, now: Date) async throws -> NewsletterSubscription? {
         try await database.writer.write { db in
-            guard var row = try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) else { return nil }
-            if row.status == "pending" {
-                row.status = "confirmed"
+            guard var row = try NewsletterSubscription.filter(NewsletterSubscription.Columns.token == token).fetchOne(db) else { return nil }
+            if row.status == .pending {
+                row.status = .confirmed
                 row.confirmedAt = Timestamps.iso8601Milliseconds(now)
                 row.updatedAt = row.confirmedAt!
                 try row.update(db)
@@ -174,9 +180,9 @@ package struct NewsletterStore: Sendable {
     /// One-click unsubscribe (RFC 8058 POST or the page's button). Nil for an unknown token.
     package func unsubscribe(token: String, now: Date) async throws -> NewsletterSubscription? {
         try await database.writer.write { db in
-            guard var row = try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) else { return nil }
-            if row.status != "unsubscribed" {
-                row.status = "unsubscribed"
+            guard var row = try NewsletterSubscription.filter(NewsletterSubscription.Columns.token == token).fetchOne(db) else { return nil }
+            if row.status != .unsubscribed {
+                row.status = .unsubscribed
                 row.unsubscribedAt = Timestamps.iso8601Milliseconds(now)
                 row.updatedAt = row.unsubscribedAt!
                 try row.update(db)
@@ -186,7 +192,7 @@ package struct NewsletterStore: Sendable {
     }
 
     package func find(token: String) async throws -> NewsletterSubscription? {
-        try await database.read { db in try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) }
+        try await database.read { db in try NewsletterSubscription.filter(NewsletterSubscription.Columns.token == token).fetchOne(db) }
     }
 
     /// Deletes sign-ups never confirmed within `pending_expiry_hours` of their last confirmation mail.
@@ -203,7 +209,7 @@ package struct NewsletterStore: Sendable {
     // MARK: - Admin
 
     package static let sortable = ["subscribedAt", "email", "status", "confirmedAt"]
-    package static let filters: [String: Set<String>?] = ["status": ["pending", "confirmed", "unsubscribed"], "topic": nil]
+    package static let filters: [String: Set<String>?] = ["status": Set(SubscriptionStatus.rawValues), "topic": nil]
     static let sortColumns = ["subscribedAt": "subscribed_at", "email": "email", "status": "status", "confirmedAt": "confirmed_at"]
 
     func filter(_ query: ListQuery) -> SQLFilter {
@@ -285,9 +291,9 @@ package struct NewsletterStore: Sendable {
             var imported = 0
             var skipped = 0
             for (_, input) in rowsToImport {
-                if try NewsletterSubscription.filter(sql: "email = ?", arguments: [input.email]).fetchCount(db) > 0 { skipped += 1; continue }
+                if try NewsletterSubscription.filter(NewsletterSubscription.Columns.email == input.email).fetchCount(db) > 0 { skipped += 1; continue }
                 var row = NewsletterSubscription(
-                    id: nil, email: input.email, name: input.name, status: confirmed ? "confirmed" : "pending",
+                    id: nil, email: input.email, name: input.name, status: confirmed ? .confirmed : .pending,
                     topics: String(decoding: try JSONEncoder.sorted.encode(input.topics), as: UTF8.self), token: Secrets.urlSafeToken(),
                     consentVersion: confirmed ? "import" : version, source: "import", clientNetwork: nil, subscribedAt: stamp,
                     confirmedAt: confirmed ? stamp : nil, unsubscribedAt: nil, confirmationSentAt: confirmed ? nil : stamp, updatedAt: stamp)

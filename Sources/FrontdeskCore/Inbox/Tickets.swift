@@ -10,8 +10,8 @@ package struct SupportTicket: Sendable, Equatable, FetchableRecord, MutablePersi
     package var name: String?
     package var subject: String
     package var description: String
-    package var status: String
-    package var priority: String
+    package var status: TicketStatus
+    package var priority: TicketPriority
     package var assigneeID: Int64?
     package var source: String
     package var sourceID: Int64?
@@ -22,6 +22,13 @@ package struct SupportTicket: Sendable, Equatable, FetchableRecord, MutablePersi
     package var firstResponseAt: String?
     package var resolvedAt: String?
     package var closedAt: String?
+
+    package enum Columns {
+        static let id = Column(CodingKeys.id)
+        static let status = Column(CodingKeys.status)
+        static let priority = Column(CodingKeys.priority)
+        static let assigneeID = Column(CodingKeys.assigneeID)
+    }
 
     enum CodingKeys: String, CodingKey {
         case id, email, name, subject, description, status, priority, source
@@ -39,8 +46,8 @@ package struct SupportTicket: Sendable, Equatable, FetchableRecord, MutablePersi
         id = inserted.rowID
     }
 
-    package static let statuses = ["open", "in-progress", "resolved", "closed"]
-    package static let priorities = ["low", "medium", "high", "urgent"]
+    package static let statuses = TicketStatus.rawValues
+    package static let priorities = TicketPriority.rawValues
 }
 
 /// One message of a ticket's thread (table `ticket_messages`).
@@ -133,7 +140,7 @@ package struct NewTicket: Sendable, Equatable {
     package var name: String?
     package var subject: String
     package var description: String
-    package var priority: String
+    package var priority: TicketPriority
 
     package static let fieldNames: Set<String> = ["email", "name", "subject", "description", "priority"]
     package enum Limits {
@@ -147,18 +154,18 @@ package struct NewTicket: Sendable, Equatable {
         name = reader.text("name", required: false, maxLength: NewContactSubmission.Limits.name)
         let subject = reader.text("subject", required: true, maxLength: Limits.subject)
         let description = reader.text("description", required: true, maxLength: Limits.description, multiline: true)
-        let priority = reader.text("priority", required: false, maxLength: 20) ?? "medium"
-        if !SupportTicket.priorities.contains(priority) {
+        let priority = reader.text("priority", required: false, maxLength: 20).map { TicketPriority(rawValue: $0) } ?? .medium
+        if priority == nil {
             reader.fail("priority", "must be one of " + SupportTicket.priorities.joined(separator: ", "))
         }
         try reader.validate()
         self.email = email!
         self.subject = subject!
         self.description = description!
-        self.priority = priority
+        self.priority = priority!
     }
 
-    package init(email: String, name: String?, subject: String, description: String, priority: String = "medium") {
+    package init(email: String, name: String?, subject: String, description: String, priority: TicketPriority = .medium) {
         self.email = email
         self.name = name
         self.subject = subject
@@ -208,7 +215,7 @@ package struct TicketStore: Sendable {
                        also: (@Sendable (Database, Created) throws -> Void)? = nil) throws -> Created {
         let stamp = Timestamps.iso8601Milliseconds(now)
         var ticket = SupportTicket(
-            id: nil, email: input.email, name: input.name, subject: input.subject, description: input.description, status: "open",
+            id: nil, email: input.email, name: input.name, subject: input.subject, description: input.description, status: .open,
             priority: input.priority, assigneeID: nil, source: source, sourceID: sourceID, accessNonce: Secrets.urlSafeToken(byteCount: 16),
             createdAt: stamp, updatedAt: stamp, firstResponseAt: nil, resolvedAt: nil, closedAt: nil)
         try ticket.insert(db)
@@ -254,8 +261,8 @@ package struct TicketStore: Sendable {
             var message = TicketMessage(id: nil, ticketID: ticketID, author: "customer", authorUserID: nil, authorName: ticket.name,
                                         body: body, internal: false, createdAt: stamp)
             try message.insert(db)
-            if ticket.status == "resolved" || ticket.status == "closed" {
-                ticket.status = "open"
+            if ticket.status == .resolved || ticket.status == .closed {
+                ticket.status = .open
                 ticket.resolvedAt = nil
                 ticket.closedAt = nil
             }
@@ -292,7 +299,7 @@ package struct TicketStore: Sendable {
         if let priority = query.filters["priority"] { filter.add("t.priority = ?", priority) }
         if let source = query.filters["source"] { filter.add("t.source = ?", source) }
         if let assignee = query.filters["assignee"] {
-            if assignee == "none" { filter.add("t.assignee_id IS NULL") } else if let id = Int64(assignee) { filter.add("t.assignee_id = ?", id) } else {
+            if assignee == "none" { filter.add("t.assignee_id IS NULL") } else if let id = ListQuery.recordID(assignee) { filter.add("t.assignee_id = ?", id) } else {
                 throw FrontdeskError.validation(["assignee": "must be a user id, \"me\" or \"none\""])
             }
         }
@@ -303,16 +310,18 @@ package struct TicketStore: Sendable {
 
     /// What an agent may change. `assigneeID` is `.some(nil)` to unassign.
     package struct Change: Sendable {
-        package var status: String?
-        package var priority: String?
+        package var status: TicketStatus?
+        package var priority: TicketPriority?
         package var assigneeID: Int64??
 
         package init(json: [String: JSONValue]) throws {
             var reader = FieldReader(json, allowed: ["status", "priority", "assigneeId"])
-            status = reader.text("status", required: false, maxLength: 20)
-            if let status, !SupportTicket.statuses.contains(status) { reader.fail("status", "must be one of " + SupportTicket.statuses.joined(separator: ", ")) }
-            priority = reader.text("priority", required: false, maxLength: 20)
-            if let priority, !SupportTicket.priorities.contains(priority) { reader.fail("priority", "must be one of " + SupportTicket.priorities.joined(separator: ", ")) }
+            let status = reader.text("status", required: false, maxLength: 20)
+            self.status = status.flatMap(TicketStatus.init(rawValue:))
+            if status != nil && self.status == nil { reader.fail("status", "must be one of " + SupportTicket.statuses.joined(separator: ", ")) }
+            let priority = reader.text("priority", required: false, maxLength: 20)
+            self.priority = priority.flatMap(TicketPriority.init(rawValue:))
+            if priority != nil && self.priority == nil { reader.fail("priority", "must be one of " + SupportTicket.priorities.joined(separator: ", ")) }
             switch json["assigneeId"] {
             case nil: assigneeID = nil
             case .null?: assigneeID = .some(nil)
@@ -330,8 +339,8 @@ package struct TicketStore: Sendable {
             if let status = change.status, status != ticket.status {
                 ticket.status = status
                 switch status {
-                case "resolved": ticket.resolvedAt = stamp; ticket.closedAt = nil
-                case "closed": ticket.closedAt = stamp; if ticket.resolvedAt == nil { ticket.resolvedAt = stamp }
+                case .resolved: ticket.resolvedAt = stamp; ticket.closedAt = nil
+                case .closed: ticket.closedAt = stamp; if ticket.resolvedAt == nil { ticket.resolvedAt = stamp }
                 default: ticket.resolvedAt = nil; ticket.closedAt = nil
                 }
             }
@@ -362,7 +371,7 @@ package struct TicketStore: Sendable {
             try message.insert(db)
             if !isInternal {
                 if ticket.firstResponseAt == nil { ticket.firstResponseAt = stamp }
-                if ticket.status == "open" { ticket.status = "in-progress" }
+                if ticket.status == .open { ticket.status = .inProgress }
                 try mailer?.ticketReply(ticket, token: self.accessToken(for: ticket), agentName: agentName, reply: body,
                                         messageID: message.id ?? 0, in: db)
             }
@@ -388,7 +397,7 @@ package struct TicketStore: Sendable {
             let subject = contact.subject.flatMap { $0.isEmpty ? nil : $0 } ?? "Message from \(contact.name)"
             let created = try self.create(NewTicket(email: contact.email, name: contact.name, subject: String(subject.prefix(NewTicket.Limits.subject)),
                                                     description: contact.message), source: "contact", sourceID: contactID, now: now, in: db)
-            contact.status = "processed"
+            contact.status = .processed
             contact.processedAt = stamp
             try contact.update(db)
             return created.ticket.id ?? 0

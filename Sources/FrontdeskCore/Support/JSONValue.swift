@@ -78,7 +78,9 @@ package struct FieldReader {
             if required { fail(key, "must not be empty") }
             return nil
         }
-        let length = trimmed.count
+        // Code points, as JSON Schema's minLength/maxLength count them (the OpenAPI document's
+        // patterns for these fields are generated from the same rule).
+        let length = trimmed.unicodeScalars.count
         if length < minLength { fail(key, "must be at least \(minLength) characters"); return nil }
         if length > maxLength { fail(key, "must be at most \(maxLength) characters"); return nil }
         if !multiline, trimmed.contains(where: { $0 == "\n" || $0 == "\r" }) { fail(key, "must be a single line"); return nil }
@@ -106,8 +108,8 @@ package struct FieldReader {
         var out: [String: String] = [:]
         for (name, value) in map {
             guard case .string(let s) = value else { fail("\(key).\(name)", "must be a string, not \(value.typeName)"); continue }
-            if name.count > 64 { fail(key, "has a field name longer than 64 characters"); continue }
-            if s.count > maxValueLength { fail("\(key).\(name)", "must be at most \(maxValueLength) characters"); continue }
+            if name.unicodeScalars.count > 64 { fail(key, "has a field name longer than 64 characters"); continue }
+            if s.unicodeScalars.count > maxValueLength { fail("\(key).\(name)", "must be at most \(maxValueLength) characters"); continue }
             out[name] = s
         }
         return out

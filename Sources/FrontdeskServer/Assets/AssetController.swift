@@ -11,10 +11,25 @@ import NIOCore
 struct AssetController: Sendable {
     let assets: AssetStore
     let demo: Bool
+    /// The configuration the served OpenAPI document is filled in from (`ServedOpenAPI`).
+    var config: FrontdeskConfig?
 
     func addRoutes(to routes: Routes) {
         let router = routes.site
-        router.get("/api/openapi.json") { request, _ in try self.serve("web/api/openapi.json", request) }
+        let document = "web/api/openapi.json"
+        let served = { @Sendable () -> Asset? in
+            guard let config, let asset = assets.asset(document) else { return assets.asset(document) }
+            return AssetStore.makeAsset(path: document, data: ServedOpenAPI.document(asset.data, config: config),
+                                        development: asset.cacheControl == "no-cache")
+        }
+        // Embedded: filled in once. From --assets-dir: on every request, so edits show.
+        let once = served()
+        router.get("/api/openapi.json") { request, _ in
+            let asset: Asset?
+            if case .embedded = assets.source { asset = once } else { asset = served() }
+            guard let asset else { throw FrontdeskError(.notFound, code: "not_found", message: "There is no file at \(request.uri.path).") }
+            return try self.serve(asset, request)
+        }
         router.get("/robots.txt") { request, _ in try self.serve("web/robots.txt", request) }
         router.get("/demo") { request, _ in
             guard demo else {
@@ -55,6 +70,10 @@ struct AssetController: Sendable {
         guard let asset = assets.asset(path) else {
             throw FrontdeskError(.notFound, code: "not_found", message: "There is no file at \(request.uri.path).")
         }
+        return try serve(asset, request)
+    }
+
+    func serve(_ asset: Asset, _ request: Request) throws -> Response {
         var headers = HTTPFields()
         headers[.eTag] = asset.etag
         headers[.cacheControl] = asset.cacheControl

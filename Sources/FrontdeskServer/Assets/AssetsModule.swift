@@ -6,6 +6,6 @@ struct AssetsModule: FeatureModule {
     init(_ context: FeatureContext) { self.context = context }
 
     func addRoutes(to routes: Routes) {
-        AssetController(assets: context.runtime.assets, demo: context.runtime.config.demo).addRoutes(to: routes)
+        AssetController(assets: context.runtime.assets, demo: context.runtime.config.demo, config: context.runtime.config).addRoutes(to: routes)
     }
 }

@@ -50,7 +50,7 @@ struct ChatController: Sendable {
             case "me": filter.assigneeId = context.admin.id
             case "none": filter.assigneeId = 0
             case let raw?:
-                guard let id = Int64(raw), id > 0 else { throw FrontdeskError.validation(["assignee": "must be an agent id, me or none"]) }
+                guard let id = ListQuery.recordID(raw) else { throw FrontdeskError.validation(["assignee": "must be an agent id, me or none"]) }
                 filter.assigneeId = id
             }
             filter.visitorId = query.filters["visitorId"].flatMap { $0.isEmpty ? nil : $0 }
@@ -68,14 +68,14 @@ struct ChatController: Sendable {
             let id = try Self.id(context)
             var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["status", "assigneeId"])
             var close = false
-            if let raw = reader.object["status"], raw != .null {
+            if let raw = reader.object["status"] {
                 if raw == .string("closed") { close = true } else { reader.fail("status", "can only be set to \"closed\"") }
             }
             var assignee: Int64??
             if let raw = reader.object["assigneeId"] {
                 switch raw {
                 case .null: assignee = .some(nil)
-                case .number(let n) where n.rounded() == n && n > 0 && n < 9e15: assignee = .some(Int64(n))
+                case .number(let n) where n.rounded() == n && n >= 1 && n <= 9_007_199_254_740_991: assignee = .some(Int64(n))
                 default: reader.fail("assigneeId", "must be a positive agent id or null")
                 }
             }

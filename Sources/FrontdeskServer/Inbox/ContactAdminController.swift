@@ -21,7 +21,7 @@ struct ContactAdminController: Sendable {
             return AdminRoutes.csvResponse(filename: "contact-submissions.csv",
                                header: ["id", "created_at", "form", "status", "name", "email", "subject", "message", "fields", "page_url", "processed_at"]) { after in
                 let rows = try await contacts.exportBatch(query, after: after)
-                return (rows.map { [String($0.id ?? 0), $0.createdAt, $0.form, $0.status, $0.name, $0.email, $0.subject, $0.message, $0.fields, $0.pageURL, $0.processedAt] },
+                return (rows.map { [String($0.id ?? 0), $0.createdAt, $0.form, $0.status.rawValue, $0.name, $0.email, $0.subject, $0.message, $0.fields, $0.pageURL, $0.processedAt] },
                         rows.last?.id)
             }
         }
@@ -32,7 +32,9 @@ struct ContactAdminController: Sendable {
         admin.patch("/contact-submissions/:id") { request, context in
             let id = try AdminRoutes.id(context)
             var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["status"])
-            let status = reader.text("status", required: true, maxLength: 20)
+            let raw = reader.text("status", required: true, maxLength: 20)
+            let status = raw.flatMap(ContactStatus.init(rawValue:))
+            if raw != nil && status == nil { reader.fail("status", "must be \"new\" or \"processed\"") }
             try reader.validate()
             return try Response.json(ContactView(try await contacts.setStatus(id: id, status: status!, now: now())))
         }

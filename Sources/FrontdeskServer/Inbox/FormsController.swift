@@ -105,20 +105,21 @@ struct ContactController: Sendable {
         routes.publicForms.post("/contact") { request, context in
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "contact", request: request, context: context, body: body) { recorder in
-                let formID = NewContactSubmission.formID(in: json)
+                let formID = try NewContactSubmission.formID(in: json)
                 let form = try forms.contactForm(formID)
                 let (verdict, fields) = try forms.screen(form: form.id, json, context: context)
+                // Validated before the honeypot's verdict: a bot's bad post gets the same 422 as anybody's.
+                let input = try NewContactSubmission(json: fields, form: form)
                 if verdict == .discard {
                     context.logger.info("contact submission dropped (honeypot)", metadata: ["request_id": "\(context.requestID)"])
                     return try Response.json(Created(id: Int64.random(in: 1...Int64(Int32.max)), status: "new", createdAt: Timestamps.iso8601Milliseconds(now())), status: .created)
                 }
-                let input = try NewContactSubmission(json: fields, form: form)
                 let stored = try await store.submit(input, userAgent: request.headers[.userAgent], now: now()) { db, row in
-                    try recorder.record(.created, Created(id: row.id ?? 0, status: row.status, createdAt: row.createdAt), in: db)
+                    try recorder.record(.created, Created(id: row.id ?? 0, status: row.status.rawValue, createdAt: row.createdAt), in: db)
                 }
                 // The access log already has a line per request; this one is for tracing a submission.
                 context.logger.debug("contact submission stored", metadata: ["contact_id": "\(stored.id ?? 0)", "request_id": "\(context.requestID)"])
-                return try Response.json(Created(id: stored.id ?? 0, status: stored.status, createdAt: stored.createdAt), status: .created)
+                return try Response.json(Created(id: stored.id ?? 0, status: stored.status.rawValue, createdAt: stored.createdAt), status: .created)
             }
         }
     }

@@ -49,9 +49,9 @@ struct InboxModule: FeatureModule {
         let tickets = TicketStore(database: database, mailer: nil, secret: context.runtime.ticketSecret)
         let order = try await tickets.create(NewTicket(email: "peter@example.com", name: "Peter Hahn", subject: "Order #1042 not picked up",
                                                        description: "I could not come on Saturday. Can I pick up my order on Monday instead?",
-                                                       priority: "high"), now: now)
+                                                       priority: .high), now: now)
         _ = try await tickets.customerReply(ticketID: order.ticket.id ?? 0, body: "It is two sourdough loaves and a plum cake.", now: now)
         _ = try await tickets.create(NewTicket(email: "sara@example.org", name: "Sara Lind", subject: "Allergen list",
-                                               description: "Do you have a list of allergens for your cakes?", priority: "low"), now: now)
+                                               description: "Do you have a list of allergens for your cakes?", priority: .low), now: now)
     }
 }

@@ -31,7 +31,7 @@ struct NewsletterController: Sendable {
 
     /// The page after confirming: subscribed, or (an old link of an address that left) unsubscribed.
     func confirmedPage(_ row: NewsletterSubscription) -> Response {
-        if row.status == "unsubscribed" {
+        if row.status == .unsubscribed {
             return HTMLPage.response(title: "Unsubscribed", heading: "You are unsubscribed",
                                      paragraphs: ["This address left the \(siteName) newsletter, so this older link does nothing. Sign up again on the site to come back."])
         }
@@ -51,8 +51,9 @@ struct NewsletterController: Sendable {
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "newsletter", request: request, context: context, body: body) { recorder in
                 let (verdict, fields) = try forms.screen(form: "newsletter", json, context: context)
-                if verdict == .discard { return try Response.json(Accepted(status: "pending"), status: .accepted) }
+                // Validated before the honeypot's verdict: a bot's bad post gets the same 422 as anybody's.
                 let input = try NewSubscription(json: fields, topics: forms.config.newsletter.topics)
+                if verdict == .discard { return try Response.json(Accepted(status: "pending"), status: .accepted) }
                 let outcome = try await store.subscribe(input, clientNetwork: ClientAddress.truncated(context.clientAddress), now: now()) { db in
                     try recorder.record(.accepted, Accepted(status: "pending"), in: db)
                 }
@@ -63,7 +64,7 @@ struct NewsletterController: Sendable {
         routes.publicAPI.get("/newsletter/confirm") { request, _ in
             let token = request.uri.queryParameters.get("token") ?? ""
             guard !token.isEmpty, let row = try await store.find(token: token) else { return Self.invalidLinkPage() }
-            if row.status == "pending" {
+            if row.status == .pending {
                 // Nothing changes on a GET: the page's script (or its button) sends the POST.
                 return HTMLPage.response(title: "Confirm your subscription", heading: "Confirming your subscription…",
                                          paragraphs: ["One moment: this confirms that \(row.email) wants the \(siteName) newsletter."],
@@ -90,7 +91,7 @@ struct NewsletterController: Sendable {
             }
             context.logger.info("newsletter confirmation", metadata: ["subscription_id": "\(row.id ?? 0)", "status": "\(row.status)"])
             if fromPage { return confirmedPage(row) }
-            return try Response.json(Accepted(status: row.status))
+            return try Response.json(Accepted(status: row.status.rawValue))
         }
         routes.publicAPI.get("/newsletter/unsubscribe") { request, _ in
             let token = request.uri.queryParameters.get("token") ?? ""
@@ -98,7 +99,7 @@ struct NewsletterController: Sendable {
                 return HTMLPage.response(status: .notFound, title: "Link not valid", heading: "This link is not valid any more",
                                          paragraphs: ["There is no subscription for it; nothing to do."])
             }
-            if row.status == "unsubscribed" {
+            if row.status == .unsubscribed {
                 return HTMLPage.response(title: "Unsubscribed", heading: "You are unsubscribed", paragraphs: ["\(row.email) gets no more newsletters."])
             }
             return HTMLPage.response(title: "Unsubscribe", heading: "Unsubscribe \(row.email)?",

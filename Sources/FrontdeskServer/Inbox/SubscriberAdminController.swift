@@ -22,7 +22,7 @@ struct SubscriberAdminController: Sendable {
             return AdminRoutes.csvResponse(filename: "newsletter-subscribers.csv",
                                header: ["email", "name", "topics", "status", "subscribed_at", "confirmed_at", "unsubscribed_at", "consent_version", "source"]) { after in
                 let rows = try await newsletter.exportBatch(query, after: after)
-                return (rows.map { [$0.email, $0.name, $0.topicList.joined(separator: ";"), $0.status, $0.subscribedAt, $0.confirmedAt,
+                return (rows.map { [$0.email, $0.name, $0.topicList.joined(separator: ";"), $0.status.rawValue, $0.subscribedAt, $0.confirmedAt,
                                     $0.unsubscribedAt, $0.consentVersion, $0.source] }, rows.last?.id)
             }
         }

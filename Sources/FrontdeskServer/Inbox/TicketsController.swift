@@ -63,15 +63,16 @@ struct TicketsController: Sendable {
             let (json, body) = try await request.jsonBody(context: context)
             return try await idempotent.respond(scope: "tickets", request: request, context: context, body: body, restore: { try await self.restoreCreated($0) }) { recorder in
                 let (verdict, fields) = try forms.screen(form: "ticket", json, context: context)
+                // Validated before the honeypot's verdict: a bot's bad post gets the same 422 as anybody's.
+                let input = try NewTicket(json: fields)
                 if verdict == .discard {
                     let stamp = Timestamps.iso8601Milliseconds(now())
                     return try Response.json(Created(id: Int64.random(in: 1...Int64(Int32.max)), accessToken: Secrets.urlSafeToken(),
                                                      status: "open", priority: "medium", createdAt: stamp), status: .created)
                 }
-                let input = try NewTicket(json: fields)
                 let created = try await store.create(input, now: now()) { db, created in
-                    try recorder.record(.created, Recorded(id: created.ticket.id ?? 0, status: created.ticket.status,
-                                                           priority: created.ticket.priority, createdAt: created.ticket.createdAt), in: db)
+                    try recorder.record(.created, Recorded(id: created.ticket.id ?? 0, status: created.ticket.status.rawValue,
+                                                           priority: created.ticket.priority.rawValue, createdAt: created.ticket.createdAt), in: db)
                 }
                 context.logger.info("ticket opened", metadata: ["ticket_id": "\(created.ticket.id ?? 0)", "request_id": "\(context.requestID)"])
                 return try Response.json(Self.created(created), status: .created)
@@ -81,7 +82,7 @@ struct TicketsController: Sendable {
             let ticket = try await authorize(request, context)
             let messages = try await store.messages(ticketID: ticket.id ?? 0, includeInternal: false)
             var response = try Response.json(CustomerView(
-                id: ticket.id ?? 0, subject: ticket.subject, description: ticket.description, status: ticket.status, priority: ticket.priority,
+                id: ticket.id ?? 0, subject: ticket.subject, description: ticket.description, status: ticket.status.rawValue, priority: ticket.priority.rawValue,
                 createdAt: ticket.createdAt, updatedAt: ticket.updatedAt, messages: messages.map(Message.init)))
             response.headers[.cacheControl] = "no-store"
             return response
@@ -108,8 +109,8 @@ struct TicketsController: Sendable {
     }
 
     static func created(_ created: TicketStore.Created) -> Created {
-        Created(id: created.ticket.id ?? 0, accessToken: created.accessToken, status: created.ticket.status,
-                priority: created.ticket.priority, createdAt: created.ticket.createdAt)
+        Created(id: created.ticket.id ?? 0, accessToken: created.accessToken, status: created.ticket.status.rawValue,
+                priority: created.ticket.priority.rawValue, createdAt: created.ticket.createdAt)
     }
 
     /// The ticket the bearer token opens; 401 without a token, 404 for a wrong one.

@@ -69,7 +69,7 @@ struct ContactView: Encodable, Sendable {
         subject = row.subject
         message = row.message
         fields = (try? JSONDecoder().decode([String: String].self, from: Data(row.fields.utf8))) ?? [:]
-        status = row.status
+        status = row.status.rawValue
         pageUrl = row.pageURL
         createdAt = row.createdAt
         processedAt = row.processedAt
@@ -106,7 +106,7 @@ struct SubscriberView: Encodable, Sendable {
         id = row.id ?? 0
         email = row.email
         name = row.name
-        status = row.status
+        status = row.status.rawValue
         topics = row.topicList
         consentVersion = row.consentVersion
         source = row.source

@@ -92,7 +92,7 @@ export interface ChatConversation {
   pageUrl: string | null;
 }
 
-/** Close, or (re)assign: assigneeId null puts it back in the queue. */
+/** Close, or (re)assign: assigneeId null puts it back in the queue. At least one of the two. */
 export interface ChatConversationChange {
   status?: ChatConversationChangeStatus;
   assigneeId?: number | null;
@@ -356,14 +356,16 @@ export interface ContactSubmissionCreated {
 }
 
 export interface ContactSubmissionInput {
-  /** Single line. */
+  /** Single line. Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters. */
   name: string;
   email: string;
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
   subject?: string | null;
+  /** Surrounding white space is trimmed; then 1 to 10000 characters, no control characters. */
   message: string;
   /** The form's extra fields (GET /api/v1/forms/{form}); a field the form does not define is refused (details key fields.<name>). */
   fields?: Record<string, string> | null;
-  /** The page the form was sent from. */
+  /** The page the form was sent from. Surrounding white space is trimmed; then 1 to 2048 characters on one line, no control characters; empty or null means absent. */
   pageUrl?: string | null;
   /** A configured form id; default contact. */
   form?: string | null;
@@ -439,10 +441,11 @@ export interface ErrorEnvelope {
 }
 
 export interface FirstAdmin {
-  /** The token of the setup link `frontdesk serve` printed. */
+  /** The token of the setup link `frontdesk serve` printed. Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters. */
   token: string;
   email: string;
-  name?: string;
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
+  name?: string | null;
   password: string;
 }
 
@@ -514,6 +517,7 @@ export interface MailPage {
 }
 
 export interface MessageInput {
+  /** Surrounding white space is trimmed; then 1 to 10000 characters, no control characters. */
   body: string;
   /** Agents only: an internal note, never shown to the customer nor mailed. */
   internal?: boolean | null;
@@ -521,7 +525,8 @@ export interface MessageInput {
 
 export interface NewUser {
   email: string;
-  name?: string;
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
+  name?: string | null;
   password: string;
   role: UserRole;
 }
@@ -545,6 +550,7 @@ export interface SetupStatus {
 }
 
 export interface SignIn {
+  /** Surrounding white space is trimmed; then 1 to 254 characters on one line, no control characters. */
   email: string;
   password: string;
 }
@@ -576,6 +582,7 @@ export interface SubscriptionAccepted {
 
 export interface SubscriptionInput {
   email: string;
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
   name?: string | null;
   /** Topic ids from newsletter.topics. */
   topics?: string[] | null;
@@ -646,8 +653,11 @@ export interface TicketDetail {
 
 export interface TicketInput {
   email: string;
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
   name?: string | null;
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters. */
   subject: string;
+  /** Surrounding white space is trimmed; then 1 to 10000 characters, no control characters. */
   description: string;
   priority?: TicketPriority | null;
   /** From GET /api/v1/forms/{form}: proves when the form was shown (minimum fill time). */
