@@ -99,8 +99,9 @@ package struct ConsentConfiguration: Codable, Sendable, Equatable {
         }
         for (locale, text) in texts { for (field, problem) in text.problems() { problems["texts.\(locale).\(field)"] = problem } }
         if !Self.positions.contains(position) { problems["position"] = "must be bar, box or corner" }
-        if privacyPolicyURL.isEmpty || privacyPolicyURL.count > 500 || !(privacyPolicyURL.hasPrefix("/") || privacyPolicyURL.hasPrefix("https://")
-            || privacyPolicyURL.hasPrefix("http://")) || privacyPolicyURL.contains(where: { $0.isWhitespace }) {
+        let url = privacyPolicyURL.unicodeScalars
+        if url.isEmpty || url.count > 500 || !(privacyPolicyURL.hasPrefix("/") || privacyPolicyURL.hasPrefix("https://")
+            || privacyPolicyURL.hasPrefix("http://")) || url.contains(where: { " \t\n\u{0B}\u{0C}\r".unicodeScalars.contains($0) }) {
             problems["privacyPolicyURL"] = "must be a path like /privacy or an http(s) URL (at most 500 characters)"
         }
         if !Self.consentModes.contains(consentMode) { problems["consentMode"] = "must be auto, on or off" }
@@ -145,7 +146,7 @@ package struct ConsentService: Codable, Sendable, Equatable {
     ]
 
     static func isValidID(_ id: String) -> Bool {
-        (1...40).contains(id.count) && id.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }
+        (1...40).contains(id.unicodeScalars.count) && id.allSatisfy { $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == "_") }
     }
 
     func problems() -> [String: String] {
@@ -153,9 +154,9 @@ package struct ConsentService: Codable, Sendable, Equatable {
         if !Self.isValidID(id) { problems["id"] = "must be 1 to 40 lower-case letters, digits, - or _" }
         if !ConsentConfiguration.categories.contains(category) { problems["category"] = "must be necessary, functional, analytics or marketing" }
         for (field, value, limit) in [("name", name, 80), ("provider", provider, 120), ("purpose", purpose, 500), ("retention", retention, 120)] {
-            if value.isEmpty || value.count > limit { problems[field] = "must be 1 to \(limit) characters" }
+            if value.isEmpty || value.unicodeScalars.count > limit { problems[field] = "must be 1 to \(limit) characters" }
         }
-        if storage.count > 20 || storage.contains(where: { $0.isEmpty || $0.count > 120 }) { problems["storage"] = "must be at most 20 names of 1 to 120 characters" }
+        if storage.count > 20 || storage.contains(where: { $0.isEmpty || $0.unicodeScalars.count > 120 }) { problems["storage"] = "must be at most 20 names of 1 to 120 characters" }
         return problems
     }
 }
@@ -197,12 +198,12 @@ package struct ConsentTexts: Codable, Sendable, Equatable {
                       ("settings", settings), ("alwaysOn", alwaysOn), ("provider", provider), ("purpose", purpose), ("storage", storage), ("retention", retention)]
         for (field, value) in fields {
             let limit = Self.limits[field] ?? 60
-            if value.isEmpty || value.count > limit { problems[field] = "must be 1 to \(limit) characters" }
+            if value.isEmpty || value.unicodeScalars.count > limit { problems[field] = "must be 1 to \(limit) characters" }
         }
         for category in ConsentConfiguration.categories {
             guard let text = categories[category] else { problems["categories.\(category)"] = "is required"; continue }
-            if text.name.isEmpty || text.name.count > 60 { problems["categories.\(category).name"] = "must be 1 to 60 characters" }
-            if text.description.isEmpty || text.description.count > 500 { problems["categories.\(category).description"] = "must be 1 to 500 characters" }
+            if text.name.isEmpty || text.name.unicodeScalars.count > 60 { problems["categories.\(category).name"] = "must be 1 to 60 characters" }
+            if text.description.isEmpty || text.description.unicodeScalars.count > 500 { problems["categories.\(category).description"] = "must be 1 to 500 characters" }
         }
         for key in categories.keys where !ConsentConfiguration.categories.contains(key) { problems["categories.\(key)"] = "is not a category" }
         return problems

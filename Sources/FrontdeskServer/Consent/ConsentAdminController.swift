@@ -65,11 +65,10 @@ struct ConsentAdminController: Sendable {
         var problems: [String: String] = [:]
         for key in query.keys where !allowed.union(["consentId", "from", "to"]).contains(key) { problems[key] = "is not a known parameter" }
         let filter = ConsentRecordFilter(consentID: query["consentId"].flatMap { $0.isEmpty ? nil : $0 }, from: query["from"], to: query["to"])
-        if let id = filter.consentID, id.count > 64 { problems["consentId"] = "must be at most 64 characters" }
+        if let id = filter.consentID, id.unicodeScalars.count > 64 { problems["consentId"] = "must be at most 64 characters" }
         for (key, value) in [("from", filter.from), ("to", filter.to)] {
             if let value, !ConsentRecordFilter.isDay(value) { problems[key] = "must be a date like 2026-12-01" }
         }
-        if problems.isEmpty, let from = filter.from, let to = filter.to, from > to { problems["to"] = "must not be before from" }
         if !problems.isEmpty { throw FrontdeskError.validation(problems) }
         return filter
     }

@@ -109,14 +109,23 @@ struct ConsentController: Sendable {
         }
     }
 
-    /// The post's fields, every problem named at once.
+    /// The post's fields, every problem named at once. Read exactly as sent (no trimming, null
+    /// is not absent): these are machine values, and the schema says so.
     static func parse(_ json: [String: JSONValue], secGPC: Bool) throws -> NewConsent {
         var reader = FieldReader(json, allowed: ["consentId", "action", "granted", "version", "hash", "locale", "pagePath", "gpc"])
-        let consentID = reader.text("consentId", required: false, maxLength: 64)
-        if let consentID, consentID.count < 16 || !consentID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+        func exact(_ key: String, required: Bool) -> String? {
+            switch json[key] {
+            case nil: if required { reader.fail(key, "is required") }; return nil
+            case .string(let s)?: return s
+            case let other?: reader.fail(key, "must be a string, not \(other.typeName)"); return nil
+            }
+        }
+        let consentID = exact("consentId", required: false)
+        if let consentID, !(16...64).contains(consentID.unicodeScalars.count)
+            || !consentID.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_") }) {
             reader.fail("consentId", "must be 16 to 64 letters, digits, - or _ (the id the first answer gave)")
         }
-        let action = reader.text("action", required: true, maxLength: 20)
+        let action = exact("action", required: true)
         if let action, !NewConsent.actions.contains(action) { reader.fail("action", "must be one of " + NewConsent.actions.joined(separator: ", ")) }
         var granted: [String] = []
         switch json["granted"] {
@@ -127,27 +136,31 @@ struct ConsentController: Sendable {
                 }
                 if granted.contains(s) { reader.fail("granted", "must not repeat a category") } else { granted.append(s) }
             }
-        case nil, .null?: reader.fail("granted", "is required")
+        case nil: reader.fail("granted", "is required")
         case let other?: reader.fail("granted", "must be an array of categories, not \(other.typeName)")
         }
         var version = 0
         switch json["version"] {
         case .number(let n)? where n >= 1 && n <= 1_000_000_000 && n.rounded() == n: version = Int(n)
-        case nil, .null?: reader.fail("version", "is required")
+        case nil: reader.fail("version", "is required")
         default: reader.fail("version", "must be a whole number of at least 1")
         }
-        let hash = reader.text("hash", required: true, maxLength: 64)
-        if let hash, hash.count != 64 || !hash.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) { reader.fail("hash", "must be 64 lower-case hex digits (SHA-256)") }
-        let locale = reader.text("locale", required: true, maxLength: 2)
+        let hash = exact("hash", required: true)
+        if let hash, hash.unicodeScalars.count != 64 || !hash.unicodeScalars.allSatisfy({ ("0"..."9").contains($0) || ("a"..."f").contains($0) }) {
+            reader.fail("hash", "must be 64 lower-case hex digits (SHA-256)")
+        }
+        let locale = exact("locale", required: true)
         if let locale, !ConsentConfiguration.locales.contains(locale) { reader.fail("locale", "must be one of " + ConsentConfiguration.locales.joined(separator: ", ")) }
-        var pagePath = reader.text("pagePath", required: false, maxLength: 512) ?? "/"
-        if !pagePath.hasPrefix("/") { reader.fail("pagePath", "must be a path starting with /") }
+        var pagePath = exact("pagePath", required: false) ?? "/"
+        if !pagePath.hasPrefix("/") || pagePath.unicodeScalars.count > 512 || pagePath.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
+            reader.fail("pagePath", "must be a path starting with / (one line, at most 512 characters)")
+        }
         // The path only: a query or fragment may carry personal data.
         if let cut = pagePath.firstIndex(where: { $0 == "?" || $0 == "#" }) { pagePath = String(pagePath[..<cut]) }
         var gpc = secGPC
         switch json["gpc"] {
         case .bool(let b)?: gpc = gpc || b
-        case nil, .null?: break
+        case nil: break
         default: reader.fail("gpc", "must be true or false")
         }
         try reader.validate()
