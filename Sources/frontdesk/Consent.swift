@@ -43,6 +43,7 @@ struct ConsentExport: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: data.flagValues)
         Privileges.dropToDataDirectoryOwner(config.dataDirectory)
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous, migrations: FeatureModules.migrations)
         try database.migrate()
         let store = ConsentStore(database: database)
@@ -93,6 +94,7 @@ struct ConsentErase: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: data.flagValues)
         Privileges.dropToDataDirectoryOwner(config.dataDirectory)
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous, migrations: FeatureModules.migrations)
         try database.migrate()
         let removed = try await ConsentStore(database: database).erase(consentID: consentID, now: Date())
