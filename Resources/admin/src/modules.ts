@@ -5,6 +5,7 @@
 import type { ConsoleModule } from "./app";
 import { authModule } from "./screens/auth";
 import { chatModule } from "./screens/chat";
+import { consentModule } from "./screens/consent";
 import { inboxModule } from "./screens/inbox";
 import { outboxModule } from "./screens/outbox";
 import { subscribersModule } from "./screens/subscribers";
@@ -16,5 +17,6 @@ export const MODULES: ConsoleModule[] = [
   inboxModule,
   subscribersModule,
   outboxModule,
+  consentModule,
   usersModule,
 ];

@@ -32,7 +32,12 @@ declare global {
     unread: number;
     /** An inline form was accepted by the server. */
     submit: { form: string; kind: "contact" | "newsletter" | "ticket"; result: Record<string, unknown> };
+    /** The visitor's consent changed (with `data-consent="on"`): the granted categories. */
+    consent: FrontdeskConsent;
   }
+
+  /** The granted categories (with `data-consent="on"`); `open()` shows the banner again. */
+  type FrontdeskConsent = { [K in FrontdeskConsentCategory]?: boolean } & { open(): void };
 
   /** `window.frontdesk`, created by /widget.js. Every method is safe to call before it loads, through the queue stub. */
   interface Frontdesk {
@@ -51,6 +56,8 @@ declare global {
     on<K extends keyof FrontdeskEvents>(event: K, listener: (detail: FrontdeskEvents[K]) => void): () => void;
     /** Records a custom event; kept in the page until the analytics module is enabled. */
     track(name: string, props?: Record<string, unknown>): void;
+    /** With `data-consent="on"`: what the visitor granted (`null` without a consent banner). */
+    readonly consent: FrontdeskConsent | null;
   }
 
   /** The snippet stub's shape before the loader arrives: calls queued as [method, ...args]. */
@@ -98,6 +105,8 @@ declare global {
     "frontdesk-newsletter": HTMLElement;
     "frontdesk-ticket-form": HTMLElement;
     "frontdesk-ticket": HTMLElement;
+    "frontdesk-cookie-declaration": HTMLElement;
+    "frontdesk-consent-settings": HTMLElement;
   }
 
   interface HTMLElementEventMap {
@@ -113,6 +122,8 @@ declare global {
       "frontdesk-newsletter": FrontdeskNewsletterAttributes & FrontdeskJSXBase;
       "frontdesk-ticket-form": FrontdeskElementAttributes & FrontdeskJSXBase;
       "frontdesk-ticket": FrontdeskTicketAttributes & FrontdeskJSXBase;
+      "frontdesk-cookie-declaration": FrontdeskElementAttributes & FrontdeskJSXBase;
+      "frontdesk-consent-settings": FrontdeskElementAttributes & FrontdeskJSXBase;
     }
   }
 

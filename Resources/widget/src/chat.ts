@@ -295,6 +295,15 @@ class Chat implements ChatController {
     window.addEventListener("focus", refresh);
     window.addEventListener("online", () => this.reconnectNow());
     this.connect();
+    // The visitor withdrew functional consent (the consent banner): stop at once, no reconnect.
+    window.addEventListener("frontdesk:consent", (e) => {
+      if ((e as CustomEvent).detail?.functional) return;
+      this.fatal = true;
+      clearTimeout(this.retryTimer);
+      const ws = this.ws;
+      this.ws = null;
+      ws?.close(1000);
+    });
   }
 
   // MARK: ChatController

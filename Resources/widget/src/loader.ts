@@ -49,18 +49,19 @@ if (!(w.frontdesk && w.frontdesk.version)) {
     identity: null,
   };
 
-  /** Until a consent module sets `frontdesk.consent`, every category is allowed. */
+  /** Without `data-consent="on"` every category is allowed; with it, what `frontdesk.consent` grants. */
   const allowed = (c: ConsentCategory) => c == "necessary" || !api.consent || !!api.consent[c];
 
   const load = (name: string): Promise<WidgetModule> => {
     const [file, consent] = MANIFEST[name];
-    return (modules[name] ||= (allowed(consent)
-      ? import(rt.base + "widget/" + file)
-      : Promise.reject(new Error(`Frontdesk: ${name} needs ${consent} consent`))
-    ).catch((e) => {
-      delete modules[name];
-      throw e;
-    }));
+    // Checked on every use, not only the first import: a withdrawn consent refuses a module
+    // that was already loaded.
+    return allowed(consent)
+      ? (modules[name] ||= import(rt.base + "widget/" + file).catch((e) => {
+          delete modules[name];
+          throw e;
+        }))
+      : Promise.reject(new Error(`Frontdesk: ${name} needs ${consent} consent`));
   };
 
   const report = (e: unknown) => console.error("Frontdesk:", e);
@@ -105,6 +106,7 @@ if (!(w.frontdesk && w.frontdesk.version)) {
   };
   api.on("toggle", (open: unknown) => (api.isOpen = !!open));
 
+
   const define = (tag: string, start: (el: HTMLElement & Record<string, any>) => void, extra: object = {}) => {
     if (customElements.get(tag)) return;
     const cls = class extends HTMLElement {
@@ -119,6 +121,31 @@ if (!(w.frontdesk && w.frontdesk.version)) {
     customElements.define(tag, cls);
   };
   const mountWith = (name: string) => (el: HTMLElement) => load(name).then((m) => m.mount(el, rt)).catch(report);
+
+  // Consent (data-consent="on"): Consent Mode's default before any tag; the stored choice is read
+  // here, so a returning visitor loads no module unless the page has marked scripts or embeds or
+  // the policy asks again. The consent module does the rest.
+  if (ds.consent == "on") {
+    let c: any;
+    try {
+      c = JSON.parse(stored("consent")!);
+    } catch {}
+    const ok = c && c.until > Date.now();
+    // Consent Mode: the default before any tag — the stored choice, or everything denied until the visitor decides.
+    const o: any = ok ? c.gcm : { security_storage: "granted", wait_for_update: 500 };
+    if (!ok) for (const k of "ad_storage ad_user_data ad_personalization analytics_storage functionality_storage personalization_storage".split(" ")) o[k] = "denied";
+    if (ds.consentMode != "off")
+      (function (..._: unknown[]) {
+        (w.dataLayer ||= []).push(arguments);
+      })("consent", "default", o);
+    const start = (el: Element) => load("consent").then((m) => m.mount(el as HTMLElement, rt), report);
+    api.consent = { ...(ok && c.categories), open: () => start(d.body) };
+    ready(() =>
+      ok && !d.querySelector("[data-frontdesk-consent]")
+        ? fetch(rt.base + "api/v1/consent/config", { cache: "no-cache" }).then((r) => r.json()).then((x) => x.promptSince > c.version && start(d.body), report)
+        : start(d.documentElement),
+    );
+  }
 
   for (const name in MANIFEST) for (const tag of MANIFEST[name][2]) define(tag, mountWith(name));
   define(

@@ -246,6 +246,11 @@ package struct FrontdeskConfig: Sendable {
             }
         }
 
+        for spec in specs {
+            if let check = spec.validate, let value = values[spec.key], let problem = check(value) {
+                problems.append(ConfigProblem(key: spec.key, source: file ?? "configuration", reason: .invalid(problem)))
+            }
+        }
         var config = FrontdeskConfig(values: values)
         config.settingValues = values
         config.forms = forms
@@ -434,7 +439,35 @@ package struct FrontdeskConfig: Sendable {
         case .choice:
             guard let s = raw.string else { return .failure(.wrongType(expected: spec.kind.expectation, found: found)) }
             return spec.parse(raw: s)
+        case .structured:
+            guard let json = jsonValue(raw) else { return .failure(.wrongType(expected: spec.kind.expectation, found: found)) }
+            guard let data = try? JSONEncoder.sorted.encode(json) else { return .failure(.wrongType(expected: spec.kind.expectation, found: found)) }
+            return .success(.json(String(decoding: data, as: UTF8.self)))
         }
+    }
+
+    /// A TOML value as JSON: tables, arrays, strings, integers, booleans (no dates or floats).
+    static func jsonValue(_ raw: any TOMLValueConvertible) -> JSONValue? {
+        if let table = raw.table {
+            var object: [String: JSONValue] = [:]
+            for key in table.keys {
+                guard let value = table[key], let converted = jsonValue(value) else { return nil }
+                object[key] = converted
+            }
+            return .object(object)
+        }
+        if let array = raw.array {
+            var items: [JSONValue] = []
+            for element in array {
+                guard let converted = jsonValue(element) else { return nil }
+                items.append(converted)
+            }
+            return .array(items)
+        }
+        if let s = raw.string { return .string(s) }
+        if let b = raw.bool { return .bool(b) }
+        if let i = raw.int { return .number(Double(i)) }
+        return nil
     }
 
     /// The closest known key within two edits, to turn a typo into a fix.

@@ -7,6 +7,9 @@ package enum SettingKind: Sendable, Equatable {
     case boolean
     case stringList
     case choice([String])
+    /// A TOML table or array of tables (`[[consent.services]]`), kept as JSON text; the string
+    /// says what shape is expected. In the environment it is given as JSON.
+    case structured(String)
 
     /// The words used in error messages: "expected an integer from 1 to 65535".
     var expectation: String {
@@ -16,6 +19,7 @@ package enum SettingKind: Sendable, Equatable {
         case .boolean: return "true or false"
         case .stringList: return "an array of strings"
         case .choice(let words): return "one of " + words.map { "\"\($0)\"" }.joined(separator: ", ")
+        case .structured(let shape): return shape
         }
     }
 }
@@ -26,6 +30,8 @@ package enum SettingValue: Sendable, Equatable {
     case integer(Int)
     case boolean(Bool)
     case stringList([String])
+    /// JSON text of a structured setting (`SettingKind.structured`).
+    case json(String)
 
     /// The value as TOML source, for `check-config --print-defaults`.
     var tomlLiteral: String {
@@ -34,6 +40,7 @@ package enum SettingValue: Sendable, Equatable {
         case .integer(let i): return String(i)
         case .boolean(let b): return b ? "true" : "false"
         case .stringList(let list): return "[" + list.map(tomlQuoted).joined(separator: ", ") + "]"
+        case .json(let text): return text  // defaults are `[]` or `{}`, which TOML reads the same
         }
     }
 }
@@ -50,6 +57,19 @@ package struct SettingSpec: Sendable {
     package let kind: SettingKind
     package let defaultValue: SettingValue
     package let doc: String
+    /// Checks a resolved value beyond its kind (a structured setting's fields); returns what is
+    /// wrong, or nil. Runs for every source, so `check-config` reports it like any other problem.
+    package var validate: (@Sendable (SettingValue) -> String?)?
+
+    package init(key: String, env: String, kind: SettingKind, defaultValue: SettingValue, doc: String,
+                 validate: (@Sendable (SettingValue) -> String?)? = nil) {
+        self.key = key
+        self.env = env
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.doc = doc
+        self.validate = validate
+    }
 
     package var section: String { String(key.split(separator: ".").first!) }
     package var name: String { String(key.split(separator: ".").last!) }
@@ -76,6 +96,11 @@ package struct SettingSpec: Sendable {
             let word = raw.lowercased()
             guard words.contains(word) else { return .failure(.wrongType(expected: kind.expectation, found: "\"\(raw)\"")) }
             return .success(.string(word))
+        case .structured:
+            guard let data = raw.data(using: .utf8), (try? JSONSerialization.jsonObject(with: data)) != nil else {
+                return .failure(.wrongType(expected: kind.expectation + " (as JSON)", found: "\"\(raw.prefix(60))\""))
+            }
+            return .success(.json(raw))
         }
     }
 }
@@ -149,6 +174,24 @@ package struct Setting<Value: Sendable>: Sendable {
     package static func boolean(_ key: String, env: String, default value: Bool, doc: String) -> Setting<Bool> {
         Setting<Bool>(spec: SettingSpec(key: key, env: env, kind: .boolean, defaultValue: .boolean(value), doc: doc),
                       read: { if case .boolean(let b) = $0 { return b }; return nil }, defaultValue: value)
+    }
+
+    /// A structured value (a TOML table or array of tables) decoded into `Value` from its JSON
+    /// text; `decode` throws a message naming what is wrong, which loading reports for the key.
+    package static func structured(_ key: String, env: String, shape: String, default value: Value, defaultJSON: String, doc: String,
+                                   decode: @escaping @Sendable (String) throws -> Value) -> Setting<Value> {
+        Setting<Value>(spec: SettingSpec(key: key, env: env, kind: .structured(shape), defaultValue: .json(defaultJSON), doc: doc,
+                                         validate: { raw in
+                                             guard case .json(let text) = raw else { return nil }
+                                             do { _ = try decode(text); return nil } catch { return "\(error)" }
+                                         }),
+                       read: { if case .json(let text) = $0 { return try? decode(text) }; return nil }, defaultValue: value)
+    }
+
+    /// One word of `words` (lower-cased).
+    package static func choice(_ key: String, env: String, default value: String, among words: [String], doc: String) -> Setting<String> {
+        Setting<String>(spec: SettingSpec(key: key, env: env, kind: .choice(words), defaultValue: .string(value), doc: doc),
+                        read: { if case .string(let s) = $0 { return s }; return nil }, defaultValue: value)
     }
 
     /// A list of strings (comma-separated in the environment).

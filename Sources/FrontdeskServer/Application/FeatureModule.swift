@@ -68,6 +68,7 @@ package enum FeatureModules {
         BackupModule.self,
         ChatModule.self,
         AnalyticsModule.self,
+        ConsentModule.self,
     ]
 
     /// Every module's settings, for `FrontdeskConfig.load(features:)`.

@@ -22,6 +22,18 @@ export const CHAT_MESSAGE_SENDERS = ["visitor", "agent", "system"] as const;
 export type ChatMessageSender = (typeof CHAT_MESSAGE_SENDERS)[number];
 export const CHAT_MESSAGE_STATUSES = ["sent", "delivered", "read"] as const;
 export type ChatMessageStatus = (typeof CHAT_MESSAGE_STATUSES)[number];
+export const CONSENT_LOCALES = ["en", "de", "fr", "es", "it", "nl"] as const;
+export type ConsentLocale = (typeof CONSENT_LOCALES)[number];
+export const CONSENT_BANNER_CONFIG_POSITIONS = ["bar", "box", "corner"] as const;
+export type ConsentBannerConfigPosition = (typeof CONSENT_BANNER_CONFIG_POSITIONS)[number];
+export const CONSENT_BANNER_CONFIG_CONSENT_MODES = ["auto", "on", "off"] as const;
+export type ConsentBannerConfigConsentMode = (typeof CONSENT_BANNER_CONFIG_CONSENT_MODES)[number];
+export const CONSENT_ACTIONS = ["accept_all", "reject_all", "custom", "withdraw", "expired"] as const;
+export type ConsentAction = (typeof CONSENT_ACTIONS)[number];
+export const CONSENT_SERVICE_CATEGORIES = ["necessary", "functional", "analytics", "marketing"] as const;
+export type ConsentServiceCategory = (typeof CONSENT_SERVICE_CATEGORIES)[number];
+export const CONSENT_VERSION_SOURCES = ["config", "console"] as const;
+export type ConsentVersionSource = (typeof CONSENT_VERSION_SOURCES)[number];
 export const CONTACT_SUBMISSION_STATUSES = ["new", "processed"] as const;
 export type ContactSubmissionStatus = (typeof CONTACT_SUBMISSION_STATUSES)[number];
 export const TICKET_STATUSES = ["open", "in-progress", "resolved", "closed"] as const;
@@ -30,7 +42,7 @@ export const TICKET_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export const TICKET_MESSAGE_AUTHORS = ["customer", "agent", "system"] as const;
 export type TicketMessageAuthor = (typeof TICKET_MESSAGE_AUTHORS)[number];
-export const ERROR_CODES = ["already_set_up", "bad_request", "busy", "conflict", "conversation_closed", "csrf_failed", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "submitted_too_fast", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unsupported_media_type", "upgrade_required", "validation_failed"] as const;
+export const ERROR_CODES = ["already_set_up", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "submitted_too_fast", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export const FORM_FIELD_TYPES = ["text", "textarea", "email", "tel", "url", "number", "select", "checkbox"] as const;
 export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
@@ -299,6 +311,177 @@ export interface ConfirmSubscriptionInput {
   token: string;
 }
 
+export interface ConsentBannerConfig {
+  version: number;
+  /** A stored consent given for an older version than this is asked again. */
+  promptSince: number;
+  maxAgeDays: number;
+  locale: ConsentLocale;
+  position: ConsentBannerConfigPosition;
+  consentMode: ConsentBannerConfigConsentMode;
+  consentModeMap: Record<string, ("ad_storage" | "ad_user_data" | "ad_personalization" | "analytics_storage" | "functionality_storage" | "personalization_storage" | "security_storage")[]>;
+  gpcRefusesAnalytics: boolean;
+  categories: ConsentServiceCategory[];
+  /** SHA-256 of document: what a consent post sends back. */
+  hash: string;
+  /** JSON text of what the banner shows (texts, categories, services, privacy link), exactly as hashed. */
+  document: string;
+}
+
+export interface ConsentBannerState {
+  published: ConsentVersion;
+  draft?: ConsentConfiguration;
+  draftSavedAt?: string;
+  defaults: ConsentConfiguration;
+}
+
+export interface ConsentCategoryText {
+  name: string;
+  description: string;
+}
+
+/** The banner: categories offered besides necessary, services, texts per locale, look, Consent Mode and GPC handling. */
+export interface ConsentConfiguration {
+  categories: ("functional" | "analytics" | "marketing")[];
+  services: ConsentService[];
+  /** Texts per locale; a locale left out shows the built-in texts. */
+  texts: {
+    en?: ConsentTexts;
+    de?: ConsentTexts;
+    fr?: ConsentTexts;
+    es?: ConsentTexts;
+    it?: ConsentTexts;
+    nl?: ConsentTexts;
+  };
+  position: ConsentBannerConfigPosition;
+  privacyPolicyURL: string;
+  gpcRefusesAnalytics: boolean;
+  consentMode: ConsentBannerConfigConsentMode;
+  consentModeMap: {
+    necessary?: ("ad_storage" | "ad_user_data" | "ad_personalization" | "analytics_storage" | "functionality_storage" | "personalization_storage" | "security_storage")[];
+    functional?: ("ad_storage" | "ad_user_data" | "ad_personalization" | "analytics_storage" | "functionality_storage" | "personalization_storage" | "security_storage")[];
+    analytics?: ("ad_storage" | "ad_user_data" | "ad_personalization" | "analytics_storage" | "functionality_storage" | "personalization_storage" | "security_storage")[];
+    marketing?: ("ad_storage" | "ad_user_data" | "ad_personalization" | "analytics_storage" | "functionality_storage" | "personalization_storage" | "security_storage")[];
+  };
+}
+
+export interface ConsentDraftSaved {
+  savedAt: string;
+}
+
+export interface ConsentInput {
+  /** The id the first answer gave; left out, a new one is made. */
+  consentId?: string;
+  action: ConsentAction;
+  granted: ConsentServiceCategory[];
+  version: number;
+  hash: string;
+  locale: ConsentLocale;
+  /** The page's path; a query or fragment is cut off. */
+  pagePath?: string;
+  gpc?: boolean;
+}
+
+export interface ConsentReceipt {
+  consentId: string;
+  recordId: number;
+  action: ConsentAction;
+  granted: ConsentServiceCategory[];
+  denied: ConsentServiceCategory[];
+  version: number;
+  hash: string;
+  createdAt: string;
+}
+
+export interface ConsentRecord {
+  id: number;
+  consentId: string;
+  action: ConsentAction;
+  granted: ConsentServiceCategory[];
+  denied: ConsentServiceCategory[];
+  version: number;
+  hash: string;
+  locale: ConsentLocale;
+  pagePath: string;
+  createdAt: string;
+  /** IPv4 /24 or IPv6 /48, never the address. */
+  clientNetwork: string;
+  browserFamily: string;
+  gpc: boolean;
+}
+
+export interface ConsentRecordPage {
+  items: ConsentRecord[];
+  total: number;
+  page: number;
+  perPage: number;
+}
+
+export interface ConsentService {
+  id: string;
+  name: string;
+  category: ConsentServiceCategory;
+  provider: string;
+  purpose: string;
+  storage: string[];
+  retention: string;
+}
+
+export interface ConsentStatistics {
+  items: {
+    day: string;
+    version: number;
+    acceptAll: number;
+    rejectAll: number;
+    custom: number;
+    withdraw: number;
+    expired: number;
+    acceptRate: number;
+    rejectRate: number;
+    customRate: number;
+  }[];
+}
+
+export interface ConsentTexts {
+  title: string;
+  body: string;
+  acceptAll: string;
+  rejectAll: string;
+  customize: string;
+  save: string;
+  privacyLink: string;
+  gpcNotice: string;
+  placeholder: string;
+  loadButton: string;
+  settings: string;
+  alwaysOn: string;
+  provider: string;
+  purpose: string;
+  storage: string;
+  retention: string;
+  categories: {
+    necessary: ConsentCategoryText;
+    functional: ConsentCategoryText;
+    analytics: ConsentCategoryText;
+    marketing: ConsentCategoryText;
+  };
+}
+
+export interface ConsentVersion {
+  version: number;
+  promptSince: number;
+  source: ConsentVersionSource;
+  publishedAt: string;
+  /** The console user who published it; absent for versions from the configuration file. */
+  publishedBy?: number;
+  textHashes: Record<string, string>;
+  configuration: ConsentConfiguration;
+}
+
+export interface ConsentVersionList {
+  items: ConsentVersion[];
+}
+
 export interface ContactChange {
   status: ContactSubmissionStatus;
 }
@@ -398,6 +581,10 @@ export interface ErrorBody {
    * - `validation_failed`: One or more fields are missing or invalid; details maps every bad field to what is wrong.
    * - `upgrade_required`: The URL is a WebSocket; connect with Upgrade: websocket.
    * - `conversation_closed`: The chat conversation is closed.
+   * - `unknown_consent_version`: A consent names a banner version that was never published.
+   * - `consent_hash_mismatch`: A consent's hash is not that of the texts its version showed in its locale.
+   * - `unknown_consent_category`: A consent grants a category its version did not offer.
+   * - `consent_action_mismatch`: A consent's action contradicts its categories (accept_all must grant all; reject_all, withdraw and expired only necessary).
    */
   code: ErrorCode;
   /** A sentence safe to show to a person. */

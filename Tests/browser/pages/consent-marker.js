@@ -1,0 +1,1 @@
+window.siteRan.push("marketing-src");
