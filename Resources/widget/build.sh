@@ -21,6 +21,7 @@ MODULES=(
     chat:15360
     forms:10240
     ticket:6144
+    track:1536
 )
 LOADER_BUDGET=2048     # bytes gzipped
 
