@@ -22,8 +22,9 @@ MODULES=(
     forms:10240
     ticket:6144
     consent:6144
+    track:1536
 )
-LOADER_BUDGET=2304     # bytes gzipped: 2 KB plus 256 B for the consent boot (Consent Mode default before any tag, the stored choice, the re-prompt check)
+LOADER_BUDGET=2560     # bytes gzipped: 2 KB for the loader, plus the consent boot (Consent Mode default before any tag, the stored choice, the re-prompt check) and the tracker's idle start (DNT/GPC, the owner's ignore flag)
 
 tsc -p tsconfig.json
 # The declarations shipped to site developers must type-check the way a site uses them.

@@ -88,8 +88,8 @@ def test_loader_is_small_short_cached_and_modules_are_immutable(widget_env) -> N
     with urllib.request.urlopen(req) as resp:
         body = resp.read()
         assert resp.headers["Content-Encoding"] == "gzip"
-        # 2 KB plus 256 B for the consent boot (LOADER_BUDGET in Resources/widget/build.sh).
-        assert len(body) <= 2304, f"loader is {len(body)} bytes gzipped"
+        # 2 KB plus the consent boot and the tracker's start (LOADER_BUDGET in Resources/widget/build.sh).
+        assert len(body) <= 2560, f"loader is {len(body)} bytes gzipped"
         assert resp.headers["ETag"] and "immutable" not in resp.headers["Cache-Control"]
         assert resp.headers["Access-Control-Allow-Origin"] == "*"
     source = gzip.decompress(body).decode()

@@ -13,6 +13,25 @@ declare global {
   /** The consent categories modules declare (a consent banner gates all but "necessary"). */
   type FrontdeskConsentCategory = "necessary" | "functional" | "analytics" | "marketing";
 
+  /** A custom event's name: 1–64 of A-Z a-z 0-9 _ . : / - and space. */
+  type FrontdeskEventName = string;
+
+  /**
+   * The tracker is configured on the loader script, e.g.
+   * `<script src="…/widget.js" data-track-outbound data-track-downloads async></script>`:
+   * `data-track="off"` (no tracking, no request), `data-respect-dnt="off"` (count visitors whose
+   * browser sends Do-Not-Track / Global Privacy Control; default: they are not counted),
+   * `data-track-outbound` and `data-track-downloads` (also allowed on any element around the
+   * links), and `data-404` on `<html>` or `<body>` of a not-found page.
+   */
+  interface FrontdeskScriptAttributes {
+    "data-site-key"?: string;
+    "data-track"?: "off";
+    "data-respect-dnt"?: "off";
+    "data-track-outbound"?: "";
+    "data-track-downloads"?: "";
+  }
+
   /** The site's signed identity for the chat: `hash` is HMAC-SHA256(chat.identity_secret, userId), hex, made on your server. */
   interface FrontdeskIdentity {
     userId: string;
@@ -54,8 +73,14 @@ declare global {
     identify(identity: FrontdeskIdentity): void;
     /** Subscribes to an event; returns a function that unsubscribes. Each event is also dispatched on `window` as `frontdesk:<event>`. */
     on<K extends keyof FrontdeskEvents>(event: K, listener: (detail: FrontdeskEvents[K]) => void): () => void;
-    /** Records a custom event; kept in the page until the analytics module is enabled. */
-    track(name: string, props?: Record<string, unknown>): void;
+    /**
+     * Records a custom event (calls made before the tracker loaded are replayed). `name`: 1–64 of
+     * A-Z a-z 0-9 _ . : / - and space (others are refused with a console warning); `props`: the
+     * first 16 keys of 1–64 characters whose values are strings (cut to 256), numbers or booleans.
+     */
+    track(name: FrontdeskEventName, props?: Record<string, string | number | boolean>): void;
+    /** Records time spent on something of your own (a video, a form), `durationMs` up to a day. */
+    trackEngagement(type: FrontdeskEventName, durationMs: number): void;
     /** With `data-consent="on"`: what the visitor granted (`null` without a consent banner). */
     readonly consent: FrontdeskConsent | null;
   }

@@ -31,6 +31,7 @@ if (!(w.frontdesk && w.frontdesk.version)) {
   const rt: Runtime = {
     base: new URL("./", script.src).href,
     siteKey: ds.siteKey || "",
+    data: ds,
     locale: (el) => ((attr(el, "locale") || d.documentElement.lang || "en").slice(0, 2).toLowerCase() == "de" ? "de" : "en"),
     theme: (el) => {
       const t = attr(el, "theme");
@@ -97,9 +98,12 @@ if (!(w.frontdesk && w.frontdesk.version)) {
       (listeners[event] ||= []).push(fn);
       return () => (listeners[event] = listeners[event].filter((f) => f != fn));
     },
-    /** Queued until the analytics module lands. */
+    /** Queued until the tracker loads (it replays `tracked`, then replaces these two). */
     track(name: string, props?: Record<string, unknown>) {
-      api.tracked.push({ name, props, at: Date.now() });
+      api.tracked.push({ name, props });
+    },
+    trackEngagement(name: string, ms: number) {
+      api.tracked.push({ name, ms });
     },
     tracked: [] as unknown[],
     load,
@@ -191,4 +195,15 @@ if (!(w.frontdesk && w.frontdesk.version)) {
     }
   }
   ready(() => ds.chat != "off" && chatElement());
+
+  // The tracker, once the page has loaded and the browser is idle, so it never delays the page:
+  // not with data-track="off", not in the owner's own browser (the console sets frontdesk:ignore),
+  // not under Do-Not-Track or Global Privacy Control unless data-respect-dnt="off".
+  const nav = navigator as any;
+  if (ds.track != "off" && stored("ignore") != "1" && !(ds.respectDnt != "off" && (nav.doNotTrack == "1" || nav.globalPrivacyControl))) {
+    const go = () => load("track").then((m) => m.mount(d.documentElement, rt)).catch(report);
+    // Safari has no requestIdleCallback: setTimeout takes the options object as a delay of 0.
+    const start = () => (w.requestIdleCallback || setTimeout)(go, { timeout: 3e3 });
+    d.readyState == "complete" ? start() : w.addEventListener("load", start);
+  }
 }

@@ -18,6 +18,11 @@ export function wire(user: { id: string; hash: string }) {
   const off = window.frontdesk.on("unread", (count) => document.title = `(${count.toFixed(0)}) Shop`);
   window.frontdesk.on("submit", (detail) => console.log(detail.kind, detail.result));
   window.frontdesk.track("signup", { plan: "pro" });
+  window.frontdesk.track("video: played", { seconds: 12, autoplay: false });
+  window.frontdesk.trackEngagement("video", 12_000);
+  if (window.frontdesk.consent?.analytics) console.log("counted as a returning visitor");
+  const attributes: FrontdeskScriptAttributes = { "data-track-outbound": "", "data-respect-dnt": "off" };
+  console.log(attributes);
   if (!window.frontdesk.isOpen) window.frontdesk.open();
   off();
   document.querySelector("frontdesk-chat")?.addEventListener("toggle", () => undefined);

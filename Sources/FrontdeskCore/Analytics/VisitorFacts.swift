@@ -2,8 +2,9 @@
 /// families and a device class, the traffic source, the country. The raw user-agent string,
 /// referrer query and client address are never stored; these reductions are all that is.
 ///
-/// The bodies here are the first cut; the parser, classifier and lookup are refined beside
-/// their tests (`UserAgentFactsTests`, `TrafficSourceTests`, `CountryLookupTests`).
+/// The rules live beside: `UserAgentParser.swift`, `TrafficSourceClassifier.swift` and
+/// `MaxMindCountryLookup.swift` (a pure-Swift reader of MaxMind-format `.mmdb` files); their
+/// tests are `VisitorFactsTests` and the oracle tests in `Tests/contract/test_visitor_facts.py`.
 
 /// A user agent reduced to what the dashboard breaks down by.
 package struct UserAgentFacts: Sendable, Hashable {
@@ -27,42 +28,38 @@ package struct UserAgentFacts: Sendable, Hashable {
         self.isBot = isBot
     }
 
+    /// Reduces a `User-Agent` header (see `UserAgentScanner` for the rules; the oracle test
+    /// checks them against ua-parser on real strings).
     package static func parse(_ userAgent: String) -> UserAgentFacts {
-        let ua = userAgent.lowercased()
-        let isBot = ua.isEmpty || ["bot", "crawler", "spider", "headless", "preview", "curl/", "wget/", "python-"].contains { ua.contains($0) }
-        let browser = ua.contains("firefox/") ? "Firefox" : ua.contains("edg/") ? "Edge" : ua.contains("chrome/") ? "Chrome"
-            : ua.contains("safari/") ? "Safari" : "Other"
-        let os = ua.contains("android") ? "Android" : ua.contains("iphone") || ua.contains("ipad") ? "iOS" : ua.contains("windows") ? "Windows"
-            : ua.contains("mac os x") ? "macOS" : ua.contains("linux") ? "Linux" : "Other"
-        let device: Device = ua.contains("ipad") || ua.contains("tablet") ? .tablet : ua.contains("mobile") ? .mobile : .desktop
-        return UserAgentFacts(browser: browser, browserVersion: "", os: os, device: device, isBot: isBot)
+        var userAgent = userAgent
+        return userAgent.withUTF8 { UserAgentScanner(bytes: $0).facts() }
     }
 }
 
 /// Where a visit came from: a named source ("Google", "Direct", or the `utm_source` as given)
 /// and the referring host and path (no query, no fragment).
 package struct TrafficSource: Sendable, Hashable {
+    /// What kind of place sent the visit; `campaign` is a `utm_source` naming no known site.
+    package enum Kind: String, Sendable, CaseIterable { case direct, search, social, email, referral, campaign }
+
     package var source: String
     package var referrerHost: String?
     package var referrerPath: String?
+    package var kind: Kind
 
-    package init(source: String, referrerHost: String?, referrerPath: String?) {
+    package init(source: String, referrerHost: String?, referrerPath: String?, kind: Kind = .referral) {
         self.source = source
         self.referrerHost = referrerHost
         self.referrerPath = referrerPath
+        self.kind = kind
     }
 
-    /// `utm_source` wins; a referrer on one of `siteHosts` (an internal link) counts as direct.
+    /// `utm_source` wins (a known site's alias is folded to its name: "fb" is "Facebook"); a
+    /// referrer on one of `siteHosts` (an internal link) counts as direct; a known search engine,
+    /// social network or mail service is named; any other referrer is its host without `www.`.
+    /// The referring host and path are kept without query or fragment, also beside a `utm_source`.
     package static func classify(referrer: String?, utmSource: String?, siteHosts: Set<String>) -> TrafficSource {
-        if let utm = utmSource, !utm.isEmpty { return TrafficSource(source: utm, referrerHost: nil, referrerPath: nil) }
-        guard let referrer, let schemeEnd = referrer.range(of: "://") else { return TrafficSource(source: "Direct", referrerHost: nil, referrerPath: nil) }
-        let rest = referrer[schemeEnd.upperBound...]
-        let hostEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        let host = rest[..<hostEnd].lowercased()
-        guard !host.isEmpty, !siteHosts.contains(host) else { return TrafficSource(source: "Direct", referrerHost: nil, referrerPath: nil) }
-        let pathEnd = rest[hostEnd...].firstIndex { $0 == "?" || $0 == "#" } ?? rest.endIndex
-        let path = String(rest[hostEnd..<pathEnd])
-        return TrafficSource(source: host.hasPrefix("www.") ? String(host.dropFirst(4)) : host, referrerHost: host, referrerPath: path.isEmpty ? "/" : path)
+        TrafficSourceClassifier.classify(referrer: referrer, utmSource: utmSource, siteHosts: siteHosts)
     }
 }
 

@@ -38,8 +38,11 @@ struct AnalyticsConfigError: Error, CustomStringConvertible {
 /// The one place the lookup is made; the MaxMind reader (`.mmdb`) plugs in here.
 func makeCountryLookup(path: String) throws -> any CountryLookup {
     if path.isEmpty { return NoCountryLookup() }
-    throw AnalyticsConfigError(key: AnalyticsSettings.geoipDatabase.spec.key,
-                               message: "is set to \(path), but this build of Frontdesk has no GeoIP reader yet; leave it empty")
+    do {
+        return try MaxMindCountryLookup(path: path)
+    } catch {
+        throw AnalyticsConfigError(key: AnalyticsSettings.geoipDatabase.spec.key, message: "cannot be used: \(error)")
+    }
 }
 
 /// The analytics engine of one running Frontdesk: `analytics.sqlite`, the ingest queue, the

@@ -12,6 +12,8 @@ export interface Runtime {
   base: string;
   /** The site key from the loader's `data-site-key`, or "". */
   siteKey: string;
+  /** The loader script's own `data-` attributes (e.g. `data-track-outbound`). */
+  data: DOMStringMap;
   /** The locale for an element: its (or an ancestor's) `data-locale`, the loader's, or `<html lang>`. */
   locale(el: Element): Locale;
   /** The theme for an element: its `data-theme`, the loader's, or "auto". */
