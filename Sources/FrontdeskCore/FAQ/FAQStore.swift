@@ -116,7 +116,7 @@ package struct FAQStore: Sendable {
 
     /// Words of a query as the word index sees them, without the commonest function words
     /// (unless nothing else is left).
-    static func terms(_ query: String) -> [String] {
+    package static func terms(_ query: String) -> [String] {
         var words: [String] = []
         var word = ""
         for scalar in query.lowercased().unicodeScalars {
@@ -125,7 +125,7 @@ package struct FAQStore: Sendable {
         }
         if !word.isEmpty { words.append(word) }
         words = Array(words.prefix(16))
-        let content = words.filter { !stopWords.contains($0) }
+        let content = words.filter { !stopWords.contains($0) && $0.count >= 2 }
         return content.isEmpty ? words : content
     }
 
@@ -138,13 +138,48 @@ package struct FAQStore: Sendable {
         "mit", "für", "von", "zu", "im", "in", "auf", "es", "sie", "wir", "den", "dem", "des", "bei", "nicht", "gibt", "man",
     ]
 
+    /// The FTS5 query for `terms`: each term as a prefix of its stem, OR-ed with the words of its
+    /// synonym group; every word quoted, so FTS5 syntax in a query is only text. bm25 then ranks
+    /// entries matching more and rarer words first.
+    static func matchExpression(_ terms: [String]) -> String {
+        var seen: Set<String> = []
+        var parts: [String] = []
+        for term in terms {
+            var words = [stem(term)]
+            let key = fold(term)
+            for group in [FAQSynonyms.groupIndex[key], FAQSynonyms.groupIndex[stem(key)]].compactMap({ $0 }) {
+                words += FAQSynonyms.groups[group].map(stem)
+            }
+            for word in words where seen.insert(word).inserted {
+                parts.append("\"\(word)\"*")
+            }
+        }
+        return parts.joined(separator: " OR ")
+    }
+
+    /// Lower case without diacritics, as the `unicode61 remove_diacritics 2` tokenizer sees a word.
+    static func fold(_ word: String) -> String {
+        word.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased()
+    }
+
+    /// A light suffix stripper for English and German (`shipping` → `ship`, `delivered` →
+    /// `deliver`, `Lieferungen` → `liefer`): matched as a prefix, it finds the word's other forms.
+    static func stem(_ word: String) -> String {
+        guard word.count >= 6 else { return word }
+        for suffix in ["ations", "ation", "ungen", "ings", "ing", "ment", "ness", "ung", "ed", "es", "en", "er", "ly", "s"] where word.hasSuffix(suffix) {
+            var stem = String(word.dropLast(suffix.count))
+            guard stem.count >= 4 else { continue }
+            if let last = stem.last, stem.dropLast().last == last, !"aeiou".contains(last) { stem.removeLast() }   // shipp → ship
+            return stem
+        }
+        return word
+    }
+
     /// Up to `limit` published entries of `locale` matching `query`, best first.
     package func search(_ query: String, locale: String, limit: Int) async throws -> [FAQSearchHit] {
         let terms = Self.terms(query)
         guard !terms.isEmpty else { return [] }
-        // Each term quoted (so FTS5 syntax in a query is only text) and a prefix query, OR-ed: bm25 ranks entries
-        // matching more and rarer terms first.
-        let match = terms.map { "\"\($0)\"*" }.joined(separator: " OR ")
+        let match = Self.matchExpression(terms)
         let trigrams = Self.trigrams(of: terms)
         return try await database.pool.read { db in
             var hits: [FAQSearchHit] = []
@@ -163,23 +198,42 @@ package struct FAQStore: Sendable {
                 hits.append(FAQSearchHit(id: id, slug: row["slug"], question: row["question"], questionHtml: Self.marked(row["q_marked"]),
                                          snippetHtml: Self.marked(row["snippet"]), match: "fts"))
             }
-            if hits.count < limit, !trigrams.isEmpty {
+            // A term the word index does not know at all, nor any of its synonyms, is most likely a typo.
+            var unknown = false
+            for term in terms where term.count >= 4 {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM faq_fts WHERE faq_fts MATCH ? LIMIT 1", arguments: [Self.matchExpression([term])]) != true {
+                    unknown = true
+                    break
+                }
+            }
+            if (hits.count < limit || unknown), !trigrams.isEmpty {
                 // Typo tolerance: the entries sharing the most trigrams with the query. A typo
                 // breaks at most three of a word's trigrams, the rest still match.
+                var fuzzyHits: [FAQSearchHit] = []
                 let fuzzy = try Row.fetchAll(db, sql: """
                     SELECT e.id, e.slug, e.question, e.answer_text
                     FROM faq_trigram JOIN faq_entries e ON e.id = faq_trigram.rowid
                     WHERE faq_trigram MATCH ? AND e.locale = ? AND e.status = 'published'
                     ORDER BY bm25(faq_trigram, 10.0, 1.0), e.id LIMIT ?
                     """, arguments: [trigrams.map { "\"\($0)\"" }.joined(separator: " OR "), locale, limit * 2])
-                for row in fuzzy where hits.count < limit {
-                    let id: Int64 = row["id"]
-                    guard seen.insert(id).inserted else { continue }
+                for row in fuzzy {
                     let text: String = row["answer_text"]
                     let question: String = row["question"]
-                    hits.append(FAQSearchHit(id: id, slug: row["slug"], question: question, questionHtml: SafeHTML.escape(question),
-                                             snippetHtml: SafeHTML.escape(Self.lead(text)), match: "fuzzy"))
+                    fuzzyHits.append(FAQSearchHit(id: row["id"], slug: row["slug"], question: question, questionHtml: SafeHTML.escape(question),
+                                                  snippetHtml: SafeHTML.escape(Self.lead(text)), match: "fuzzy"))
                 }
+                if unknown {
+                    // With a typo the word matches are partial: take the two lists in turns.
+                    var merged: [FAQSearchHit] = []
+                    var ids: Set<Int64> = []
+                    for i in 0..<max(hits.count, fuzzyHits.count) {
+                        for hit in [i < hits.count ? hits[i] : nil, i < fuzzyHits.count ? fuzzyHits[i] : nil].compactMap({ $0 }) where ids.insert(hit.id).inserted {
+                            merged.append(hit)
+                        }
+                    }
+                    return Array(merged.prefix(limit))
+                }
+                for hit in fuzzyHits where hits.count < limit && seen.insert(hit.id).inserted { hits.append(hit) }
             }
             return hits
         }

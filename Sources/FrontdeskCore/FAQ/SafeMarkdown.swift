@@ -275,7 +275,15 @@ package enum SafeMarkdown {
             j += 1
         }
         guard j < limit, j + 1 < end, c[j + 1] == "(" else { return nil }
-        guard let close = c[(j + 2)..<min(end, j + 2 + window)].firstIndex(of: ")") else { return nil }
+        // The destination ends at the `)` that balances its own parentheses, as in CommonMark.
+        var close = j + 2
+        var depth = 0
+        let destinationLimit = min(end, j + 2 + window)
+        while close < destinationLimit {
+            if c[close] == "(" { depth += 1 } else if c[close] == ")" { if depth == 0 { break }; depth -= 1 }
+            close += 1
+        }
+        guard close < destinationLimit else { return nil }
         var target = String(c[(j + 2)..<close]).trimmingCharacters(in: .whitespaces)
         if let space = target.firstIndex(where: { $0 == " " }) { target = String(target[..<space]) }   // drop a "title"
         if target.hasPrefix("<") && target.hasSuffix(">") && target.count >= 2 { target = String(target.dropFirst().dropLast()) }

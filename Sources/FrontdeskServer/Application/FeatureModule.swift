@@ -57,6 +57,8 @@ package enum FeatureModules {
         MailModule.self,
         BackupModule.self,
         ChatModule.self,
+        FAQModule.self,
+        ReviewsModule.self,
     ]
 
     /// Every module's settings, for `FrontdeskConfig.load(features:)`.
