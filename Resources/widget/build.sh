@@ -2,17 +2,27 @@
 # Builds the visitor widget into the folder given as the one argument (scripts/build-web passes
 # Resources/web/widget): type-checks with tsc, bundles each module with esbuild as an ES module
 # named <name>.<sha256 prefix>.js (served immutable), then bundles the loader widget.js with the
-# module table (file names and consent categories) compiled in. Deterministic: the same sources
-# give the same bytes. Prints gzipped sizes and fails when the loader or chat module is over budget.
+# module table (file names, consent categories and the elements each module mounts) compiled in.
+# Deterministic: the same sources give the same bytes. Prints gzipped sizes and fails when the
+# loader or a module is over its budget.
+#
+# A widget module is src/<name>.ts, which declares
+#     export const consent: ConsentCategory = "…";            (the category that gates it)
+#     export const elements = ["frontdesk-…", …];             (optional: custom elements it mounts)
+# and one line in MODULES below: name and gzipped budget in bytes. The loader defines each listed
+# element and imports the module when the element is first on the page.
 set -euo pipefail
 out=${1:?usage: build.sh OUTPUT_DIR}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 cd "$(dirname "$0")"
 
-MODULES=(chat forms ticket)
+MODULES=(
+    chat:15360
+    forms:10240
+    ticket:6144
+)
 LOADER_BUDGET=2048     # bytes gzipped
-CHAT_BUDGET=15360
 
 tsc -p tsconfig.json
 # The declarations shipped to site developers must type-check the way a site uses them.
@@ -25,13 +35,17 @@ common=(--bundle --minify --target=es2020 --charset=utf8 --legal-comments=none -
 gz() { gzip -9n -c "$1" | wc -c; }
 
 manifest="{"
-for m in "${MODULES[@]}"; do
+declare -A budget
+for entry in "${MODULES[@]}"; do
+    m=${entry%%:*}
+    budget[$m]=${entry##*:}
     consent=$(sed -n 's/^export const consent: ConsentCategory = "\([a-z]*\)";$/\1/p' "src/$m.ts")
     [[ -n "$consent" ]] || { echo "build.sh: src/$m.ts must declare: export const consent: ConsentCategory = \"…\";" >&2; exit 1; }
+    elements=$(sed -n 's/^export const elements = \(\[[^]]*\]\);$/\1/p' "src/$m.ts")
     esbuild "src/$m.ts" "${common[@]}" --format=esm --outfile="$tmp/$m.js"
     hash=$(sha256sum "$tmp/$m.js" | cut -c1-10)
     cp "$tmp/$m.js" "$out/$m.$hash.js"
-    manifest+="\"$m\":[\"$m.$hash.js\",\"$consent\"],"
+    manifest+="\"$m\":[\"$m.$hash.js\",\"$consent\",${elements:-[]}],"
 done
 manifest="${manifest%,}}"
 
@@ -40,14 +54,16 @@ cp frontdesk.d.ts "$out/frontdesk.d.ts"
 cp static/*.css "$out/"
 
 status=0
-printf '%-28s %8s %8s\n' file bytes gzipped
+printf '%-28s %8s %8s %8s\n' file bytes gzipped limit
 for f in "$out"/widget.js "$out"/*.*.js; do
     raw=$(wc -c <"$f")
     z=$(gz "$f")
-    printf '%-28s %8d %8d\n' "$(basename "$f")" "$raw" "$z"
+    m=$(basename "$f"); m=${m%%.*}
+    printf '%-28s %8d %8d %8d\n' "$(basename "$f")" "$raw" "$z" "${budget[$m]:-$LOADER_BUDGET}"
     case $(basename "$f") in
         widget.js) ((z <= LOADER_BUDGET)) || { echo "build.sh: loader is $z bytes gzipped, over $LOADER_BUDGET" >&2; status=1; } ;;
-        chat.*) ((z <= CHAT_BUDGET)) || { echo "build.sh: chat module is $z bytes gzipped, over $CHAT_BUDGET" >&2; status=1; } ;;
+        *.*.js)
+            ((z <= budget[$m])) || { echo "build.sh: $m module is $z bytes gzipped, over its ${budget[$m]}" >&2; status=1; } ;;
     esac
 done
 exit $status

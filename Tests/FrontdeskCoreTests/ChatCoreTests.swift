@@ -104,7 +104,7 @@ struct ChatCoreTests {
         let first = try await store.send(request)
         let second = try await store.send(request)
         #expect(second.duplicate && second.message.id == first.message.id)
-        let count = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM chat_messages") }
+        let count = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM chat_messages") }
         #expect(count == 1)
         _ = try await store.close(conversationId: first.conversation.id, by: .visitor, visitorId: visitor.id)
         await #expect(throws: FrontdeskError(.conflict, code: "conversation_closed", message: "Conversation \(first.conversation.id) is closed.")) {

@@ -243,7 +243,7 @@ struct InboxTests {
         let oneID = try #require(one.ticket.id)
         #expect(try await store.authorize(id: oneID, token: one.accessToken).id == oneID)
         await #expect(throws: FrontdeskError.self) { try await store.authorize(id: oneID, token: two.accessToken) }
-        let stored = try await database.pool.read { db in try String.fetchAll(db, sql: "SELECT access_nonce FROM support_tickets") }
+        let stored = try await database.read { db in try String.fetchAll(db, sql: "SELECT access_nonce FROM support_tickets") }
         #expect(!stored.contains(one.accessToken))
 
         var change = try TicketStore.Change(json: ["status": .string("resolved")])

@@ -20,7 +20,7 @@ struct MailOutboxTests {
             }
         }
         #expect(try await fixture.outbox.list().isEmpty)
-        let settings = try await fixture.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_settings") }
+        let settings = try await fixture.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_settings") }
         #expect(settings == 0)
 
         // The same thing committed: the row and its mail together.
@@ -119,7 +119,7 @@ struct MailOutboxTests {
         let failed = try #require(try await fixture.outbox.find(id: failedID))
         #expect(failed.status == .failed && failed.textBody == mail.textBody && failed.headers.unsubscribeURL == mail.unsubscribeURL,
                 "a mail still to be sent keeps what it needs")
-        let anywhere = try await fixture.database.pool.read { db in
+        let anywhere = try await fixture.database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mail_outbox WHERE id = ? AND (text_body || COALESCE(html_body, '') || headers_json) LIKE '%SECRET%'",
                              arguments: [sentID])
         }
@@ -130,8 +130,8 @@ struct MailOutboxTests {
     func migrationRedactsEarlierSentMail() async throws {
         let dir = TempDirectory()
         let database = try AppDatabase(path: dir.file("db.sqlite"))
-        try Migrations.migrator.migrate(database.pool, upTo: "0011-idempotency-keys-per-client")
-        try await database.pool.write { db in
+        try database.migrate(upTo: "0011-idempotency-keys-per-client")
+        try await database.writer.write { db in
             for (status, subject) in [("sent", "sent earlier"), ("dead", "dead earlier")] {
                 try db.execute(sql: """
                     INSERT INTO mail_outbox(kind, to_address, from_address, subject, text_body, html_body, headers_json, status, next_attempt_at, created_at)
@@ -141,7 +141,7 @@ struct MailOutboxTests {
             }
         }
         try database.migrate()
-        let rows = try await database.pool.read { db in try OutboxMail.fetchAll(db, sql: "SELECT * FROM mail_outbox ORDER BY id") }
+        let rows = try await database.read { db in try OutboxMail.fetchAll(db, sql: "SELECT * FROM mail_outbox ORDER BY id") }
         #expect(rows.map(\.subject) == ["sent earlier", "dead earlier"])
         #expect(rows[0].textBody == "" && rows[0].htmlBody == nil && rows[0].headers == StoredMailHeaders(fromName: "Desk"))
         #expect(rows[0].toAddress == "cy@example.com" && rows[0].status == .sent)

@@ -76,7 +76,7 @@ struct MailTemplateTests {
         #expect(sources.count >= 12)
         var missing = sources
         missing["ticket_reply.txt.mustache"] = nil
-        #expect(throws: MailTemplates.TemplateError.self) { try MailTemplates(sources: missing) }
+        #expect(throws: MailTemplates.TemplateError.self) { try MailTemplates(sources: missing, required: InboxMailer.templates) }
         var broken = sources
         broken["ticket_reply.txt.mustache"] = "{{#open}} never closed"
         do {

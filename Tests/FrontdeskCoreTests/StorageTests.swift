@@ -11,7 +11,7 @@ struct StorageTests {
         let database = try AppDatabase(path: dir.file("db.sqlite"), synchronous: .full)
         try database.migrate()
         #expect(try await database.journalMode() == "wal")
-        let (foreignKeys, synchronous) = try await database.pool.read { db in
+        let (foreignKeys, synchronous) = try await database.read { db in
             (try Int.fetchOne(db, sql: "PRAGMA foreign_keys"), try Int.fetchOne(db, sql: "PRAGMA synchronous"))
         }
         #expect(foreignKeys == 1)
@@ -26,7 +26,7 @@ struct StorageTests {
         let database = try AppDatabase(path: dir.file("db.sqlite"))
         try database.migrate()
         let counter = TransactionCounter()
-        database.pool.add(transactionObserver: counter, extent: .databaseLifetime)
+        database.add(transactionObserver: counter)
         let writes = 300
         let ids = try await withThrowingTaskGroup(of: Int64.self) { group in
             for i in 0..<writes {
@@ -42,7 +42,7 @@ struct StorageTests {
             return ids
         }
         #expect(ids.count == writes)
-        let stored = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_settings") }
+        let stored = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_settings") }
         #expect(stored == writes)
         // Grouping must have happened: far fewer commits than writes.
         #expect(counter.commits < writes)
@@ -77,7 +77,7 @@ struct StorageTests {
             return results
         }
         #expect(results.filter { !$0 }.count == 4)
-        let stored = try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_settings") }
+        let stored = try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM app_settings") }
         #expect(stored == 1 + 16)
     }
 

@@ -23,7 +23,7 @@ struct ChatVisitorMailTests {
             #expect((welcome["availability"] as? [String: Any])?["available"] as? Bool == true)
             try await visitor.send("offline.leave_email", ["email": "victim@example.com", "message": "Buy cheap pills"])
             #expect(try await visitor.data("error")["code"] as? String == "agents_available")
-            let counts = try await env.runtime.database.pool.read { db in
+            let counts = try await env.runtime.database.read { db in
                 (try Int.fetchOne(db, sql: "SELECT count(*) FROM support_tickets") ?? -1, try Int.fetchOne(db, sql: "SELECT count(*) FROM mail_outbox") ?? -1)
             }
             #expect(counts.0 == 0 && counts.1 == 0)
@@ -88,7 +88,7 @@ struct ChatVisitorMailTests {
             let refused = try await visitor.data("error")
             #expect(refused["code"] as? String == "mail_budget_exhausted")
             #expect(Int((refused["details"] as? [String: String])?["retryAfterSeconds"] ?? "") ?? 0 > 0)
-            let tickets = try await env.runtime.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM support_tickets") }
+            let tickets = try await env.runtime.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM support_tickets") }
             #expect(tickets == 2)
             let metrics = try await client.executeRequest(uri: "/metrics", method: .get, headers: [:], body: nil).text
             #expect(metrics.contains("frontdesk_visitor_mail_budget_refused_total 1"))
@@ -118,7 +118,7 @@ struct ChatVisitorMailTests {
             #expect(try await visitor.data("error")["code"] as? String == "transcript_address_unverified")
             try await visitor.send("transcript.request", ["conversationId": conversationId])
             #expect(try await visitor.data("transcript.queued")["email"] as? String == "ada@example.com")
-            let recipients = try await env.runtime.database.pool.read { db in
+            let recipients = try await env.runtime.database.read { db in
                 try String.fetchAll(db, sql: "SELECT to_address FROM mail_outbox WHERE kind = 'chat_transcript'")
             }
             #expect(recipients == ["ada@example.com"])
@@ -271,7 +271,7 @@ struct ChatResumePagingTests {
             let (otherTab, _) = try await Chat.visitor(port, visitorId: welcome["visitorId"] as? String)
             try await visitor.send("chat.send", ["clientMessageId": "m-1", "text": "first"])
             let conversationId = Chat.id(Chat.conversation(try await visitor.data("chat.ack")))
-            try await env.runtime.database.pool.write { db in
+            try await env.runtime.database.writer.write { db in
                 for index in 0..<449 {
                     try db.execute(sql: "INSERT INTO chat_messages(conversation_id, sender, text, created_at) VALUES (?, 'visitor', ?, '2027-01-15T08:00:00.000Z')",
                                    arguments: [conversationId, "old \(index)"])

@@ -31,7 +31,7 @@ struct ChatSocketTests {
             #expect(sent["status"] as? String == "sent")
             #expect(sent["text"] as? String == "Do you deliver on Sundays?")
             // Acked only after commit: the row is there.
-            let stored = try await env.runtime.database.pool.read { db in try ChatMessage.fetchOne(db, key: messageId) }
+            let stored = try await env.runtime.database.read { db in try ChatMessage.fetchOne(db, key: messageId) }
             #expect(stored?.text == "Do you deliver on Sundays?")
             let conversationId = Chat.id(Chat.conversation(ackData))
             #expect(Chat.conversation(ackData)["status"] as? String == "assigned")
@@ -54,7 +54,7 @@ struct ChatSocketTests {
             try await agent.send("chat.receipt", ["conversationId": conversationId, "messageId": messageId, "status": "read"])
             let read = try await visitor.data("chat.status", where: { $0["status"] as? String == "read" })
             #expect((read["messageIds"] as? [NSNumber])?.map(\.int64Value) == [messageId])
-            let after = try await env.runtime.database.pool.read { db in try ChatMessage.fetchOne(db, key: messageId) }
+            let after = try await env.runtime.database.read { db in try ChatMessage.fetchOne(db, key: messageId) }
             #expect(after?.deliveredAt != nil && after?.readAt != nil)
             #expect(after?.status == .read)
 
@@ -78,7 +78,7 @@ struct ChatSocketTests {
             let again = try await visitor.data("chat.ack")
             #expect(again["duplicate"] as? Bool == true)
             #expect(Chat.id(Chat.message(again)) == messageId)
-            let copies = try await env.runtime.database.pool.read { db in
+            let copies = try await env.runtime.database.read { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM chat_messages WHERE client_message_id = 'm-1'")
             }
             #expect(copies == 1)
@@ -319,13 +319,15 @@ struct ChatSocketTests {
             let ticket = try await visitor.data("offline.ticket")
             let ticketId = (ticket["ticketId"] as? NSNumber)?.int64Value ?? 0
             #expect(ticketId > 0)
-            let row = try await env.runtime.database.pool.read { db in
+            let row = try await env.runtime.database.read { db in
                 try Row.fetchOne(db, sql: "SELECT email, source, source_id, description FROM support_tickets WHERE id = ?", arguments: [ticketId])
+                    .map { (email: $0["email"] as String?, source: $0["source"] as String?, sourceID: $0["source_id"] as Int64?,
+                            description: $0["description"] as String?) }
             }
-            #expect(row?["email"] as String? == "ada@example.com")
-            #expect(row?["source"] as String? == "chat")
-            #expect(row?["source_id"] as Int64? == conversationId)
-            #expect((row?["description"] as String?)?.contains("Can I order a cake for Saturday?") == true)
+            #expect(row?.email == "ada@example.com")
+            #expect(row?.source == "chat")
+            #expect(row?.sourceID == conversationId)
+            #expect(row?.description?.contains("Can I order a cake for Saturday?") == true)
             let closed = try await env.runtime.chat.store.conversation(id: conversationId)
             #expect(closed?.status == .closed && closed?.closedBy == .ticket && closed?.ticketId == ticketId)
             // Asking again answers the same ticket.
@@ -368,11 +370,12 @@ struct ChatSocketTests {
             try await visitor.send("transcript.request", ["conversationId": conversationId, "email": "ada@example.com"])
             let queued = try await visitor.data("transcript.queued")
             #expect(queued["email"] as? String == "ada@example.com")
-            let mail = try await env.runtime.database.pool.read { db in
+            let mail = try await env.runtime.database.read { db in
                 try Row.fetchOne(db, sql: "SELECT to_address, subject, text_body FROM mail_outbox WHERE kind = 'chat_transcript'")
+                    .map { (to: $0["to_address"] as String?, text: $0["text_body"] as String?) }
             }
-            #expect(mail?["to_address"] as String? == "ada@example.com")
-            #expect((mail?["text_body"] as String?)?.contains("Please mail me this") == true)
+            #expect(mail?.to == "ada@example.com")
+            #expect(mail?.text?.contains("Please mail me this") == true)
             await visitor.close()
         }
     }

@@ -336,7 +336,7 @@ struct StateIntegrationTests {
         let service = StateMaintenanceService(state: env.runtime.state, database: env.runtime.database, interval: .seconds(5),
                                               clock: ContinuousClock(), now: { Date() }, logger: env.runtime.logger)
         await service.recordCacheStats()
-        let rows = try await env.runtime.database.pool.read { db in
+        let rows = try await env.runtime.database.read { db in
             try Int.fetchOne(db, sql: "SELECT hits FROM cache_stats WHERE namespace = 'faq'")
         }
         #expect(rows == 1)

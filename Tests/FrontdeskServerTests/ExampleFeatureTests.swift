@@ -39,7 +39,7 @@ struct NotesStore: Sendable {
     }
 
     func count() async throws -> Int {
-        try await database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM example_notes") ?? 0 }
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM example_notes") ?? 0 }
     }
 }
 

@@ -35,12 +35,14 @@ struct InboxSecurityTests {
             let token = try #require(created["accessToken"] as? String)
             let id = try #require(created["id"] as? Int)
 
-            let records = try await env.runtime.database.pool.read { db in try Row.fetchAll(db, sql: "SELECT key, body FROM idempotency_keys") }
+            let records = try await env.runtime.database.read { db in
+                try Row.fetchAll(db, sql: "SELECT key, body FROM idempotency_keys").map { (key: $0["key"] as String?, body: $0["body"] as Data?) }
+            }
             #expect(records.count == 1)
-            let stored = String(decoding: (records.first?["body"] as Data?) ?? Data(), as: UTF8.self)
+            let stored = String(decoding: records.first?.body ?? Data(), as: UTF8.self)
             #expect(stored.contains("\"id\":\(id)"), "the record is the response …")
             #expect(!stored.contains(token) && !stored.contains("accessToken"), "… without the token")
-            #expect((records.first?["key"] as String?)?.contains("retry-key-1") == false, "the key is kept only as a keyed hash")
+            #expect(records.first?.key?.contains("retry-key-1") == false, "the key is kept only as a keyed hash")
 
             let again = try await client.execute(uri: "/api/v1/tickets", method: .post, headers: headers(key: "retry-key-1"), body: ByteBuffer(json: Self.ticket))
             #expect(again.status == .created)
@@ -51,7 +53,7 @@ struct InboxSecurityTests {
             #expect(replayed["status"] as? String == created["status"] as? String)
             #expect(replayed["createdAt"] as? String == created["createdAt"] as? String)
 
-            let count = try await env.runtime.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM support_tickets") }
+            let count = try await env.runtime.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM support_tickets") }
             #expect(count == 1)
         }
     }
@@ -76,7 +78,7 @@ struct InboxSecurityTests {
             #expect(retry.headers[Self.replayed] == "true")
             #expect(retry.json?["id"] as? Int == mine.json?["id"] as? Int)
         }
-        let count = try await env.runtime.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM support_tickets") }
+        let count = try await env.runtime.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM support_tickets") }
         #expect(count == 2)
     }
 
@@ -107,7 +109,7 @@ struct InboxSecurityTests {
     func confirmationNeedsThePagesPost() async throws {
         let env = try TestEnvironment(flags: ["rate_limit.enabled": "false"])
         _ = try await env.runtime.newsletter.subscribe(NewSubscription(email: "reader@example.com"), clientNetwork: nil, now: Date())
-        let token = try #require(try await env.runtime.database.pool.read { db in
+        let token = try #require(try await env.runtime.database.read { db in
             try String.fetchOne(db, sql: "SELECT token FROM newsletter_subscriptions")
         })
         @Sendable func status() async throws -> String? { try await env.runtime.newsletter.find(token: token)?.status }
@@ -148,7 +150,7 @@ struct InboxSecurityTests {
     func confirmedSubscriberIsNotChangedByAForm() async throws {
         let env = try TestEnvironment(["FRONTDESK_NEWSLETTER_TOPICS": "news,offers"], flags: ["rate_limit.enabled": "false"])
         _ = try await env.runtime.newsletter.subscribe(NewSubscription(email: "reader@example.com", topics: ["news"]), clientNetwork: nil, now: Date())
-        let token = try #require(try await env.runtime.database.pool.read { db in
+        let token = try #require(try await env.runtime.database.read { db in
             try String.fetchOne(db, sql: "SELECT token FROM newsletter_subscriptions")
         })
         _ = try await env.runtime.newsletter.confirm(token: token, now: Date())
@@ -162,7 +164,7 @@ struct InboxSecurityTests {
         }
         let row = try #require(try await env.runtime.newsletter.find(token: token))
         #expect(row.status == "confirmed" && row.topicList == ["news"] && row.name == nil)
-        let mails = try await env.runtime.database.pool.read { db in
+        let mails = try await env.runtime.database.read { db in
             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM mail_outbox WHERE to_address = 'reader@example.com'")
         }
         #expect(mails == 1, "only the first confirmation mail")

@@ -2,7 +2,7 @@
 // navigation frame, keyboard shortcuts with their help overlay, and the light/dark theme.
 
 import { PublicUser, api, setCsrfToken } from "./api";
-import { Child, h, icon, replace } from "./dom";
+import { Child, IconName, h, icon, replace } from "./dom";
 import { showError } from "./ui";
 
 /** A shortcut a screen offers: the key and what it says in the help overlay. */
@@ -25,12 +25,34 @@ export interface Screen {
 
 export type ScreenFactory = (match: RegExpMatchArray, params: URLSearchParams) => Screen;
 
-interface Route {
+export interface Route {
   pattern: RegExp;
   make: ScreenFactory;
   /** Reached without a session (sign-in, setup). */
   open?: boolean;
   adminOnly?: boolean;
+}
+
+/**
+ * What one feature adds to the console: its screens' routes, its entry in the navigation (in
+ * the order the modules are listed in `modules.ts`) and what it starts at boot (the chat socket).
+ * Each screen file exports its module; `modules.ts` lists them.
+ */
+export interface ConsoleModule {
+  routes: Route[];
+  nav?: { section: string; href: string; label: string; icon: IconName; adminOnly?: boolean };
+  start?(): void;
+}
+
+const modules: ConsoleModule[] = [];
+
+/** Takes the features' routes and navigation entries, then runs their boot steps, once. */
+export function startModules(list: ConsoleModule[]): void {
+  for (const module of list) {
+    modules.push(module);
+    routes.push(...module.routes);
+  }
+  for (const module of list) module.start?.();
 }
 
 export const state = {
@@ -44,10 +66,6 @@ export const SESSION_HINT = "frontdesk.session";
 let current: { route: Route; screen: Screen } | null = null;
 let navBadges: Record<string, HTMLElement> = {};
 const badgeCounts: Record<string, number> = {};
-
-export function addRoute(pattern: RegExp, make: ScreenFactory, options: { open?: boolean; adminOnly?: boolean } = {}): void {
-  routes.push({ pattern, make, ...options });
-}
 
 /** Remembers the signed-in user and CSRF token, or forgets them. */
 export function setSession(user: PublicUser | null, csrf = ""): void {
@@ -116,7 +134,7 @@ function show(screen: Screen, route: Route | null): void {
 
 function shell(section: string): HTMLElement {
   const user = state.user!;
-  const link = (href: string, name: string, label: string, ic: Parameters<typeof icon>[0]) => {
+  const link = (href: string, name: string, label: string, ic: IconName) => {
     const badge = h("span", { class: "nav-badge", hidden: true });
     navBadges[name] = badge;
     paintBadge(name);
@@ -127,11 +145,7 @@ function shell(section: string): HTMLElement {
   return h("header", { class: "shell" },
     h("a", { class: "brand", href: "/admin/inbox", "aria-label": "Frontdesk console" }, h("span", { class: "brand-mark" }, "F"), h("span", { class: "nav-label" }, "Frontdesk")),
     h("nav", { class: "nav", "aria-label": "Sections" },
-      link("/admin/chat", "chat", "Chat", "chat"),
-      link("/admin/inbox", "inbox", "Inbox", "inbox"),
-      link("/admin/subscribers", "subscribers", "Subscribers", "news"),
-      link("/admin/outbox", "outbox", "Mail outbox", "mail"),
-      user.role === "admin" ? link("/admin/users", "users", "Users", "users") : null,
+      ...modules.map(({ nav }) => (nav && (!nav.adminOnly || user.role === "admin") ? link(nav.href, nav.section, nav.label, nav.icon) : null)),
     ),
     h("div", { class: "shell-end" },
       themeButton(),

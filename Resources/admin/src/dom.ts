@@ -48,19 +48,22 @@ export function replace(parent: Node, ...children: Child[]): void {
 }
 
 /** A small inline SVG icon from a path list (our own constant data, never visitor input). */
-export function icon(name: keyof typeof ICONS, label?: string): SVGSVGElement {
+export function icon(name: IconName, label?: string): SVGSVGElement {
   const ns = "http://www.w3.org/2000/svg";
   const svg = document.createElementNS(ns, "svg");
   svg.setAttribute("viewBox", "0 0 24 24");
   svg.setAttribute("class", "icon");
   if (label) { svg.setAttribute("role", "img"); svg.setAttribute("aria-label", label); } else svg.setAttribute("aria-hidden", "true");
-  for (const d of ICONS[name]) {
+  for (const d of typeof name === "string" ? ICONS[name] : name) {
     const path = document.createElementNS(ns, "path");
     path.setAttribute("d", d);
     svg.appendChild(path);
   }
   return svg;
 }
+
+/** A built-in icon's name, or a feature's own path list (24×24 viewBox, stroked). */
+export type IconName = keyof typeof ICONS | readonly string[];
 
 const ICONS = {
   chat: ["M4 5h16v11H8l-4 4z"],

@@ -1,28 +1,16 @@
-// Boots the Frontdesk console: theme, routes, the session check, then the first screen.
+// Boots the Frontdesk console: theme, the features' screens (modules.ts), the session check,
+// then the first screen.
 
 import { api, handleUnauthorized } from "./api";
-import { SESSION_HINT, addRoute, applyTheme, installKeyboard, installLinkHandler, render, sessionEnded, setSession } from "./app";
-import { signInScreen, setupScreen } from "./screens/auth";
-import { chatScreen, startChat } from "./screens/chat";
-import { inboxScreen } from "./screens/inbox";
-import { outboxScreen } from "./screens/outbox";
-import { subscribersScreen } from "./screens/subscribers";
-import { usersScreen } from "./screens/users";
-
-addRoute(/^\/admin\/signin$/, signInScreen, { open: true });
-addRoute(/^\/admin\/setup$/, setupScreen, { open: true });
-addRoute(/^\/admin\/chat(?:\/(\d+))?$/, chatScreen);
-addRoute(/^\/admin\/inbox(?:\/(ticket|contact)\/(\d+))?$/, inboxScreen);
-addRoute(/^\/admin\/subscribers$/, subscribersScreen);
-addRoute(/^\/admin\/outbox$/, outboxScreen);
-addRoute(/^\/admin\/users$/, usersScreen, { adminOnly: true });
+import { SESSION_HINT, applyTheme, installKeyboard, installLinkHandler, render, sessionEnded, setSession, startModules } from "./app";
+import { MODULES } from "./modules";
 
 async function boot(): Promise<void> {
   applyTheme();
   installKeyboard();
   installLinkHandler();
   handleUnauthorized(sessionEnded);
-  startChat();
+  startModules(MODULES);
   if (!location.pathname.startsWith("/admin/setup") && localStorage.getItem(SESSION_HINT)) {
     try {
       const session = await api.session();

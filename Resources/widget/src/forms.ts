@@ -20,6 +20,7 @@ import type { ConsentCategory, Locale, Runtime } from "./lib/types";
 
 /** Forms are sent on the visitor's explicit action, so they need no consent beyond that. */
 export const consent: ConsentCategory = "necessary";
+export const elements = ["frontdesk-contact-form", "frontdesk-newsletter", "frontdesk-ticket-form"];
 
 type Kind = "contact" | "newsletter" | "ticket";
 

@@ -11,8 +11,8 @@
 import { BUBBLE_CSS, BUBBLE_ICON } from "./lib/bubble";
 import type { ChatController, ConsentCategory, Runtime, WidgetModule } from "./lib/types";
 
-/** name → [content-hashed file, consent category]; filled in by build.sh from the modules. */
-declare const MANIFEST: Record<string, [string, ConsentCategory]>;
+/** name → [content-hashed file, consent category, elements it mounts]; filled in by build.sh from the modules. */
+declare const MANIFEST: Record<string, [string, ConsentCategory, string[]]>;
 
 type Listener = (detail: unknown) => void;
 type ChatElement = HTMLElement & { load(): Promise<ChatController>; p?: Promise<ChatController> };
@@ -120,10 +120,7 @@ if (!(w.frontdesk && w.frontdesk.version)) {
   };
   const mountWith = (name: string) => (el: HTMLElement) => load(name).then((m) => m.mount(el, rt)).catch(report);
 
-  define("frontdesk-contact-form", mountWith("forms"));
-  define("frontdesk-newsletter", mountWith("forms"));
-  define("frontdesk-ticket-form", mountWith("forms"));
-  define("frontdesk-ticket", mountWith("ticket"));
+  for (const name in MANIFEST) for (const tag of MANIFEST[name][2]) define(tag, mountWith(name));
   define(
     "frontdesk-chat",
     (el) => {

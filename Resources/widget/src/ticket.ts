@@ -13,6 +13,7 @@ import type { ConsentCategory, Locale, Runtime } from "./lib/types";
 
 /** Shown only to the customer the link belongs to, on their request. */
 export const consent: ConsentCategory = "necessary";
+export const elements = ["frontdesk-ticket"];
 
 interface TicketMessage {
   id: number;

@@ -93,23 +93,23 @@ package struct AccountStore: Sendable {
 
     /// Every account, oldest first.
     package func list() async throws -> [User] {
-        try await database.pool.read { db in try User.order(User.Columns.id).fetchAll(db) }
+        try await database.read { db in try User.order(User.Columns.id).fetchAll(db) }
     }
 
     package func find(id: Int64) async throws -> User? {
-        try await database.pool.read { db in try User.fetchOne(db, key: id) }
+        try await database.read { db in try User.fetchOne(db, key: id) }
     }
 
     package func find(email: String) async throws -> User? {
         guard let normalized = EmailAddress.normalize(email.trimmingCharacters(in: .whitespaces)) else { return nil }
-        return try await database.pool.read { db in
+        return try await database.read { db in
             try User.filter(sql: "email = ? COLLATE NOCASE", arguments: [normalized]).fetchOne(db)
         }
     }
 
     /// Whether any enabled admin exists (when none does, `serve` offers the setup link).
     package func adminExists() async throws -> Bool {
-        try await database.pool.read { db in
+        try await database.read { db in
             try User.filter(User.Columns.role == Role.admin.rawValue && User.Columns.disabled == false).fetchCount(db) > 0
         }
     }

@@ -35,9 +35,7 @@ package enum Backup {
         progress("copying database", 0)
         // VACUUM INTO reads one consistent snapshot (it refuses to run inside a transaction of ours)
         // while the writer goes on committing; the copy is compact and self-contained.
-        try await database.pool.unsafeRead { db in
-            try db.execute(sql: "VACUUM INTO ?", arguments: [copy])
-        }
+        try await database.vacuum(into: copy)
         let copyQueue = try DatabaseQueue(path: copy)
         defer { try? copyQueue.close() }
         let tables = try await copyQueue.read { db -> [String: Int] in

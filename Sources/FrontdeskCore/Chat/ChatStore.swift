@@ -168,12 +168,12 @@ package struct ChatStore: Sendable {
     // MARK: - Reads
 
     package func conversation(id: Int64) async throws -> ChatConversation? {
-        try await database.pool.read { db in try Self.conversation(db, id: id) }
+        try await database.read { db in try Self.conversation(db, id: id) }
     }
 
     /// The visitor's conversation that is not closed, if any (the newest).
     package func currentConversation(visitorId: String) async throws -> ChatConversation? {
-        try await database.pool.read { db in try Self.current(db, visitorId: visitorId) }
+        try await database.read { db in try Self.current(db, visitorId: visitorId) }
     }
 
     static func current(_ db: Database, visitorId: String) throws -> ChatConversation? {
@@ -204,7 +204,7 @@ package struct ChatStore: Sendable {
 
     /// Every conversation that is not closed, newest first.
     package func activeConversations(limit: Int = 200) async throws -> [ChatConversation] {
-        try await database.pool.read { db in
+        try await database.read { db in
             try ChatConversation.filter(ChatConversation.Columns.status != "closed")
                 .order(ChatConversation.Columns.updatedAt.desc, ChatConversation.Columns.id.desc).limit(limit).fetchAll(db)
         }
@@ -212,7 +212,7 @@ package struct ChatStore: Sendable {
 
     /// Messages of a conversation with ids above `after`, oldest first.
     package func messages(conversationId: Int64, after: Int64 = 0, limit: Int = 10_000) async throws -> [ChatMessage] {
-        try await database.pool.read { db in
+        try await database.read { db in
             try ChatMessage.filter(ChatMessage.Columns.conversationId == conversationId && ChatMessage.Columns.id > after)
                 .order(ChatMessage.Columns.id).limit(limit).fetchAll(db)
         }
@@ -220,7 +220,7 @@ package struct ChatStore: Sendable {
 
     /// One page of conversations for the admin list, with the total that match.
     package func list(_ filter: ChatConversationFilter, page: Int, perPage: Int) async throws -> (items: [ChatConversation], total: Int) {
-        try await database.pool.read { db in
+        try await database.read { db in
             var request = ChatConversation.all()
             if let status = filter.status { request = request.filter(ChatConversation.Columns.status == status.rawValue) }
             if let assignee = filter.assigneeId {

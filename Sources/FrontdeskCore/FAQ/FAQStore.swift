@@ -94,7 +94,7 @@ package struct FAQStore: Sendable {
 
     /// The published entries of `locale` (optionally of one category slug), in order.
     package func publishedListing(locale: String, category: String?) async throws -> FAQListing {
-        try await database.pool.read { db in
+        try await database.read { db in
             let categories = try FAQCategory.fetchAll(db, sql: "SELECT * FROM faq_categories ORDER BY position, id")
             var sql = "SELECT e.* FROM faq_entries e LEFT JOIN faq_categories c ON c.id = e.category_id WHERE e.locale = ? AND e.status = 'published'"
             var arguments: StatementArguments = [locale]
@@ -181,7 +181,7 @@ package struct FAQStore: Sendable {
         guard !terms.isEmpty else { return [] }
         let match = Self.matchExpression(terms)
         let trigrams = Self.trigrams(of: terms)
-        return try await database.pool.read { db in
+        return try await database.read { db in
             var hits: [FAQSearchHit] = []
             var seen: Set<Int64> = []
             let rows = try Row.fetchAll(db, sql: """
@@ -318,7 +318,7 @@ package struct FAQStore: Sendable {
     // MARK: Console
 
     package func categories() async throws -> [FAQCategory] {
-        try await database.pool.read { db in try FAQCategory.fetchAll(db, sql: "SELECT * FROM faq_categories ORDER BY position, id") }
+        try await database.read { db in try FAQCategory.fetchAll(db, sql: "SELECT * FROM faq_categories ORDER BY position, id") }
     }
 
     /// Adds a category; its slug is made from the name unless given. 409 when the slug is taken.
@@ -368,13 +368,13 @@ package struct FAQStore: Sendable {
         if let status { filter.add("status = ?", status) }
         if let categoryID { filter.add("category_id = ?", categoryID) }
         let (clause, arguments) = (filter.sql, filter.statementArguments)
-        return try await database.pool.read { db in
+        return try await database.read { db in
             try FAQEntry.fetchAll(db, sql: "SELECT * FROM faq_entries \(clause) ORDER BY locale, position, id", arguments: arguments)
         }
     }
 
     package func entry(id: Int64) async throws -> FAQEntry {
-        guard let entry = try await database.pool.read({ db in try FAQEntry.fetchOne(db, key: id) }) else { throw FrontdeskError.notFound("The FAQ entry") }
+        guard let entry = try await database.read({ db in try FAQEntry.fetchOne(db, key: id) }) else { throw FrontdeskError.notFound("The FAQ entry") }
         return entry
     }
 
@@ -454,7 +454,7 @@ package struct FAQStore: Sendable {
 
     /// Views, votes and deflections per entry, and the most asked searches that found nothing.
     package func stats(locale: String?, gapLimit: Int = 50) async throws -> FAQStats {
-        try await database.pool.read { db in
+        try await database.read { db in
             var filter = SQLFilter()
             if let locale { filter.add("locale = ?", locale) }
             let entries = try FAQEntry.fetchAll(db, sql: "SELECT * FROM faq_entries \(filter.sql) ORDER BY views DESC, id", arguments: filter.statementArguments)

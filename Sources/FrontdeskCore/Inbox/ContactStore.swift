@@ -32,12 +32,12 @@ package struct ContactStore: Sendable {
 
     /// How many submissions are stored.
     package func count() async throws -> Int {
-        try await database.pool.read { db in try ContactSubmission.fetchCount(db) }
+        try await database.read { db in try ContactSubmission.fetchCount(db) }
     }
 
     /// One submission by id.
     package func find(id: Int64) async throws -> ContactSubmission? {
-        try await database.pool.read { db in try ContactSubmission.fetchOne(db, key: id) }
+        try await database.read { db in try ContactSubmission.fetchOne(db, key: id) }
     }
 
     // MARK: - Admin

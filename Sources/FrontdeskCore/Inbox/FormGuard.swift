@@ -184,7 +184,7 @@ package enum InstallSecret {
     /// 32 random bytes stored under `key`; the same bytes on every later call. Synchronous: called
     /// once at start-up, before the group-commit writer is busy.
     package static func load(_ key: String, database: AppDatabase, now: Date) throws -> Data {
-        try database.pool.write { db in
+        try database.writeDirectly { db in
             if let stored = try String.fetchOne(db, sql: "SELECT value FROM app_settings WHERE key = ?", arguments: [key]),
                let data = Data(base64Encoded: stored) {
                 return data

@@ -55,16 +55,18 @@ package struct IdempotencyStore: Sendable {
 
     /// The stored response for `claim`, if the request ran before.
     package func replay(_ claim: Claim) async throws -> Stored? {
-        let row = try await database.pool.read { db in
-            try Row.fetchOne(db, sql: "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?", arguments: [claim.scope, claim.key])
+        let found = try await database.read { db -> (hash: String, stored: Stored)? in
+            guard let row = try Row.fetchOne(db, sql: "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = ? AND key = ?",
+                                             arguments: [claim.scope, claim.key]) else { return nil }
+            return (row["request_hash"], Stored(status: row["status"], body: row["body"]))
         }
-        guard let row else { return nil }
-        guard (row["request_hash"] as String) == claim.requestHash else {
+        guard let found else { return nil }
+        guard found.hash == claim.requestHash else {
             throw FrontdeskError(.validation, code: "idempotency_key_reused",
                                  message: "This Idempotency-Key was already used for a different request; use a new key for new content.",
                                  details: ["Idempotency-Key": "was used with another body"])
         }
-        return Stored(status: row["status"], body: row["body"])
+        return found.stored
     }
 
     /// Records the response inside the transaction that created its content.

@@ -30,6 +30,9 @@ package final class PublicLinks: Sendable {
 /// Writes the inbox's mails into the durable outbox, inside the caller's transaction, so a
 /// mail exists exactly when what it tells about was committed.
 package struct InboxMailer: Sendable {
+    /// The mails the inbox sends (`Resources/mail/<name>.{subject,txt,html}.mustache`).
+    package static let templates = ["contact_notification", "newsletter_confirmation", "ticket_created", "ticket_reply"]
+
     let outbox: MailOutbox
     let templates: MailTemplates
     let siteName: String
@@ -80,11 +83,12 @@ package struct InboxMailer: Sendable {
 
     /// Every active admin's address (at most ten), for notifications when no owner address is set.
     static func adminRecipients(_ database: AppDatabase) async throws -> [MailAddress] {
-        let rows = try await database.pool.read { db in
+        let rows = try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT email, name FROM users WHERE role = 'admin' AND disabled = 0 ORDER BY id LIMIT 10")
+                .map { (email: $0["email"] as String, name: $0["name"] as String?) }
         }
         return rows.compactMap { row in
-            try? MailAddress(row["email"], name: MailHeaderText.singleLine(row["name"] ?? "", maxLength: 78), allowLocalhost: true)
+            try? MailAddress(row.email, name: MailHeaderText.singleLine(row.name ?? "", maxLength: 78), allowLocalhost: true)
         }
     }
 

@@ -124,7 +124,7 @@ extension AppDatabase {
         let arguments = filter.arguments(with: query.perPage, query.offset)
         let countArguments = filter.statementArguments
         let clause = filter.sql
-        return try await pool.read { db in
+        return try await read { db in
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(from) \(clause)", arguments: countArguments) ?? 0
             let items = try Record.fetchAll(db, sql: "\(select) \(clause) ORDER BY \(order) LIMIT ? OFFSET ?", arguments: arguments)
             return Page(items: items, total: total, page: query.page, perPage: query.perPage)
@@ -136,7 +136,7 @@ extension AppDatabase {
     func batch<Record: FetchableRecord & Sendable>(_ type: Record.Type, table: String, filter: SQLFilter, after: Int64, limit: Int) async throws -> [Record] {
         let arguments = filter.arguments(with: after, limit)
         let clause = filter.sql.isEmpty ? "WHERE id > ?" : filter.sql + " AND id > ?"
-        return try await pool.read { db in
+        return try await read { db in
             try Record.fetchAll(db, sql: "SELECT * FROM \(table) \(clause) ORDER BY id LIMIT ?", arguments: arguments)
         }
     }

@@ -186,7 +186,7 @@ package struct NewsletterStore: Sendable {
     }
 
     package func find(token: String) async throws -> NewsletterSubscription? {
-        try await database.pool.read { db in try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) }
+        try await database.read { db in try NewsletterSubscription.filter(sql: "token = ?", arguments: [token]).fetchOne(db) }
     }
 
     /// Deletes sign-ups never confirmed within `pending_expiry_hours` of their last confirmation mail.
@@ -220,7 +220,7 @@ package struct NewsletterStore: Sendable {
     }
 
     package func counts() async throws -> [String: Int] {
-        try await database.pool.read { db in
+        try await database.read { db in
             var counts = ["pending": 0, "confirmed": 0, "unsubscribed": 0]
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM newsletter_subscriptions GROUP BY status") {
                 counts[row["status"]] = row["n"]

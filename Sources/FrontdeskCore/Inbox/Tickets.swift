@@ -188,7 +188,7 @@ package struct TicketStore: Sendable {
     /// The access token of ticket `ticketID`, derived again (a replayed creation response needs
     /// it, and it is never stored); nil when there is no such ticket.
     package func accessToken(ticketID: Int64) async throws -> String? {
-        let ticket = try await database.pool.read { db in try SupportTicket.fetchOne(db, key: ticketID) }
+        let ticket = try await database.read { db in try SupportTicket.fetchOne(db, key: ticketID) }
         return ticket.map(accessToken(for:))
     }
 
@@ -220,7 +220,7 @@ package struct TicketStore: Sendable {
 
     /// The ticket when `token` opens it; the same not-found for a wrong token as for a missing id.
     package func authorize(id: Int64, token: String) async throws -> SupportTicket {
-        let ticket = try await database.pool.read { db in try SupportTicket.fetchOne(db, key: id) }
+        let ticket = try await database.read { db in try SupportTicket.fetchOne(db, key: id) }
         guard let ticket, Secrets.constantTimeEquals(Array(accessToken(for: ticket).utf8), Array(token.utf8)) else {
             throw FrontdeskError.notFound("The ticket")
         }
@@ -229,7 +229,7 @@ package struct TicketStore: Sendable {
 
     /// The thread; internal notes only when `includeInternal`.
     package func messages(ticketID: Int64, includeInternal: Bool) async throws -> [TicketMessage] {
-        try await database.pool.read { db in
+        try await database.read { db in
             try TicketMessage.fetchAll(db, sql: "SELECT * FROM ticket_messages WHERE ticket_id = ? \(includeInternal ? "" : "AND internal = 0") ORDER BY id",
                                        arguments: [ticketID])
         }
@@ -269,7 +269,7 @@ package struct TicketStore: Sendable {
     // MARK: - Agents
 
     package func summary(id: Int64) async throws -> TicketSummary {
-        let found = try await database.pool.read { db in
+        let found = try await database.read { db in
             try TicketSummary.fetchOne(db, sql: TicketSummary.select + " WHERE t.id = ?", arguments: [id])
         }
         guard let found else { throw FrontdeskError.notFound("The ticket") }

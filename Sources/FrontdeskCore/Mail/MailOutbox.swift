@@ -74,7 +74,7 @@ package struct MailOutbox: Sendable {
 
     /// Mails newest first, optionally of one status.
     package func list(status: MailStatus? = nil, limit: Int = 50, offset: Int = 0) async throws -> [OutboxMail] {
-        try await database.pool.read { db in
+        try await database.read { db in
             var request = OutboxMail.all()
             if let status { request = request.filter(OutboxMail.Columns.status == status.rawValue) }
             return try request.order(OutboxMail.Columns.id.desc).limit(max(0, min(limit, 1000)), offset: max(0, offset)).fetchAll(db)
@@ -83,12 +83,12 @@ package struct MailOutbox: Sendable {
 
     /// One mail by id.
     package func find(id: Int64) async throws -> OutboxMail? {
-        try await database.pool.read { db in try OutboxMail.fetchOne(db, key: id) }
+        try await database.read { db in try OutboxMail.fetchOne(db, key: id) }
     }
 
     /// How many mails are in each status (every status present, zero when none).
     package func countsByStatus() async throws -> [MailStatus: Int] {
-        try await database.pool.read { db in
+        try await database.read { db in
             var counts = Dictionary(uniqueKeysWithValues: MailStatus.allCases.map { ($0, 0) })
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM mail_outbox GROUP BY status") {
                 if let status = MailStatus(rawValue: row["status"]) { counts[status] = row["n"] }

@@ -24,9 +24,6 @@ package struct MailContent: Sendable, Equatable {
 /// `EmbeddedAssets.files` filtered to `mail/…` in the server, the repository's files in tests,
 /// and a site owner's edited copies merged on top of either.
 package struct MailTemplates: Sendable {
-    /// The mails every deployment needs.
-    package static let required = ["contact_notification", "newsletter_confirmation", "ticket_created", "ticket_reply"]
-
     let library: MustacheLibrary
     let names: Set<String>
 
@@ -37,8 +34,8 @@ package struct MailTemplates: Sendable {
 
     /// Parses every `*.mustache` source; keys are paths such as `mail/ticket_reply.txt.mustache`
     /// (anything up to the last `/` is ignored). Throws naming the file when one does not parse
-    /// or a required template is missing.
-    package init(sources: [String: String]) throws {
+    /// or one of the `required` mails (the features' `mailTemplates`) lacks its subject or text.
+    package init(sources: [String: String], required: [String] = []) throws {
         var library = MustacheLibrary()
         var names = Set<String>()
         for (path, text) in sources.sorted(by: { $0.key < $1.key }) {
@@ -54,7 +51,7 @@ package struct MailTemplates: Sendable {
             }
             names.insert(name)
         }
-        for name in Self.required {
+        for name in required {
             for part in ["subject", "txt"] where !names.contains("\(name).\(part)") {
                 throw TemplateError(description: "mail template \(name).\(part).mustache is missing")
             }

@@ -263,7 +263,7 @@ package struct ReviewStore: Sendable {
         case "helpful": order = "helpful DESC, created_at DESC, id DESC"
         default: order = "created_at DESC, id DESC"
         }
-        return try await database.pool.read { db in
+        return try await database.read { db in
             let total = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reviews WHERE subject = ? AND status = 'approved'", arguments: [subject]) ?? 0
             let items = try PublicReview.fetchAll(db, sql: "SELECT * FROM reviews WHERE subject = ? AND status = 'approved' ORDER BY \(order) LIMIT ? OFFSET ?",
                                                   arguments: [subject, perPage, (page - 1) * perPage])
@@ -273,7 +273,7 @@ package struct ReviewStore: Sendable {
 
     /// Count, average and histogram of the approved reviews of `subject`.
     package func summary(subject: String) async throws -> ReviewSummary {
-        try await database.pool.read { db in
+        try await database.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT rating, COUNT(*) AS n FROM reviews WHERE subject = ? AND status = 'approved' GROUP BY rating",
                                         arguments: [subject])
             var histogram = Dictionary(uniqueKeysWithValues: (1...5).map { (String($0), 0) })
@@ -355,7 +355,7 @@ package struct ReviewStore: Sendable {
 
     /// Reviews per status.
     package func counts() async throws -> [String: Int] {
-        try await database.pool.read { db in
+        try await database.read { db in
             var counts = Dictionary(uniqueKeysWithValues: Review.statuses.map { ($0, 0) })
             for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM reviews GROUP BY status") { counts[row["status"]] = row["n"] }
             return counts
@@ -363,12 +363,12 @@ package struct ReviewStore: Sendable {
     }
 
     package func review(id: Int64) async throws -> Review {
-        guard let review = try await database.pool.read({ db in try Review.fetchOne(db, key: id) }) else { throw FrontdeskError.notFound("The review") }
+        guard let review = try await database.read({ db in try Review.fetchOne(db, key: id) }) else { throw FrontdeskError.notFound("The review") }
         return review
     }
 
     /// Sets the status of every review in `ids` (one transaction); `approved_at` on approval. 404 when any id is unknown.
-    package func moderate(_ ids: [Int64], status: String, by userID: Int64, now: Date) async throws -> [Review] {
+    package func moderate(_ ids: [Int64], status: String, by userID: Int64?, now: Date) async throws -> [Review] {
         let stamp = Timestamps.iso8601Milliseconds(now)
         return try await database.writer.write { db in
             var changed: [Review] = []
@@ -387,7 +387,7 @@ package struct ReviewStore: Sendable {
     }
 
     /// Sets (or, with nil, removes) the owner's one reply to a review.
-    package func reply(id: Int64, text: String?, by userID: Int64, now: Date) async throws -> Review {
+    package func reply(id: Int64, text: String?, by userID: Int64?, now: Date) async throws -> Review {
         let stamp = Timestamps.iso8601Milliseconds(now)
         return try await database.writer.write { db in
             guard var review = try Review.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The review") }

@@ -9,8 +9,9 @@ import Metrics
 /// Analytics and tracking will live in a second file (`analytics.sqlite`) with its own
 /// `AppDatabase`, so high-volume beacons never contend with what people wrote.
 package final class AppDatabase: Sendable {
-    /// Readers (and, for migrations and maintenance, the writer).
-    package let pool: DatabasePool
+    /// Readers (and, for migrations and maintenance, the writer). Private: stores read through
+    /// `read`, write through `writer`, and the few other uses have named methods below.
+    private let pool: DatabasePool
     /// The path of the database file.
     package let path: String
     /// Every feature write goes through here: concurrent writes share one transaction.
@@ -72,6 +73,36 @@ package final class AppDatabase: Sendable {
     /// The journal mode in force, e.g. "wal".
     package func journalMode() async throws -> String {
         try await pool.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    /// Reads one consistent snapshot on a reader connection.
+    package func read<T: Sendable>(_ block: @Sendable @escaping (Database) throws -> T) async throws -> T {
+        try await pool.read(block)
+    }
+
+    /// Writes into `path` a compact copy of one consistent snapshot (`VACUUM INTO`), while the
+    /// writer goes on committing.
+    package func vacuum(into path: String) async throws {
+        // VACUUM refuses to run inside a transaction, so this reader runs outside one.
+        try await pool.unsafeRead { db in
+            try db.execute(sql: "VACUUM INTO ?", arguments: [path])
+        }
+    }
+
+    /// A write outside the group-commit writer, for start-up steps that run before it is busy
+    /// (install secrets) and for tests that set a row up by hand.
+    package func writeDirectly<T>(_ block: (Database) throws -> T) throws -> T {
+        try pool.write(block)
+    }
+
+    /// Applies the migrations up to and including `id` only (tests of a migration's effect).
+    package func migrate(upTo id: String) throws {
+        try migrator.migrate(pool, upTo: id)
+    }
+
+    /// Tells `observer` of every transaction (tests counting group commits).
+    package func add(transactionObserver observer: some TransactionObserver) {
+        pool.add(transactionObserver: observer, extent: .databaseLifetime)
     }
 
     /// Flushes the WAL into the main file and closes every connection.

@@ -96,7 +96,7 @@ package final class FrontdeskRuntime: Sendable {
         if let own = config.mailTemplatesDirectory {
             templateSources.merge(try MailTemplates.sources(inDirectory: own)) { $1 }
         }
-        let templates = try MailTemplates(sources: templateSources)
+        let templates = try MailTemplates(sources: templateSources, required: modules.flatMap { $0.mailTemplates })
         let mailer = InboxMailer(outbox: outbox, templates: templates, siteName: config.siteName, owner: try config.mail.owner(), links: links,
                                   cache: ReadThrough(cache: state.cache))
         let secret = try InstallSecret.load("secret.inbox", database: database, now: now())
@@ -129,8 +129,13 @@ package final class FrontdeskRuntime: Sendable {
     /// Restores sessions, seeds demo content in demo mode, and issues the setup token when no admin exists.
     package func prepare() async throws {
         state.restoreSessions()
-        if config.demo {
-            try await DemoSeeder(database: database, tickets: TicketStore(database: database, mailer: nil, secret: ticketSecret)).seed(now: now())
+        let settings = AppSettingsStore(database: database)
+        if config.demo, try await settings.value(for: DemoContent.seededKey) == nil {
+            let context = FeatureContext(runtime: self)
+            for module in modules {
+                try await module.init(context).seedDemo(now: now())
+            }
+            try await settings.set(DemoContent.seededKey, to: "true", now: now())
         }
         if !(try await accounts.adminExists()) {
             _ = setupToken.issue()

@@ -1,4 +1,5 @@
 import FrontdeskCore
+import Foundation
 import ServiceLifecycle
 
 /// One feature as the composition root sees it: what it adds to the running Frontdesk.
@@ -14,18 +15,27 @@ protocol FeatureModule {
     static var settings: [SettingSpec] { get }
     /// The feature's schema steps with global, numbered ids, applied after the built-in ones.
     static var migrations: [SchemaMigration] { get }
+    /// The mails the feature sends, by name: `Resources/mail/<name>.subject.mustache`,
+    /// `<name>.txt.mustache` and usually `<name>.html.mustache`. Start-up fails naming the file
+    /// when one is missing (from the binary or the owner's `mail.templates_dir`).
+    static var mailTemplates: [String] { get }
     init(_ context: FeatureContext)
     /// Adds the feature's routes to the groups whose policy they need.
     func addRoutes(to routes: Routes)
     /// Services that outlive a request (workers, sweepers), run and shut down with the server.
     func services() -> [any Service]
+    /// Seeds the feature's demo content for `serve --demo` through its own stores (nothing is
+    /// mailed). Called once per data directory, in module order.
+    func seedDemo(now: Date) async throws
 }
 
 extension FeatureModule {
     static var settings: [SettingSpec] { [] }
     static var migrations: [SchemaMigration] { [] }
+    static var mailTemplates: [String] { [] }
     func addRoutes(to routes: Routes) {}
     func services() -> [any Service] { [] }
+    func seedDemo(now: Date) async throws {}
 }
 
 /// What every module is built from: the runtime (configuration, databases, stores, state) and

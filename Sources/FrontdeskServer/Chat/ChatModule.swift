@@ -3,6 +3,7 @@ import ServiceLifecycle
 
 /// Live chat: the console's chat API, the protocol documents and the hub behind both sockets.
 struct ChatModule: FeatureModule {
+    static var mailTemplates: [String] { ["chat_transcript"] }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
 

@@ -22,6 +22,24 @@ struct FAQModule: FeatureModule {
         FAQController(store: store, cache: cache, defaultLocale: runtime.config[FAQSettings.defaultLocale], now: runtime.now).addRoutes(to: routes)
         FAQAdminController(store: store, cache: cache, now: runtime.now).addRoutes(to: routes)
     }
+
+    /// A bakery's FAQ: two categories, five published entries and a draft.
+    func seedDemo(now: Date) async throws {
+        let store = FAQStore(database: context.runtime.database, secret: context.runtime.ticketSecret)
+        let orders = try await store.createCategory(FAQCategoryInput(name: "Orders"), now: now)
+        let visiting = try await store.createCategory(FAQCategoryInput(name: "Visiting us"), now: now)
+        let entries: [(String, String, Int64?, String)] = [
+            ("How early do I need to order a cake?", "Order **at least 5 days** ahead; wedding cakes 4 weeks ahead.", orders.id, "published"),
+            ("Do you deliver?", "Yes, within 10 km for 5 €. Free for orders over 60 €.", orders.id, "published"),
+            ("Which breads are gluten-free?", "Our *buckwheat loaf* and the rice rolls. See [allergens](/allergens).", orders.id, "published"),
+            ("When are you open?", "Monday to Saturday, 7:00–18:00.\n\n- Sunday: 8:00–12:00\n- Holidays: closed", visiting.id, "published"),
+            ("Can I park near the bakery?", "There are free spaces behind the shop.", visiting.id, "published"),
+            ("Do you run baking classes?", "Not yet — we are planning them.", visiting.id, "draft"),
+        ]
+        for (question, answer, category, status) in entries {
+            _ = try await store.createEntry(FAQEntryInput(question: question, answer: answer, categoryID: .some(category), status: status), now: now)
+        }
+    }
 }
 
 /// The visitor's side of the FAQ:

@@ -26,6 +26,25 @@ struct ReviewsModule: FeatureModule {
             .addRoutes(to: routes)
         ReviewAdminController(store: store, cache: cache, now: runtime.now).addRoutes(to: routes)
     }
+
+    /// Three approved reviews (one with the owner's reply) and one waiting in the queue.
+    func seedDemo(now: Date) async throws {
+        let store = ReviewStore(database: context.runtime.database, secret: context.runtime.ticketSecret)
+        let samples: [(Int, String, String, String, String?)] = [
+            (5, "Best sourdough in town", "Crusty, chewy and it keeps for days.", "Jonas", "Thank you, Jonas!"),
+            (4, "Lovely birthday cake", "Beautiful and tasty; a bit sweet for my taste.", "Priya", nil),
+            (5, "Friendly staff", "They remembered my order after two visits.", "Chen", nil),
+        ]
+        var approved: [Int64] = []
+        for (i, (rating, title, content, name, reply)) in samples.enumerated() {
+            let review = try await store.submit(NewReview(rating: rating, title: title, content: content, name: name), verified: i == 0,
+                                                now: now.addingTimeInterval(Double(i - 10) * 86_400))
+            approved.append(review.id ?? 0)
+            if let reply { _ = try await store.reply(id: review.id ?? 0, text: reply, by: nil, now: now) }
+        }
+        _ = try await store.moderate(approved, status: "approved", by: nil, now: now)
+        _ = try await store.submit(NewReview(rating: 2, content: "Sold out of croissants at 9 am again.", name: "Sam"), verified: false, now: now)
+    }
 }
 
 /// The visitor's side of reviews:

@@ -1,7 +1,7 @@
 // Sign-in and the first-admin setup page reached from the one-time link `frontdesk serve` prints.
 
 import { ApiError, api } from "../api";
-import { Screen, navigate, safeNext, setSession, state } from "../app";
+import { ConsoleModule, Screen, navigate, safeNext, setSession, state } from "../app";
 import { h, replace } from "../dom";
 import { field, showFormError } from "../ui";
 import { SetupStatus } from "../generated/api-types";
@@ -114,3 +114,10 @@ export function setupScreen(): Screen {
     },
   };
 }
+
+export const authModule: ConsoleModule = {
+  routes: [
+    { pattern: /^\/admin\/signin$/, make: signInScreen, open: true },
+    { pattern: /^\/admin\/setup$/, make: setupScreen, open: true },
+  ],
+};

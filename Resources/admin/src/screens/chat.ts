@@ -3,7 +3,7 @@
 // canned replies, presence, and desktop notification plus sound on a new conversation.
 
 import { api } from "../api";
-import { Screen, Shortcut, navigate, setNavBadge, setTitleCount, state } from "../app";
+import { ConsoleModule, Screen, Shortcut, navigate, setNavBadge, setTitleCount, state } from "../app";
 import { Conversation, Message, chat } from "../chat/client";
 import { h, icon, replace } from "../dom";
 import { emptyState, fullDate, modal, showError, time, toast } from "../ui";
@@ -487,3 +487,9 @@ function since(iso: string): string {
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
   return `${Math.floor(seconds / 3600)} h`;
 }
+
+export const chatModule: ConsoleModule = {
+  routes: [{ pattern: /^\/admin\/chat(?:\/(\d+))?$/, make: chatScreen }],
+  nav: { section: "chat", href: "/admin/chat", label: "Chat", icon: "chat" },
+  start: startChat,
+};

@@ -3,7 +3,7 @@
 // controls, or a contact's message with "processed" and "convert to ticket".
 
 import { api, fetchTop, isOneOf, withQuery } from "../api";
-import { Screen, Shortcut, navigate, state } from "../app";
+import { ConsoleModule, Screen, Shortcut, navigate, state } from "../app";
 import { h, icon, replace } from "../dom";
 import { confirmAction, emptyState, fullDate, pager, pill, select, showError, time, toast } from "../ui";
 import {
@@ -479,3 +479,8 @@ function cap(s: string): string {
 }
 
 export { cap };
+
+export const inboxModule: ConsoleModule = {
+  routes: [{ pattern: /^\/admin\/inbox(?:\/(ticket|contact)\/(\d+))?$/, make: inboxScreen }],
+  nav: { section: "inbox", href: "/admin/inbox", label: "Inbox", icon: "inbox" },
+};

@@ -1,7 +1,7 @@
 // The mail outbox: what is queued, sent, failed (with the reason) or dead, and a retry button.
 
 import { api, withQuery } from "../api";
-import { Screen, navigate } from "../app";
+import { ConsoleModule, Screen, navigate } from "../app";
 import { h, replace } from "../dom";
 import { emptyState, fullDate, pager, pill, showError, time, toast } from "../ui";
 import { MAIL_ITEM_STATUSES, MailItem, MailPage } from "../generated/api-types";
@@ -77,3 +77,8 @@ export function outboxScreen(_m: RegExpMatchArray, params: URLSearchParams): Scr
     dispose() { window.clearTimeout(timer); },
   };
 }
+
+export const outboxModule: ConsoleModule = {
+  routes: [{ pattern: /^\/admin\/outbox$/, make: outboxScreen }],
+  nav: { section: "outbox", href: "/admin/outbox", label: "Mail outbox", icon: "mail" },
+};

@@ -2,7 +2,7 @@
 // list shows, and CSV import where "already confirmed" is an explicit, deliberate choice.
 
 import { api, withQuery } from "../api";
-import { Screen, navigate } from "../app";
+import { ConsoleModule, Screen, navigate } from "../app";
 import { h, replace } from "../dom";
 import { confirmAction, emptyState, modal, pager, pill, select, showError, time, toast } from "../ui";
 import { cap } from "./inbox";
@@ -115,3 +115,8 @@ export function subscribersScreen(_m: RegExpMatchArray, params: URLSearchParams)
     },
   };
 }
+
+export const subscribersModule: ConsoleModule = {
+  routes: [{ pattern: /^\/admin\/subscribers$/, make: subscribersScreen }],
+  nav: { section: "subscribers", href: "/admin/subscribers", label: "Subscribers", icon: "news" },
+};

@@ -2,7 +2,7 @@
 // password. The server refuses all of it to agents; the console also hides the section.
 
 import { ApiError, PublicUser, api } from "../api";
-import { Screen, state } from "../app";
+import { ConsoleModule, Screen, state } from "../app";
 import { h, replace } from "../dom";
 import { confirmAction, emptyState, field, generatePassword, modal, pill, select, showError, showFormError, time, toast } from "../ui";
 import { UserList, UserRole } from "../generated/api-types";
@@ -126,3 +126,8 @@ export function usersScreen(): Screen {
     render(el) { main = el; void load(); },
   };
 }
+
+export const usersModule: ConsoleModule = {
+  routes: [{ pattern: /^\/admin\/users$/, make: usersScreen, adminOnly: true }],
+  nav: { section: "users", href: "/admin/users", label: "Users", icon: "users", adminOnly: true },
+};

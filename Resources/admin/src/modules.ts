@@ -1,0 +1,20 @@
+// The console's features, in navigation order: each screen file exports its module (routes,
+// navigation entry, boot step; `ConsoleModule` in app.ts). Adding a feature's screen to the
+// console is its import and its name in this list.
+
+import type { ConsoleModule } from "./app";
+import { authModule } from "./screens/auth";
+import { chatModule } from "./screens/chat";
+import { inboxModule } from "./screens/inbox";
+import { outboxModule } from "./screens/outbox";
+import { subscribersModule } from "./screens/subscribers";
+import { usersModule } from "./screens/users";
+
+export const MODULES: ConsoleModule[] = [
+  authModule,
+  chatModule,
+  inboxModule,
+  subscribersModule,
+  outboxModule,
+  usersModule,
+];
