@@ -21,6 +21,8 @@ MODULES=(
     chat:15360
     forms:10240
     ticket:6144
+    faq:6144
+    reviews:6144
 )
 LOADER_BUDGET=2048     # bytes gzipped
 

@@ -87,6 +87,26 @@ declare global {
     token?: string;
   }
 
+  interface FrontdeskFAQAttributes extends FrontdeskElementAttributes {
+    /** Only this category (its slug in the console); default: every category. */
+    category?: string;
+    /** The FAQ locale, e.g. "de" or "pt-BR"; default: data-locale, `<html lang>`, else faq.default_locale. */
+    locale?: string;
+  }
+
+  interface FrontdeskReviewsAttributes extends FrontdeskElementAttributes {
+    /** What is reviewed, e.g. "product:blue-mug"; default: the whole site. */
+    subject?: string;
+    /** The reviewed item's name in the JSON-LD; default: the page title. */
+    "item-name"?: string;
+    /** The schema.org type of the item; default Product with a subject, else LocalBusiness. */
+    "item-type"?: string;
+    /** Present: list only, no write-a-review form. */
+    "no-form"?: boolean | "";
+    /** "en" or "de" for the texts; default: data-locale or `<html lang>`. */
+    locale?: string;
+  }
+
   interface FrontdeskChatAttributes extends FrontdeskElementAttributes {
     /** Present: open the panel as soon as the page loads. */
     open?: boolean | "";
@@ -98,6 +118,8 @@ declare global {
     "frontdesk-newsletter": HTMLElement;
     "frontdesk-ticket-form": HTMLElement;
     "frontdesk-ticket": HTMLElement;
+    "frontdesk-faq": HTMLElement;
+    "frontdesk-reviews": HTMLElement;
   }
 
   interface HTMLElementEventMap {
@@ -113,6 +135,8 @@ declare global {
       "frontdesk-newsletter": FrontdeskNewsletterAttributes & FrontdeskJSXBase;
       "frontdesk-ticket-form": FrontdeskElementAttributes & FrontdeskJSXBase;
       "frontdesk-ticket": FrontdeskTicketAttributes & FrontdeskJSXBase;
+      "frontdesk-faq": FrontdeskFAQAttributes & FrontdeskJSXBase;
+      "frontdesk-reviews": FrontdeskReviewsAttributes & FrontdeskJSXBase;
     }
   }
 
