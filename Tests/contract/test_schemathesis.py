@@ -68,7 +68,7 @@ def test_api_conforms_to_openapi(tmp_path: Path, artifacts_dir: Path, signed_in:
                 "-H", f"X-CSRF-Token: {session.headers['X-CSRF-Token']}",
                 "-H", f"Origin: {session.headers['Origin']}",
                 # The inbox as an agent sees it; signing out or managing users would end the run's session.
-                "--include-path-regex", "^/api/v1/admin/(agents|contact-submissions|tickets|newsletter|mail)",
+                "--include-path-regex", "^/api/v1/admin/(agents|contact-submissions|tickets|newsletter|mail|faq|reviews)",
             ]
         st = _run(server, tmp_path, artifacts_dir / f"schemathesis-{name}", extra)
         (artifacts_dir / f"schemathesis-{name}.txt").write_text(st.stdout)

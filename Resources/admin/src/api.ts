@@ -108,6 +108,7 @@ export const api = {
   get: <T>(path: string, query?: Query) => call<T>("GET", withQuery(path, query)),
   post: <T>(path: string, body?: unknown) => call<T>("POST", path, { body: body ?? {} }),
   patch: <T>(path: string, body: unknown) => call<T>("PATCH", path, { body }),
+  put: <T>(path: string, body: unknown) => call<T>("PUT", path, { body }),
   delete: (path: string) => call<void>("DELETE", path),
   postText: <T>(path: string, text: string, contentType: string) => call<T>("POST", path, { rawBody: text, contentType }),
   /** Sign-in and setup: a 401 there is a wrong password, not an ended session. */

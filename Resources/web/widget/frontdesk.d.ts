@@ -90,7 +90,7 @@ declare global {
   interface FrontdeskFAQAttributes extends FrontdeskElementAttributes {
     /** Only this category (its slug in the console); default: every category. */
     category?: string;
-    /** The FAQ locale, e.g. "de" or "pt-BR"; default: data-locale, `<html lang>`, else faq.default_locale. */
+    /** The FAQ locale, e.g. "de" or "pt-BR"; default: data-locale or `<html lang>` (en or de). */
     locale?: string;
   }
 
