@@ -1,5 +1,6 @@
 import Foundation
 import FrontdeskCore
+import GRDB
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -214,4 +215,30 @@ struct ReviewsAPITests {
             #expect(badStatus.status == .unprocessableContent)
         }
     }
+    @Test("the owner is mailed about a new review in the same transaction, through the outbox; reviews.notify_owner = false mails nobody")
+    func ownerNotification() async throws {
+        for notify in [true, false] {
+            let env = try TestEnvironment(flags: ["rate_limit.enabled": "false", "reviews.notify_owner": String(notify)])
+            try await env.addUser("owner@example.com", role: .admin)
+            try await env.application().test(.router) { client in
+                let created = try await post(client, "/api/v1/reviews", #"{"rating":2,"title":"Cold <b>coffee</b>","content":"The coffee was cold.","name":"Ida","subject":"product:latte"}"#)
+                #expect(created.status == .created)
+            }
+            let mails = try await env.runtime.database.read { db in
+                try Row.fetchAll(db, sql: "SELECT kind, to_address, subject, text_body FROM mail_outbox")
+                    .map { [$0["kind"] as String, $0["to_address"] as String, $0["subject"] as String, $0["text_body"] as String] }
+            }
+            if notify {
+                #expect(mails.count == 1)
+                #expect(mails.first?[0] == "review_notification")
+                #expect(mails.first?[1] == "owner@example.com")
+                #expect(mails.first?[2].contains("2-star review from Ida") == true)
+                let text = mails.first?[3] ?? ""
+                #expect(text.contains("The coffee was cold.") && text.contains("Cold <b>coffee</b>") && text.contains("/admin/reviews"))
+            } else {
+                #expect(mails.isEmpty)
+            }
+        }
+    }
 }
+

@@ -8,12 +8,15 @@ enum ReviewSettings {
                                                doc: "Most web addresses a review's title and text may hold together; more is refused as likely spam.")
     static let reportThreshold = Setting<Int>.integer("reviews.report_threshold", env: "FRONTDESK_REVIEWS_REPORT_THRESHOLD", default: 3, range: 1...1000,
                                                       doc: "Visitor reports that put an approved review back into the moderation queue.")
+    static let notifyOwner = Setting<Bool>.boolean("reviews.notify_owner", env: "FRONTDESK_REVIEWS_NOTIFY_OWNER", default: true,
+                                                   doc: "Mail the owner (mail.owner_address, else every admin) about each new review waiting for moderation.")
 }
 
 /// Reviews: the public submission (with the inbox's spam defences), list, summary, votes and
 /// reports, and the console's moderation API.
 struct ReviewsModule: FeatureModule {
-    static var settings: [SettingSpec] { [ReviewSettings.maxLinks.spec, ReviewSettings.reportThreshold.spec] }
+    static var settings: [SettingSpec] { [ReviewSettings.maxLinks.spec, ReviewSettings.reportThreshold.spec, ReviewSettings.notifyOwner.spec] }
+    static var mailTemplates: [String] { ReviewMailer.templates }
     static var migrations: [SchemaMigration] { ReviewStore.migrations }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
@@ -22,7 +25,12 @@ struct ReviewsModule: FeatureModule {
         let runtime = context.runtime
         let store = ReviewStore(database: runtime.database, secret: runtime.ticketSecret)
         let cache = ReadThrough(cache: runtime.state.cache)
-        ReviewsController(store: store, cache: cache, forms: context.forms, idempotent: context.idempotent, config: runtime.config, now: runtime.now)
+        let mailer = runtime.config[ReviewSettings.notifyOwner]
+            ? ReviewMailer(outbox: runtime.outbox, templates: runtime.mailTemplates, siteName: runtime.config.siteName,
+                           owner: try? runtime.config.mail.owner(), links: runtime.links)
+            : nil
+        ReviewsController(store: store, cache: cache, forms: context.forms, idempotent: context.idempotent, config: runtime.config, mailer: mailer,
+                          database: runtime.database, now: runtime.now)
             .addRoutes(to: routes)
         ReviewAdminController(store: store, cache: cache, now: runtime.now).addRoutes(to: routes)
     }
@@ -59,6 +67,9 @@ struct ReviewsController: Sendable {
     let forms: FormsController
     let idempotent: IdempotentResponder
     let config: FrontdeskConfig
+    /// The owner's notice of each new review; nil when `reviews.notify_owner` is off.
+    let mailer: ReviewMailer?
+    let database: AppDatabase
     let now: @Sendable () -> Date
 
     static let ttl: Duration = .seconds(600)
@@ -102,8 +113,10 @@ struct ReviewsController: Sendable {
                     }
                     verified = true
                 }
+                let notify = try await mailer?.prepareOwnerNotification(input, database: database)
                 let review = try await store.submit(input, verified: verified, now: now()) { db, row in
                     try recorder.record(.created, Created(id: row.id ?? 0, status: row.status, verified: row.verified, createdAt: row.createdAt), in: db)
+                    try notify?(db, row.id ?? 0)
                 }
                 context.logger.info("review submitted", metadata: ["review_id": "\(review.id ?? 0)", "request_id": "\(context.requestID)"])
                 return try Response.json(Created(id: review.id ?? 0, status: review.status, verified: review.verified, createdAt: review.createdAt), status: .created)
