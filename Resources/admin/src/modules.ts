@@ -6,8 +6,10 @@ import type { ConsoleModule } from "./app";
 import { authModule } from "./screens/auth";
 import { chatModule } from "./screens/chat";
 import { consentModule } from "./screens/consent";
+import { faqModule } from "./screens/faq";
 import { inboxModule } from "./screens/inbox";
 import { outboxModule } from "./screens/outbox";
+import { reviewsModule } from "./screens/reviews";
 import { subscribersModule } from "./screens/subscribers";
 import { usersModule } from "./screens/users";
 
@@ -15,6 +17,8 @@ export const MODULES: ConsoleModule[] = [
   authModule,
   chatModule,
   inboxModule,
+  faqModule,
+  reviewsModule,
   subscribersModule,
   outboxModule,
   consentModule,

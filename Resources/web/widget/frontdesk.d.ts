@@ -119,6 +119,26 @@ declare global {
     token?: string;
   }
 
+  interface FrontdeskFAQAttributes extends FrontdeskElementAttributes {
+    /** Only this category (its slug in the console); default: every category. */
+    category?: string;
+    /** The FAQ locale, e.g. "de" or "pt-BR"; default: data-locale or `<html lang>` (en or de). */
+    locale?: string;
+  }
+
+  interface FrontdeskReviewsAttributes extends FrontdeskElementAttributes {
+    /** What is reviewed, e.g. "product:blue-mug"; default: the whole site. */
+    subject?: string;
+    /** The reviewed item's name in the JSON-LD; default: the page title. */
+    "item-name"?: string;
+    /** The schema.org type of the item; default Product with a subject, else LocalBusiness. */
+    "item-type"?: string;
+    /** Present: list only, no write-a-review form. */
+    "no-form"?: boolean | "";
+    /** "en" or "de" for the texts; default: data-locale or `<html lang>`. */
+    locale?: string;
+  }
+
   interface FrontdeskChatAttributes extends FrontdeskElementAttributes {
     /** Present: open the panel as soon as the page loads. */
     open?: boolean | "";
@@ -132,6 +152,8 @@ declare global {
     "frontdesk-ticket": HTMLElement;
     "frontdesk-cookie-declaration": HTMLElement;
     "frontdesk-consent-settings": HTMLElement;
+    "frontdesk-faq": HTMLElement;
+    "frontdesk-reviews": HTMLElement;
   }
 
   interface HTMLElementEventMap {
@@ -149,6 +171,8 @@ declare global {
       "frontdesk-ticket": FrontdeskTicketAttributes & FrontdeskJSXBase;
       "frontdesk-cookie-declaration": FrontdeskElementAttributes & FrontdeskJSXBase;
       "frontdesk-consent-settings": FrontdeskElementAttributes & FrontdeskJSXBase;
+      "frontdesk-faq": FrontdeskFAQAttributes & FrontdeskJSXBase;
+      "frontdesk-reviews": FrontdeskReviewsAttributes & FrontdeskJSXBase;
     }
   }
 

@@ -161,6 +161,7 @@ background:var(--bg);border-radius:var(--r);box-shadow:0 12px 40px rgba(0,0,0,.3
 .box{padding:12px 16px;border-top:1px solid var(--sf)}
 .box .f{margin-bottom:8px}
 .box .in{min-height:40px}
+.faq{padding:0 12px}.faq-q{display:block;width:100%;text-align:left;border:0;background:var(--sf);border-radius:8px;padding:6px 8px;margin-top:6px;cursor:pointer}.faq-a{font-size:14px;margin:4px 8px}
 .composer{display:flex;gap:8px;align-items:flex-end;padding:10px 12px;border-top:1px solid var(--sf)}
 .composer textarea{flex:1;min-height:44px;max-height:140px;resize:none}
 .composer .btn{padding:10px 14px}
@@ -219,6 +220,11 @@ class Chat implements ChatController {
   private readonly typing = h("p", { class: "typing", "aria-live": "polite" });
   private readonly conn = h("p", { class: "conn", role: "status", hidden: true });
   private readonly extra = h("div", { class: "box", hidden: true });
+  /** FAQ entries matching the first message while it is typed (chat deflection). */
+  private readonly faq = h("div", { class: "faq", "aria-live": "polite" });
+  private faqTimer = 0;
+  /** FAQ entries opened from the suggestions; counted as deflections unless a message follows. */
+  private faqOpened = new Set<number>();
   private readonly text: HTMLTextAreaElement;
   private readonly transcriptButton: HTMLButtonElement;
 
@@ -268,7 +274,8 @@ class Chat implements ChatController {
         this.submit();
       }
     });
-    this.text.addEventListener("input", () => this.typed());
+    this.text.addEventListener("input", () => (this.typed(), this.suggestFAQ()));
+    window.addEventListener("pagehide", () => this.countDeflections());
     this.transcriptButton = h("button", { class: "icon", type: "button", onclick: () => this.showTranscriptForm() }, t.transcript);
     this.transcriptButton.hidden = true;
     const close = h("button", { class: "icon", type: "button", "aria-label": t.close, onclick: () => this.close() });
@@ -278,6 +285,7 @@ class Chat implements ChatController {
       this.conn,
       this.log,
       this.typing,
+      this.faq,
       this.extra,
       h("form", { class: "composer", onsubmit: (e: Event) => (e.preventDefault(), this.submit()) },
         h("label", { class: "sr", for: "fd-text" }, t.message),
@@ -326,6 +334,7 @@ class Chat implements ChatController {
 
   close(): void {
     if (!this.isOpen) return;
+    this.countDeflections();
     this.isOpen = false;
     this.panel.hidden = true;
     this.bubble.setAttribute("aria-expanded", "false");
@@ -544,6 +553,8 @@ class Chat implements ChatController {
   private submit(): void {
     const text = this.text.value.trim();
     if (!text) return;
+    this.faqOpened.clear();
+    this.faq.replaceChildren();
     const m: Message = {
       id: 0, conversationId: 0, clientMessageId: randomKey(), sender: "visitor", senderName: null, text,
       systemEvent: null, status: "sending", createdAt: new Date().toISOString(),
@@ -634,6 +645,34 @@ class Chat implements ChatController {
   }
 
   // MARK: Typing
+
+  /** Up to three FAQ matches for the first message, debounced; opening one shows its snippet. */
+  private suggestFAQ(): void {
+    clearTimeout(this.faqTimer);
+    this.faqTimer = window.setTimeout(async () => {
+      const q = this.text.value.trim();
+      const found = this.conversation || q.length < 3 ? null : await request<{ results: { id: number; slug: string; question: string; snippetHtml: string }[] }>(
+        this.rt, `api/v1/faq/search?limit=3&locale=${this.locale}&q=${encodeURIComponent(q)}`).catch(() => null);
+      this.faq.replaceChildren(...(found ? found.results : []).map((r) => {
+        const b = h("button", { type: "button", class: "faq-q", "aria-expanded": "false" }, r.question);
+        const a = h("p", { class: "faq-a", hidden: true }, new DOMParser().parseFromString(r.snippetHtml, "text/html").body.textContent || "");
+        b.onclick = () => {
+          a.hidden = !a.hidden;
+          b.setAttribute("aria-expanded", String(!a.hidden));
+          this.faqOpened.add(r.id);
+          location.hash = "#faq-" + r.slug;
+        };
+        return h("div", null, b, a);
+      }));
+    }, 300);
+  }
+
+  private countDeflections(): void {
+    for (const id of this.faqOpened) {
+      fetch(this.rt.base + `api/v1/faq/${id}/events`, { method: "POST", keepalive: true, headers: { "Content-Type": "application/json" }, body: '{"type":"deflection"}' }).catch(() => {});
+    }
+    this.faqOpened.clear();
+  }
 
   private typed(): void {
     const now = Date.now();

@@ -33,6 +33,8 @@ package final class FrontdeskRuntime: Sendable {
     /// The base of links in mails: `server.public_url`, else the address the server bound to.
     package let links: PublicLinks
     package let outbox: MailOutbox
+    /// Every mail template, the features' own included (`FeatureModule.mailTemplates`).
+    let mailTemplates: MailTemplates
     let mailTransport: any MailTransport
     package let contacts: ContactStore
     package let newsletter: NewsletterStore
@@ -99,6 +101,7 @@ package final class FrontdeskRuntime: Sendable {
             templateSources.merge(try MailTemplates.sources(inDirectory: own)) { $1 }
         }
         let templates = try MailTemplates(sources: templateSources, required: modules.flatMap { $0.mailTemplates })
+        self.mailTemplates = templates
         let mailer = InboxMailer(outbox: outbox, templates: templates, siteName: config.siteName, owner: try config.mail.owner(), links: links,
                                   cache: ReadThrough(cache: state.cache))
         let secret = try InstallSecret.load("secret.inbox", database: database, now: now())

@@ -69,6 +69,8 @@ package enum FeatureModules {
         ChatModule.self,
         AnalyticsModule.self,
         ConsentModule.self,
+        FAQModule.self,
+        ReviewsModule.self,
     ]
 
     /// Every module's settings, for `FrontdeskConfig.load(features:)`.

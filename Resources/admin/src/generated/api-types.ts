@@ -2,6 +2,8 @@
 // Resources/api/ (served at /api/openapi.json). Do not edit; change the feature's part in
 // Resources/api/parts/ and run scripts/build-web.
 
+export const ADMIN_REVIEW_STATUSES = ["pending", "approved", "rejected", "spam"] as const;
+export type AdminReviewStatus = (typeof ADMIN_REVIEW_STATUSES)[number];
 export const USER_ROLES = ["admin", "agent"] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 export const ANALYTICS_BREAKDOWN_BY_VALUES = ["page", "entry_page", "exit_page", "source", "referrer", "utm_source", "utm_medium", "utm_campaign", "country", "device", "browser", "os", "event"] as const;
@@ -42,18 +44,58 @@ export const TICKET_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export const TICKET_MESSAGE_AUTHORS = ["customer", "agent", "system"] as const;
 export type TicketMessageAuthor = (typeof TICKET_MESSAGE_AUTHORS)[number];
-export const ERROR_CODES = ["already_set_up", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "submitted_too_fast", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed"] as const;
+export const ERROR_CODES = ["already_reported", "already_set_up", "already_voted", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "duplicate_review", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "slug_taken", "submitted_too_fast", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
+export const FAQ_ENTRY_STATUSES = ["draft", "published"] as const;
+export type FAQEntryStatus = (typeof FAQ_ENTRY_STATUSES)[number];
+export const FAQ_EVENT_TYPES = ["view", "deflection"] as const;
+export type FAQEventType = (typeof FAQ_EVENT_TYPES)[number];
+export const FAQ_SEARCH_HIT_MATCHES = ["fts", "fuzzy"] as const;
+export type FAQSearchHitMatch = (typeof FAQ_SEARCH_HIT_MATCHES)[number];
 export const FORM_FIELD_TYPES = ["text", "textarea", "email", "tel", "url", "number", "select", "checkbox"] as const;
 export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
 export const MAIL_ITEM_STATUSES = ["queued", "sending", "sent", "failed", "dead"] as const;
 export type MailItemStatus = (typeof MAIL_ITEM_STATUSES)[number];
+export const REVIEW_STATUS_STATUSES = ["approved", "rejected", "spam", "pending"] as const;
+export type ReviewStatusStatus = (typeof REVIEW_STATUS_STATUSES)[number];
 export const SUBSCRIBER_STATUSES = ["pending", "confirmed", "unsubscribed"] as const;
 export type SubscriberStatus = (typeof SUBSCRIBER_STATUSES)[number];
 export const SUBSCRIBER_SOURCES = ["form", "import", "admin"] as const;
 export type SubscriberSource = (typeof SUBSCRIBER_SOURCES)[number];
 export const TICKET_SOURCES = ["form", "contact", "chat"] as const;
 export type TicketSource = (typeof TICKET_SOURCES)[number];
+
+export interface AdminReview {
+  id: number;
+  subject: string;
+  rating: number;
+  title?: string | null;
+  content: string;
+  name: string;
+  email?: string | null;
+  status: AdminReviewStatus;
+  verified: boolean;
+  helpful: number;
+  reports: number;
+  reply?: string | null;
+  repliedAt?: string | null;
+  createdAt: string;
+  approvedAt?: string | null;
+  moderatedAt?: string | null;
+}
+
+export interface AdminReviewList {
+  items: AdminReview[];
+}
+
+export interface AdminReviewPage {
+  items: AdminReview[];
+  total: number;
+  page: number;
+  perPage: number;
+  /** Reviews per status. */
+  counts?: Record<string, number>;
+}
 
 export interface AdminSession {
   user: PublicUser;
@@ -585,6 +627,10 @@ export interface ErrorBody {
    * - `consent_hash_mismatch`: A consent's hash is not that of the texts its version showed in its locale.
    * - `unknown_consent_category`: A consent grants a category its version did not offer.
    * - `consent_action_mismatch`: A consent's action contradicts its categories (accept_all must grant all; reject_all, withdraw and expired only necessary).
+   * - `already_voted`: A visitor's second vote on the same FAQ entry or review.
+   * - `slug_taken`: Another FAQ entry (same locale) or category has this slug.
+   * - `duplicate_review`: The same review text was sent in the last 30 days.
+   * - `already_reported`: A visitor's second report of the same review.
    */
   code: ErrorCode;
   /** A sentence safe to show to a person. */
@@ -596,6 +642,176 @@ export interface ErrorBody {
 
 export interface ErrorEnvelope {
   error: ErrorBody;
+}
+
+export interface FAQCategory {
+  id: number;
+  slug: string;
+  name: string;
+  position: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FAQCategoryChange {
+  name?: string | null;
+  slug?: string | null;
+  position?: number | null;
+}
+
+export interface FAQCategoryInput {
+  name: string;
+  slug?: string | null;
+  position?: number | null;
+}
+
+export interface FAQCategoryList {
+  items: FAQCategory[];
+}
+
+export interface FAQEntry {
+  id: number;
+  categoryId?: number | null;
+  locale: string;
+  slug: string;
+  question: string;
+  /** The Markdown as written. */
+  answer: string;
+  answerHtml: string;
+  status: FAQEntryStatus;
+  position: number;
+  views: number;
+  helpfulYes: number;
+  helpfulNo: number;
+  deflections: number;
+  createdAt: string;
+  updatedAt: string;
+  publishedAt?: string | null;
+}
+
+export interface FAQEntryChange {
+  question?: string | null;
+  answer?: string | null;
+  locale?: string | null;
+  slug?: string | null;
+  categoryId?: number | null;
+  status?: FAQEntryStatus | null;
+  position?: number | null;
+}
+
+export interface FAQEntryInput {
+  question: string;
+  /** Markdown; raw HTML is shown as text. */
+  answer: string;
+  locale?: string | null;
+  slug?: string | null;
+  categoryId?: number | null;
+  status?: FAQEntryStatus | null;
+  position?: number | null;
+}
+
+export interface FAQEntryList {
+  items: FAQEntry[];
+}
+
+export interface FAQEventInput {
+  type: FAQEventType;
+}
+
+export interface FAQListing {
+  locale: string;
+  categories: {
+    id: number;
+    slug: string;
+    name: string;
+  }[];
+  entries: FAQPublicEntry[];
+}
+
+export interface FAQOrder {
+  ids: number[];
+}
+
+export interface FAQPageJsonLd {
+  "@context": "https://schema.org";
+  "@type": "FAQPage";
+  mainEntity: {
+    "@type": "Question";
+    name: string;
+    acceptedAnswer: {
+      "@type": "Answer";
+      text: string;
+    };
+  }[];
+}
+
+export interface FAQPreview {
+  html: string;
+}
+
+export interface FAQPreviewInput {
+  markdown?: string | null;
+}
+
+export interface FAQPublicEntry {
+  id: number;
+  slug: string;
+  /** Plain text: show it as text. */
+  question: string;
+  /** Safe HTML rendered on the server: only p, em, strong, code, pre, ul, ol, li, a (http, https, mailto or relative; rel="nofollow noopener"), h2–h6, blockquote, hr, br. */
+  answerHtml: string;
+  categoryId?: number | null;
+  updatedAt: string;
+}
+
+export interface FAQSearchHit {
+  id: number;
+  slug: string;
+  question: string;
+  /** The question HTML-escaped, matches in <mark>. */
+  questionHtml: string;
+  /** A piece of the answer HTML-escaped, matches in <mark>. */
+  snippetHtml: string;
+  /** fts: word or prefix match; fuzzy: trigram similarity (typos). */
+  match: FAQSearchHitMatch;
+}
+
+export interface FAQSearchResults {
+  query: string;
+  locale: string;
+  results: FAQSearchHit[];
+}
+
+export interface FAQStats {
+  entries: {
+    id: number;
+    question: string;
+    locale: string;
+    status: FAQEntryStatus;
+    views: number;
+    helpfulYes: number;
+    helpfulNo: number;
+    helpfulPercent?: number | null;
+    deflections: number;
+  }[];
+  /** Searches that found nothing, most asked first. */
+  gaps: {
+    query: string;
+    locale: string;
+    count: number;
+    lastAt: string;
+  }[];
+}
+
+export interface FAQVoteInput {
+  /** The widget's random visitor id (kept in localStorage); one vote per id and entry. */
+  visitorId: string;
+  helpful: boolean;
+}
+
+export interface FAQVoted {
+  entryId: number;
+  helpful: boolean;
 }
 
 export interface FirstAdmin {
@@ -701,6 +917,104 @@ export interface PublicUser {
 export interface Readiness {
   status: "ready";
   checks: Record<string, string>;
+}
+
+export interface Review {
+  id: number;
+  subject: string;
+  rating: number;
+  title?: string | null;
+  /** Plain text: show it as text. */
+  content: string;
+  name: string;
+  verified: boolean;
+  helpful: number;
+  /** The owner's reply, plain text. */
+  reply?: string | null;
+  repliedAt?: string | null;
+  createdAt: string;
+}
+
+export interface ReviewCreated {
+  id: number;
+  status: "pending";
+  verified: boolean;
+  createdAt: string;
+}
+
+export interface ReviewInput {
+  rating: number;
+  title?: string | null;
+  content: string;
+  name: string;
+  /** Never shown; for the owner's questions. */
+  email?: string | null;
+  /** What is reviewed (product:blue-mug, /pricing); empty for the whole site. */
+  subject?: string | null;
+  /** As frontdesk.identify takes it: hex HMAC-SHA256 of userId under chat.identity_secret. A valid one gives the review the verified badge. */
+  identity?: {
+    userId: string;
+    hash: string;
+  } | null;
+  /** From GET /api/v1/forms/review. */
+  formToken?: string | null;
+  /** The solved puzzle when the form asks for one. */
+  proofOfWork?: Record<string, unknown> | null;
+  /** Honeypot (the name is spam.honeypot_field): leave empty. */
+  website?: string | null;
+}
+
+export interface ReviewModeration {
+  ids: number[];
+  status: ReviewStatusStatus;
+}
+
+export interface ReviewPage {
+  items: Review[];
+  total: number;
+  page: number;
+  perPage: number;
+}
+
+export interface ReviewReplyInput {
+  text: string;
+}
+
+export interface ReviewReportInput {
+  /** The widget's random visitor id (kept in localStorage); one vote per id and entry. */
+  visitorId: string;
+  reason?: string | null;
+}
+
+export interface ReviewReported {
+  reviewId: number;
+  returnedToQueue: boolean;
+}
+
+export interface ReviewStatusChange {
+  status: ReviewStatusStatus;
+}
+
+export interface ReviewSummary {
+  subject: string;
+  count: number;
+  average?: number | null;
+  histogram: {
+    "1": number;
+    "2": number;
+    "3": number;
+    "4": number;
+    "5": number;
+  };
+}
+
+export interface ReviewVoteInput {
+  /** The widget's random visitor id (kept in localStorage); one vote per id and entry. */
+  visitorId: string;
+}
+
+export interface ReviewVoted {
+  reviewId: number;
 }
 
 export interface SetupStatus {

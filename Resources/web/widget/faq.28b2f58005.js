@@ -1,0 +1,50 @@
+var x=class extends Error{constructor(n,a,r,o={},l=0){super(r);this.status=n;this.code=a;this.details=o;this.retryAfter=l}};async function h(t,e,n={}){let a={Accept:"application/json",...n.headers};n.body!==void 0&&(a["Content-Type"]="application/json");let r;try{r=await fetch(t.base+e,{method:n.method||(n.body===void 0?"GET":"POST"),headers:a,body:n.body===void 0?void 0:JSON.stringify(n.body),credentials:"omit"})}catch(l){throw new x(0,"network",String(l))}let o=null;try{o=await r.json()}catch{}if(!r.ok){let l=o&&o.error||{};throw new x(r.status,l.code||"http_"+r.status,l.message||r.statusText,l.details||{},Number(r.headers.get("Retry-After"))||0)}return o}function d(t,e,...n){let a=document.createElement(t);for(let r in e){let o=e[r];o==null||o===!1||(typeof o=="function"?a.addEventListener(r.slice(2),o):a.setAttribute(r,o===!0?"":String(o)))}for(let r of n)r!=null&&r!==!1&&a.append(r);return a}var M=new Map;function D(t,e){if("adoptedStyleSheets"in t&&"replaceSync"in CSSStyleSheet.prototype){let n=M.get(e);n||(n=new CSSStyleSheet,n.replaceSync(e),M.set(e,n)),t.adoptedStyleSheets=[n]}else t.querySelector("style")?.remove(),t.prepend(d("style",null,e))}var P=new Set(["P","EM","STRONG","CODE","PRE","UL","OL","LI","A","H2","H3","H4","H5","H6","BLOCKQUOTE","HR","BR","MARK"]),Q=t=>/^(https?:|mailto:|[^:]*$|[^:]*[/?#])/i.test(t)&&!/^\s*(javascript|data|vbscript):/i.test(t);function F(t,e){for(let n of Array.from(t.childNodes))if(n.nodeType==3)e.appendChild(document.createTextNode(n.textContent||""));else if(n.nodeType==1){let a=n;if(!P.has(a.tagName)){e.appendChild(document.createTextNode(a.textContent||""));continue}let r=document.createElement(a.tagName.toLowerCase()),o=a.getAttribute("href");a.tagName=="A"&&o&&Q(o)&&(r.setAttribute("href",o),r.setAttribute("rel","nofollow noopener")),F(a,r),e.appendChild(r)}}function v(t){let e=document.createDocumentFragment();return F(new DOMParser().parseFromString(t,"text/html").body,e),e}function j(t,e){let n=`script[type="application/ld+json"][data-frontdesk="${t}"]`,a=document.head.querySelector(n)||document.head.appendChild(document.createElement("script"));a.setAttribute("type","application/ld+json"),a.setAttribute("data-frontdesk",t),a.textContent=JSON.stringify(e).replace(/</g,"\\u003c")}function z(){let t="frontdesk:visitor-votes",e="";try{e=localStorage.getItem(t)||""}catch{}if(!/^[A-Za-z0-9_-]{8,100}$/.test(e)){e=Array.from(crypto.getRandomValues(new Uint8Array(16)),n=>n.toString(16).padStart(2,"0")).join("");try{localStorage.setItem(t,e)}catch{}}return e}var K=`
+:host{all:initial!important;display:block!important}
+:host([hidden]){display:none!important}
+.fd{--a:var(--frontdesk-accent,#1d4ed8);--oa:var(--frontdesk-on-accent,#fff);--bg:var(--frontdesk-bg,#fff);--fg:var(--frontdesk-fg,#1f2328);
+--mu:#57606a;--ln:#6e7781;--sf:#f3f4f6;--er:#b42318;--ok:#116329;--r:var(--frontdesk-radius,10px);
+font:15px/1.5 var(--frontdesk-font,system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif);
+color:var(--fg);text-align:left;letter-spacing:normal;word-spacing:normal;text-transform:none;direction:ltr;box-sizing:border-box}
+.fd[data-theme=dark]{--a:var(--frontdesk-accent,#8ab4f8);--oa:var(--frontdesk-on-accent,#0d1117);--bg:var(--frontdesk-bg,#161b22);--fg:var(--frontdesk-fg,#e6edf3);
+--mu:#9da7b1;--ln:#8b949e;--sf:#21262d;--er:#ff8a80;--ok:#56d364;color-scheme:dark}
+@media (prefers-color-scheme:dark){.fd[data-theme=auto]{--a:var(--frontdesk-accent,#8ab4f8);--oa:var(--frontdesk-on-accent,#0d1117);--bg:var(--frontdesk-bg,#161b22);--fg:var(--frontdesk-fg,#e6edf3);
+--mu:#9da7b1;--ln:#8b949e;--sf:#21262d;--er:#ff8a80;--ok:#56d364;color-scheme:dark}}
+.fd *,.fd *::before,.fd *::after{box-sizing:border-box}
+.fd [hidden]{display:none!important}
+:where(.fd) :where(h2,h3,p){margin:0}
+.fd h2,.fd h3{font-size:17px;line-height:1.3;font-weight:650}
+:where(.fd) :where(button,input,textarea,select){font:inherit;color:inherit;margin:0}
+.fd :focus-visible{outline:3px solid var(--a);outline-offset:2px}
+.btn{display:inline-flex;align-items:center;justify-content:center;gap:6px;min-height:44px;padding:10px 18px;border:0;border-radius:var(--r);
+background:var(--a);color:var(--oa);font-weight:600;cursor:pointer;transition:filter .15s}
+.btn:hover{filter:brightness(1.1)}
+.btn[disabled],.btn[aria-busy=true]{opacity:.7;cursor:progress}
+.btn.ghost{background:transparent;color:var(--fg);border:1px solid var(--ln)}
+.sr{position:absolute!important;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;clip:rect(0,0,0,0);white-space:nowrap;border:0}
+.f{display:flex;flex-direction:column;gap:4px;margin:0 0 14px}
+.f>label,.f legend{font-weight:600;font-size:14px}
+.opt{font-weight:400;color:var(--mu)}
+.in{width:100%;min-height:44px;padding:9px 11px;border:1px solid var(--ln);border-radius:calc(var(--r) - 4px);background:var(--bg);color:var(--fg)}
+textarea.in{min-height:120px;resize:vertical}
+.in[aria-invalid=true]{border-color:var(--er);border-width:2px}
+.err{color:var(--er);font-size:14px}
+.alert{padding:10px 12px;border-radius:calc(var(--r) - 4px);border:1px solid var(--er);color:var(--er);margin:0 0 14px}
+.note{color:var(--mu);font-size:13px;margin:0 0 14px}
+.chk{display:flex;gap:8px;align-items:flex-start;font-weight:400}
+.chk input{width:18px;height:18px;margin-top:3px;accent-color:var(--a)}
+.hp{position:absolute!important;left:-10000px!important;width:1px;height:1px;overflow:hidden}
+.done{padding:18px;border:1px solid var(--ok);border-radius:var(--r)}
+.done h3{color:var(--ok);margin-bottom:6px}
+.done p{margin-bottom:12px}
+.row{display:flex;gap:10px;flex-wrap:wrap;align-items:center}
+@media (prefers-reduced-motion:reduce){.fd,.fd *,.fd *::before,.fd *::after{transition:none!important;animation:none!important;scroll-behavior:auto!important}}
+`;var te="necessary",ne=["frontdesk-faq"],B={en:{search:"Search the FAQ",none:"No answer found. Ask us in the chat!",results:"{n} results",helpful:"Was this helpful?",yes:"Yes",no:"No",thanks:"Thanks for your feedback!",failed:"The FAQ could not be loaded."},de:{search:"FAQ durchsuchen",none:"Keine Antwort gefunden. Fragen Sie uns im Chat!",results:"{n} Treffer",helpful:"War das hilfreich?",yes:"Ja",no:"Nein",thanks:"Danke für Ihr Feedback!",failed:"Die FAQ konnten nicht geladen werden."}},W=`
+.q{display:block;width:100%;text-align:left;background:none;border:0;border-top:1px solid var(--ln);padding:12px 4px;font-weight:600;cursor:pointer}
+.q::after{content:"+";float:right}.q[aria-expanded=true]::after{content:"−"}
+.q:focus-visible,.hit:focus-visible,input:focus-visible,.v button:focus-visible{outline:3px solid var(--a);outline-offset:2px}
+.a{padding:4px 4px 12px}.a a{color:var(--a)}
+input{width:100%;padding:10px;border:1px solid var(--ln);border-radius:var(--r);background:var(--bg);margin-bottom:8px}
+.hit{display:block;width:100%;text-align:left;background:var(--sf);border:0;border-radius:var(--r);padding:8px;margin:4px 0;cursor:pointer}
+.hit small{display:block;color:var(--mu)}mark{background:#fde68a;color:#1f2328}
+.v{display:flex;gap:8px;align-items:center;color:var(--mu);font-size:14px}.v button{border:1px solid var(--ln);background:none;border-radius:6px;padding:2px 10px;cursor:pointer}
+h3{margin:0}.st{color:var(--mu);font-size:14px;margin:4px 0}`;function re(t,e){let n=t.shadowRoot;D(n,K+W);let r=t.getAttribute("locale")||e.locale(t),o=B[r.slice(0,2)=="de"?"de":"en"],l=t.getAttribute("category"),w=d("div",{class:"fd","data-theme":e.theme(t)});n.append(w);let b=new Map,T=new Set,k=(c,p,i=!1)=>{let s=b.get(c);s&&(s.button.setAttribute("aria-expanded",String(p)),s.panel.hidden=!p,p&&(T.has(s.entry.id)||(T.add(s.entry.id),h(e,`api/v1/faq/${s.entry.id}/events`,{body:{type:"view"}}).catch(()=>{})),history.replaceState(history.state,"","#faq-"+c),i&&(s.button.scrollIntoView({block:"start"}),s.button.focus())))},R=()=>location.hash.startsWith("#faq-")&&k(decodeURIComponent(location.hash.slice(5)),!0,!0),H=(c,p,i)=>h(e,`api/v1/faq/${c.id}/votes`,{body:{visitorId:z(),helpful:p}}).catch(s=>{if(s.status!=409)throw s}).then(()=>i.replaceChildren(o.thanks),()=>{}),S=d("input",{type:"search","aria-label":o.search,placeholder:o.search,autocomplete:"off"}),A=d("p",{class:"st",role:"status","aria-live":"polite"}),C=d("div"),L=0,N=0;S.addEventListener("input",()=>{clearTimeout(L),L=window.setTimeout(async()=>{let c=S.value.trim(),p=++N;if(!c){C.replaceChildren(),A.textContent="";return}let i=await h(e,`api/v1/faq/search?locale=${encodeURIComponent(r)}&q=${encodeURIComponent(c)}`).catch(()=>null);if(!i||p!=N)return;let s=i.results.filter(u=>b.has(u.slug));A.textContent=s.length?o.results.replace("{n}",String(s.length)):o.none,C.replaceChildren(...s.map(u=>{let f=d("button",{type:"button",class:"hit"});return f.append(v(u.questionHtml),d("small",null,v(u.snippetHtml))),f.onclick=()=>k(u.slug,!0,!0),f}))},200)}),h(e,`api/v1/faq?locale=${encodeURIComponent(r)}`+(l?"&category="+encodeURIComponent(l):"")).then(c=>{let p=d("div");for(let i of c.entries){let s="q-"+i.slug,u="faq-"+i.slug,f=d("button",{type:"button",class:"q",id:s,"aria-expanded":"false","aria-controls":u},i.question),y=d("div",{class:"v"},o.helpful),I=d("button",{type:"button"},o.yes),U=d("button",{type:"button"},o.no);I.onclick=()=>H(i,!0,y),U.onclick=()=>H(i,!1,y),y.append(I,U);let q=d("div",{class:"a",id:u,role:"region","aria-labelledby":s,hidden:!0},v(i.answerHtml),y);f.onclick=()=>k(i.slug,q.hidden),f.onkeydown=m=>{let g=[...b.values()].map($=>$.button),O=g.indexOf(f),E=m.key=="ArrowDown"?O+1:m.key=="ArrowUp"?O-1:m.key=="Home"?0:m.key=="End"?g.length-1:-2;E>-2&&g[(E+g.length)%g.length]&&(m.preventDefault(),g[(E+g.length)%g.length].focus())},b.set(i.slug,{button:f,panel:q,entry:i}),p.append(d("h3",null,f),q)}w.append(S,A,C,p),j("faq"+(l?"-"+l:""),{"@context":"https://schema.org","@type":"FAQPage",mainEntity:c.entries.map(i=>({"@type":"Question",name:i.question,acceptedAnswer:{"@type":"Answer",text:i.answerHtml}}))}),R(),window.addEventListener("hashchange",R)}).catch(()=>w.replaceChildren(d("p",{role:"alert"},o.failed)))}export{te as consent,ne as elements,re as mount};
