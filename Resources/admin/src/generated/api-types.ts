@@ -654,12 +654,14 @@ export interface FAQCategory {
 }
 
 export interface FAQCategoryChange {
+  /** Surrounding white space is trimmed; then 1 to 100 characters on one line, no control characters; empty or null means absent. */
   name?: string | null;
   slug?: string | null;
   position?: number | null;
 }
 
 export interface FAQCategoryInput {
+  /** Surrounding white space is trimmed; then 1 to 100 characters on one line, no control characters. */
   name: string;
   slug?: string | null;
   position?: number | null;
@@ -690,7 +692,9 @@ export interface FAQEntry {
 }
 
 export interface FAQEntryChange {
+  /** Surrounding white space is trimmed; then 1 to 300 characters on one line, no control characters; empty or null means absent. */
   question?: string | null;
+  /** Surrounding white space is trimmed; then 1 to 20000 characters, no control characters; empty or null means absent. */
   answer?: string | null;
   locale?: string | null;
   slug?: string | null;
@@ -700,8 +704,9 @@ export interface FAQEntryChange {
 }
 
 export interface FAQEntryInput {
+  /** Surrounding white space is trimmed; then 1 to 300 characters on one line, no control characters. */
   question: string;
-  /** Markdown; raw HTML is shown as text. */
+  /** Markdown; raw HTML is shown as text. Surrounding white space is trimmed; then 1 to 20000 characters, no control characters. */
   answer: string;
   locale?: string | null;
   slug?: string | null;
@@ -944,8 +949,11 @@ export interface ReviewCreated {
 
 export interface ReviewInput {
   rating: number;
+  /** Surrounding white space is trimmed; then 1 to 120 characters on one line, no control characters; empty or null means absent. */
   title?: string | null;
+  /** Surrounding white space is trimmed; then 1 to 5000 characters, no control characters. */
   content: string;
+  /** Surrounding white space is trimmed; then 1 to 100 characters on one line, no control characters. */
   name: string;
   /** Never shown; for the owner's questions. */
   email?: string | null;
@@ -977,6 +985,7 @@ export interface ReviewPage {
 }
 
 export interface ReviewReplyInput {
+  /** Surrounding white space is trimmed; then 1 to 5000 characters, no control characters. */
   text: string;
 }
 
