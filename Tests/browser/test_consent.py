@@ -160,6 +160,30 @@ def wait_records(env: ConsentEnv, n: int) -> list[dict]:
     return env.records()
 
 
+def refused_module(drv: webdriver.Chrome, name: str) -> None:
+    """Waits for the loader's refusal of `name` (it reports "<name> needs <category> consent")."""
+    WebDriverWait(drv, WAIT).until(lambda d: any(f"{name} needs" in e["message"] for e in d.get_log("browser")),
+                                   f"the loader never refused {name}")
+
+
+def config_checked(drv: webdriver.Chrome) -> None:
+    """Waits until a returning visitor's loader has fetched the banner configuration and acted on
+    it (the response is read, then the page gets two frames to show a banner if it must)."""
+    finished: set[str] = set()
+    config: set[str] = set()
+
+    def done(d) -> bool:
+        for method, params in events(d):
+            if method == "Network.requestWillBeSent" and "/api/v1/consent/config" in params["request"]["url"]:
+                config.add(params["requestId"])
+            elif method == "Network.loadingFinished":
+                finished.add(params["requestId"])
+        return bool(config & finished)
+
+    WebDriverWait(drv, WAIT).until(done, "the loader never revalidated the consent configuration")
+    drv.execute_async_script("const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done()))")
+
+
 def banner_gone(drv: webdriver.Chrome) -> None:
     WebDriverWait(drv, WAIT).until(lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-frontdesk-consent-banner]"), "the banner stayed")
 
@@ -209,8 +233,9 @@ def test_reject_loads_nothing_and_runs_no_marked_script_with_one_proof_row(conse
     # The chat bubble is there, but its click imports nothing: functional was refused.
     bubble = WebDriverWait(browser, WAIT).until(lambda d: d.execute_script(
         "const c = document.querySelector('frontdesk-chat'); return c && c.shadowRoot && c.shadowRoot.querySelector('button')"))
+    requested(browser)
     bubble.click()
-    time.sleep(1)
+    refused_module(browser, "chat")
     urls = requested(browser)
     assert not [u for u in urls if "/widget/chat." in u], urls
     assert not [u for u in urls if "consent-marker.js" in u or "consent-embed.html" in u], urls
@@ -224,7 +249,7 @@ def test_reject_loads_nothing_and_runs_no_marked_script_with_one_proof_row(conse
     # A returning visitor loads no consent module: the stored choice is read by the loader.
     requested(browser)
     browser.get(consent_env.page().replace("consent.html", "consent.html?again"))
-    time.sleep(1.5)
+    config_checked(browser)
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-frontdesk-consent-banner]")
 
 
@@ -282,7 +307,7 @@ def test_customize_per_category_then_withdraw_without_reload(consent_env: Consen
     closed: list[str] = []
     WebDriverWait(browser, WAIT).until(lambda d: closed.extend(e["requestId"] for m, e in events(d) if m == "Network.webSocketClosed") or set(sockets) <= set(closed))
     browser.execute_script("frontdesk.open()")
-    time.sleep(1)
+    refused_module(browser, "chat")
     WebDriverWait(browser, WAIT).until(lambda d: d.execute_script("return !document.querySelector('frontdesk-chat').p"))
     assert not [u for u in requested(browser) if "/widget/chat." in u]
     assert browser.execute_script("return frontdesk.consent.analytics") is False
@@ -298,8 +323,9 @@ def test_policy_bump_asks_again(consent_env: ConsentEnv, browser) -> None:
     assert "Accept all" in buttons(root), (list(buttons(root)), root.find_element(By.CSS_SELECTOR, ".in").text)
     buttons(root)["Accept all"].click()
     banner_gone(browser)
+    events(browser)
     browser.get(consent_env.page("?second"))
-    time.sleep(1)
+    config_checked(browser)
     assert not browser.find_elements(By.CSS_SELECTOR, "[data-frontdesk-consent-banner]")
     # Publish a version adding a service through the console API.
     import requests

@@ -202,8 +202,10 @@ def test_outbound_and_download_clicks_are_opt_in(widget_env, browser) -> None:
     log.wait_for(lambda e: e["type"] == "pageview", "no page view")
     for link in ("outbound", "download", "internal"):
         browser.find_element(By.ID, link).click()
-    time.sleep(1)
-    log.poll()
+    # Events leave in order: once a custom event sent after the clicks arrived, an event for a
+    # click would have arrived before it.
+    browser.execute_script("frontdesk.track('after-clicks')")
+    log.wait_for(lambda e: e.get("name") == "after-clicks", "the custom event after the clicks was not sent")
     assert not [e for e in log.events if e["type"] == "event" and e["name"] in ("outbound", "download")], "clicks are tracked only when opted in"
 
     log = open_page(widget_env, browser, "?track-outbound=&track-downloads=")

@@ -81,7 +81,7 @@ struct AssetController: Sendable {
         // On a 304 too: the security headers are chosen by type, and the browser merges a 304's
         // headers into its cached copy (a document must keep the document policy).
         headers[.contentType] = asset.contentType
-        if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == asset.etag || $0.trimmingCharacters(in: .whitespaces) == "*" }) {
+        if ETagMatch.notModified(request, etag: asset.etag) {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = asset.contentType

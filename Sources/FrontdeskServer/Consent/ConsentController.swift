@@ -72,7 +72,7 @@ struct ConsentController: Sendable {
             var headers = HTTPFields()
             headers[.eTag] = etag
             headers[.cacheControl] = "public, max-age=60"
-            if let match = request.headers[.ifNoneMatch], match.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == etag }) {
+            if ETagMatch.notModified(request, etag: etag) {
                 return Response(status: .notModified, headers: headers)
             }
             let configuration = version.configuration

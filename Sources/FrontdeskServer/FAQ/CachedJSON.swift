@@ -24,8 +24,7 @@ struct CachedJSON: Sendable {
         headers[.eTag] = etag
         // Revalidate every time: the content changes whenever an editor saves.
         headers[.cacheControl] = "no-cache"
-        if let match = request.headers[.ifNoneMatch],
-           match.split(separator: ",").contains(where: { let t = $0.trimmingCharacters(in: .whitespaces); return t == etag || t == "W/" + etag || t == "*" }) {
+        if ETagMatch.notModified(request, etag: etag) {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = contentType
