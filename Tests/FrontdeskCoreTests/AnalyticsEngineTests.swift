@@ -114,6 +114,18 @@ struct AnalyticsEngineTests {
         #expect(totals.visits == 3 && totals.pageviews == 4 && totals.visitors == 2)
     }
 
+    @Test("closing the queue at shutdown writes what was queued and refuses what comes after, so a 202 is always written")
+    func closedQueueRefuses() async throws {
+        let f = try AnalyticsFixture()
+        #expect(f.ingest.enqueue([hit(day0, visitor: 1), hit(day0 + 1, visitor: 2)]))
+        await f.ingest.close()
+        #expect(f.ingest.isClosed)
+        #expect(!f.ingest.enqueue([hit(day0 + 2, visitor: 3)]))
+        await f.ingest.flush()
+        let events = try await f.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM visitor_events") }
+        #expect(events == 2)
+    }
+
     @Test("bounce: one page view and under 10 s engaged; a second page view or 10 s engaged is no bounce")
     func bounces() async throws {
         let f = try AnalyticsFixture()

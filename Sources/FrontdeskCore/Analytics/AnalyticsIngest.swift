@@ -17,6 +17,8 @@ package final class AnalyticsIngest: Sendable {
     private struct State {
         var queue: [AnalyticsHit] = []
         var draining = false
+        /// Set by the writer's last flush at shutdown: nothing queued after it would be written.
+        var closed = false
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
@@ -47,10 +49,11 @@ package final class AnalyticsIngest: Sendable {
         batchTimer = Metrics.Timer(label: "frontdesk_analytics_batch_seconds", dimensions: [], factory: metrics)
     }
 
-    /// Queues hits; false when the queue is full (the caller answers 503).
+    /// Queues hits; false when the queue is full or closed for shutdown (the caller answers 503),
+    /// so a 202 always means the hits will be written.
     package func enqueue(_ hits: [AnalyticsHit]) -> Bool {
         let startDrain = state.withLock { state -> Bool? in
-            guard state.queue.count + hits.count <= maxQueued else { return nil }
+            guard !state.closed, state.queue.count + hits.count <= maxQueued else { return nil }
             state.queue.append(contentsOf: hits)
             if state.queue.count >= batchSize, !state.draining {
                 state.draining = true
@@ -62,6 +65,15 @@ package final class AnalyticsIngest: Sendable {
         accepted.increment(by: hits.count)
         if startDrain { Task { await self.drain() } }
         return true
+    }
+
+    /// Whether shutdown closed the queue.
+    package var isClosed: Bool { state.withLock { $0.closed } }
+
+    /// Refuses new hits from now on, then writes everything queued: the last step at shutdown.
+    package func close() async {
+        state.withLock { $0.closed = true }
+        await flush()
     }
 
     /// Hits queued and not yet written.
@@ -143,7 +155,9 @@ package struct AnalyticsBatchWriterService<C: Clock>: Service where C.Duration =
                 await ingest.flush()
             }
         }
-        await ingest.flush()
+        // A request still in flight after the HTTP server's drain gets a 503, not a 202 whose
+        // events would never be written.
+        await ingest.close()
         logger.info("analytics queue written", metadata: ["pending": "\(ingest.pending)"])
         do {
             try ingest.database.close()

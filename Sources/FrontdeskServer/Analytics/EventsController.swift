@@ -62,6 +62,9 @@ struct EventsController: Sendable {
                                 device: device, browser: browser, os: facts.os)
         }
         guard analytics.ingest.enqueue(hits) else {
+            if analytics.ingest.isClosed {
+                throw FrontdeskError(.unavailable, code: "shutting_down", message: "Frontdesk is shutting down; send the events again in a few seconds.")
+            }
             throw FrontdeskError(.unavailable, code: "events_queue_full", message: "Too many events are waiting to be written; send them again in a second.")
         }
         return try Response.json(Accepted(accepted: events.count), status: .accepted)
