@@ -167,6 +167,41 @@ struct FAQSearchTests {
         }
     }
 
+    @Test("a misspelt word is corrected to the nearest indexed word, seeing entries added after the first search")
+    func corrections() async throws {
+        let dir = TempDirectory()
+        let store = try await Self.store(dir, entries: [("How do I reset my password?", "Use the link on the sign-in page."),
+                                                        ("Where is my parcel?", "Track it with the link in your mail.")])
+        let before = try await store.search("pasword", locale: "en", limit: 3)
+        #expect(before.first?.question == "How do I reset my password?")
+        #expect(before.first?.match == "fuzzy")
+        #expect(before.first?.questionHtml.contains("<mark>password</mark>") == true, "the corrected word is highlighted")
+        // Nothing near enough: no correction, and no answer.
+        #expect(try await store.search("xylophone", locale: "en", limit: 3).isEmpty)
+        // A word only a later entry brings is known to the next search (the version moved).
+        _ = try await store.createEntry(FAQEntryInput(question: "Do you sell vouchers?", answer: "Yes, in the shop.", locale: "en", status: "published"), now: Date())
+        let after = try await store.search("vuochers", locale: "en", limit: 3)
+        #expect(after.first?.question == "Do you sell vouchers?", "\(after.map(\.question))")
+        // Distances: a swap of neighbours counts once; the bound gives up early.
+        let v = { (s: String) in Array(s.unicodeScalars) }
+        #expect(FAQVocabulary.distance(v("vuochers"), v("vouchers")[...], bound: 2) == 1)
+        #expect(FAQVocabulary.distance(v("parcel"), v("pencil")[...], bound: 1) == 2)
+        #expect(FAQVocabulary.distance(v("refnd"), v("refund")[...], bound: 1) == 1)
+    }
+
+    @Test("past 2,000 entries the questions are asked first, and the answers still fill short results")
+    func largeFAQ() async throws {
+        let dir = TempDirectory()
+        var entries = (0..<FAQStore.rankAnswersUpTo).map { ("Question number \($0) about opening hours?", "We open at nine; parking is behind the shop.") }
+        entries.append(("Can I pay by invoice?", "Yes, for businesses."))
+        entries.append(("Do you gift wrap?", "Yes; every invoice shows the wrapping at no charge."))
+        let store = try await Self.store(dir, entries: entries)
+        let hits = try await store.search("invoice", locale: "en", limit: 3)
+        #expect(hits.map(\.question).prefix(2) == ["Can I pay by invoice?", "Do you gift wrap?"], "\(hits.map(\.question))")
+        let parking = try await store.search("parking", locale: "en", limit: 3)
+        #expect(parking.count == 3, "answer-only matches fill the results")
+    }
+
     @Test("German: diacritics are folded both ways, and locales do not mix")
     func german() async throws {
         let dir = TempDirectory()

@@ -122,6 +122,67 @@ def test_faq_reorder_by_keyboard_and_live_preview(driver, console_server, admin_
     shots(driver, "faq-list")
 
 
+DRAG = """
+const [from, to] = arguments;
+const rows = [...document.querySelectorAll('#faq-table tbody tr[data-id]')];
+const data = new DataTransfer();
+const fire = (el, type) => el.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: data}));
+fire(rows[from], 'dragstart'); fire(rows[to], 'dragover'); fire(rows[to], 'drop'); fire(rows[from], 'dragend');
+"""
+
+
+def test_faq_drag_reorder_categories_and_translation(driver, console_server, admin_api, shots):  # noqa: F811
+    sign_in(driver, console_server, ADMIN, "/admin/faq")
+    ids_now = "return [...document.querySelectorAll('#faq-table tbody tr[data-id]')].map((r) => r.dataset.id)"
+    WebDriverWait(driver, 10).until(lambda d: len(d.execute_script(ids_now)) >= 3)
+    order = driver.execute_script(ids_now)
+    # Dragging the third row onto the first puts it first and shifts the others down.
+    driver.execute_script(DRAG, 2, 0)
+    expected = [order[2], order[0], order[1]] + order[3:]
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(ids_now) == expected)
+    public = requests.get(console_server.url("/api/v1/faq"), timeout=10).json()["entries"]
+    assert [str(e["id"]) for e in public][:3] == expected[:3]
+
+    # Categories: add, rename in place, move, delete (its entries stay, without a category).
+    name = f"Gifts {uuid.uuid4().hex[:6]}"
+    driver.execute_script("window.prompt = () => arguments[0]; window.confirm = () => true;", name)
+    driver.find_element(By.ID, "new-category").click()
+    item = f"//ul[@id='faq-category-list']/li[.//input[@value='{name}']]"
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.XPATH, item))
+    field = driver.find_element(By.XPATH, item + "//input[@name='name']")
+    field.clear()
+    field.send_keys(f"{name} and cards", Keys.ENTER)
+    renamed = f"//ul[@id='faq-category-list']/li[.//input[@value='{name} and cards']]"
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.XPATH, renamed))
+    cats = admin_api.get("/api/v1/admin/faq/categories").json()["items"]
+    mine = next(c for c in cats if c["name"] == f"{name} and cards")
+    assert cats[-1]["id"] == mine["id"], "a new category goes last"
+    driver.find_element(By.XPATH, renamed + "//button[starts-with(@aria-label, 'Move category') and contains(@aria-label, 'up')]").click()
+    WebDriverWait(driver, 10).until(lambda d: admin_api.get("/api/v1/admin/faq/categories").json()["items"][-2]["id"] == mine["id"])
+    driver.find_element(By.XPATH, renamed + "//button[starts-with(@aria-label, 'Delete category')]").click()
+    WebDriverWait(driver, 10).until(lambda d: not d.find_elements(By.XPATH, renamed))
+    assert all(c["id"] != mine["id"] for c in admin_api.get("/api/v1/admin/faq/categories").json()["items"])
+
+    # A translation is prefilled from the entry and keeps its slug, so #faq-<slug> works in both languages.
+    source = admin_api.get(f"/api/v1/admin/faq/entries/{expected[0]}").json()
+    driver.get(console_server.url(f"/admin/faq/{source['id']}"))
+    wait_for(driver, "#faq-translate").click()
+    question = wait_for(driver, "#faq-form input[name=question]")
+    WebDriverWait(driver, 10).until(lambda d: question.get_attribute("value") == source["question"])
+    assert source["slug"] in driver.find_element(By.ID, "faq-translation-of").text
+    question.clear()
+    question.send_keys("Übersetzte Frage?")
+    driver.find_element(By.CSS_SELECTOR, "#faq-form select[name=status] option[value=published]").click()
+    driver.find_element(By.CSS_SELECTOR, "#faq-form button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: "locale=de" in d.current_url)
+    german = [e for e in admin_api.get("/api/v1/admin/faq/entries", params={"locale": "de"}).json()["items"] if e["question"] == "Übersetzte Frage?"]
+    assert len(german) == 1 and german[0]["slug"] == source["slug"]
+    driver.get(console_server.url(f"/admin/faq/{source['id']}"))
+    versions = wait_for(driver, "#faq-versions")
+    WebDriverWait(driver, 10).until(lambda d: "de: Übersetzte Frage?" in versions.text)
+    shots(driver, "faq-translation")
+
+
 def test_naughty_strings_in_reviews_replies_and_faq_are_inert_in_the_console(driver, console_server, admin_api):  # noqa: F811
     payloads = naughty_strings()
     tag = uuid.uuid4().hex[:6]

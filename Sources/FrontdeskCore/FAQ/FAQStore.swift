@@ -7,12 +7,14 @@ import GRDB
 /// Search runs on two FTS5 indexes over the entries' question and plain-text answer, kept in
 /// step by triggers: `faq_fts` (`unicode61 remove_diacritics 2`, prefix indexes, bm25 with the
 /// question weighted ten times the answer) answers word and prefix queries; `faq_trigram`
-/// (SQLite's `trigram` tokenizer) is asked with the query's trigrams OR-ed when the word index
-/// has too few results, so "pasword" still finds "password".
+/// (SQLite's `trigram` tokenizer) is asked with the query's trigrams OR-ed when a misspelt word
+/// has no near word in the index's vocabulary (`faq_vocab`, see `FAQVocabulary`).
 package struct FAQStore: Sendable {
     let database: AppDatabase
     /// Keys visitor ids for the vote table, so the table holds no id a visitor sent.
     let secret: Data
+    /// The index's words, to correct a misspelt query word.
+    let vocabulary = FAQVocabulary()
 
     package init(database: AppDatabase, secret: Data) {
         self.database = database
@@ -85,6 +87,24 @@ package struct FAQStore: Sendable {
                     INSERT INTO faq_trigram(faq_trigram, rowid, question, answer_text) VALUES ('delete', old.id, old.question, old.answer_text);
                     INSERT INTO faq_fts(rowid, question, answer_text) VALUES (new.id, new.question, new.answer_text);
                     INSERT INTO faq_trigram(rowid, question, answer_text) VALUES (new.id, new.question, new.answer_text);
+                END;
+                """)
+        },
+        SchemaMigration("0022-faq-vocabulary") { db in
+            // The word index's vocabulary, and a version the entries' triggers bump so the
+            // in-memory copy (`FAQVocabulary`) knows when to read it again.
+            try db.execute(sql: """
+                CREATE VIRTUAL TABLE faq_vocab USING fts5vocab(faq_fts, 'row');
+                CREATE TABLE faq_index_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL) STRICT;
+                INSERT INTO faq_index_version (id, version) VALUES (1, 0);
+                CREATE TRIGGER faq_entries_version_ai AFTER INSERT ON faq_entries BEGIN
+                    UPDATE faq_index_version SET version = version + 1 WHERE id = 1;
+                END;
+                CREATE TRIGGER faq_entries_version_ad AFTER DELETE ON faq_entries BEGIN
+                    UPDATE faq_index_version SET version = version + 1 WHERE id = 1;
+                END;
+                CREATE TRIGGER faq_entries_version_au AFTER UPDATE OF question, answer_text ON faq_entries BEGIN
+                    UPDATE faq_index_version SET version = version + 1 WHERE id = 1;
                 END;
                 """)
         },
@@ -176,66 +196,100 @@ package struct FAQStore: Sendable {
     }
 
     /// Up to `limit` published entries of `locale` matching `query`, best first.
+    ///
+    /// A word the index knows neither as the start of a word nor through a synonym is taken as
+    /// misspelt and replaced by the nearest word the index knows (`FAQVocabulary`). A
+    /// misspelling with no near word falls back to trigram similarity, and so, in a small FAQ,
+    /// do word results shorter than `limit`.
+    ///
+    /// Ranking every entry that holds a query word costs time in proportion to the FAQ: common
+    /// words are in most answers. Past `rankAnswersUpTo` published entries the word index is
+    /// asked about the questions first (a question match nearly always outranks an answer
+    /// match: the question weighs ten times the answer), and the answers are ranked only when
+    /// the questions do not fill `limit` — a fifth of the cost at 10,000 entries, for a ranking
+    /// that may put a strong answer-only match below a weak question match.
     package func search(_ query: String, locale: String, limit: Int) async throws -> [FAQSearchHit] {
         let terms = Self.terms(query)
         guard !terms.isEmpty else { return [] }
-        let match = Self.matchExpression(terms)
-        let trigrams = Self.trigrams(of: terms)
+        let vocabulary = self.vocabulary
         return try await database.read { db in
-            var hits: [FAQSearchHit] = []
-            var seen: Set<Int64> = []
-            let rows = try Row.fetchAll(db, sql: """
-                SELECT e.id, e.slug, e.question,
-                       highlight(faq_fts, 0, char(2), char(3)) AS q_marked,
-                       snippet(faq_fts, 1, char(2), char(3), '…', 16) AS snippet
-                FROM faq_fts JOIN faq_entries e ON e.id = faq_fts.rowid
-                WHERE faq_fts MATCH ? AND e.locale = ? AND e.status = 'published'
-                ORDER BY bm25(faq_fts, 10.0, 1.0), e.id LIMIT ?
-                """, arguments: [match, locale, limit])
-            for row in rows {
-                let id: Int64 = row["id"]
-                seen.insert(id)
-                hits.append(FAQSearchHit(id: id, slug: row["slug"], question: row["question"], questionHtml: Self.marked(row["q_marked"]),
-                                         snippetHtml: Self.marked(row["snippet"]), match: "fts"))
-            }
-            // A term the word index does not know at all, nor any of its synonyms, is most likely a typo.
-            var unknown = false
-            for term in terms where term.count >= 4 {
-                if try Bool.fetchOne(db, sql: "SELECT 1 FROM faq_fts WHERE faq_fts MATCH ? LIMIT 1", arguments: [Self.matchExpression([term])]) != true {
+            var asked = terms
+            var corrected = false, unknown = false
+            for (i, term) in terms.enumerated() where term.count >= 4 {
+                if try Bool.fetchOne(db, sql: "SELECT 1 FROM faq_fts WHERE faq_fts MATCH ? LIMIT 1", arguments: [Self.matchExpression([term])]) == true {
+                    continue
+                }
+                if let word = try vocabulary.correction(for: Self.fold(term), db) {
+                    asked[i] = word
+                    corrected = true
+                } else {
                     unknown = true
-                    break
                 }
             }
-            if (hits.count < limit || unknown), !trigrams.isEmpty {
-                // Typo tolerance: the entries sharing the most trigrams with the query. A typo
-                // breaks at most three of a word's trigrams, the rest still match.
-                var fuzzyHits: [FAQSearchHit] = []
-                let fuzzy = try Row.fetchAll(db, sql: """
-                    SELECT e.id, e.slug, e.question, e.answer_text
-                    FROM faq_trigram JOIN faq_entries e ON e.id = faq_trigram.rowid
-                    WHERE faq_trigram MATCH ? AND e.locale = ? AND e.status = 'published'
-                    ORDER BY bm25(faq_trigram, 10.0, 1.0), e.id LIMIT ?
-                    """, arguments: [trigrams.map { "\"\($0)\"" }.joined(separator: " OR "), locale, limit * 2])
-                for row in fuzzy {
-                    let text: String = row["answer_text"]
-                    let question: String = row["question"]
-                    fuzzyHits.append(FAQSearchHit(id: row["id"], slug: row["slug"], question: question, questionHtml: SafeHTML.escape(question),
-                                                  snippetHtml: SafeHTML.escape(Self.lead(text)), match: "fuzzy"))
+            let match = Self.matchExpression(asked)
+            let kind = corrected ? "fuzzy" : "fts"
+            var hits: [FAQSearchHit] = []
+            let large = try vocabulary.publishedCount(locale: locale, db) > Self.rankAnswersUpTo
+            if large {
+                hits = try Self.wordMatches("question : (\(match))", locale: locale, limit: limit, kind: kind, db)
+            }
+            if hits.count < limit {
+                var seen = Set(hits.map(\.id))
+                for hit in try Self.wordMatches(match, locale: locale, limit: limit + hits.count, kind: kind, db)
+                where hits.count < limit && seen.insert(hit.id).inserted {
+                    hits.append(hit)
                 }
-                if unknown {
-                    // With a typo the word matches are partial: take the two lists in turns.
-                    var merged: [FAQSearchHit] = []
-                    var ids: Set<Int64> = []
-                    for i in 0..<max(hits.count, fuzzyHits.count) {
-                        for hit in [i < hits.count ? hits[i] : nil, i < fuzzyHits.count ? fuzzyHits[i] : nil].compactMap({ $0 }) where ids.insert(hit.id).inserted {
-                            merged.append(hit)
-                        }
-                    }
-                    return Array(merged.prefix(limit))
-                }
+            }
+            // A small FAQ also fills up short word results with trigram neighbours.
+            let trigrams = Self.trigrams(of: terms)
+            guard unknown || hits.isEmpty || (!large && hits.count < limit), !trigrams.isEmpty else { return hits }
+            // Typo tolerance of last resort: the entries sharing the most trigrams with the
+            // query. A typo breaks at most three of a word's trigrams, the rest still match.
+            var fuzzyHits: [FAQSearchHit] = []
+            let fuzzy = try Row.fetchAll(db, sql: """
+                SELECT e.id, e.slug, e.question, e.answer_text
+                FROM faq_trigram JOIN faq_entries e ON e.id = faq_trigram.rowid
+                WHERE faq_trigram MATCH ? AND e.locale = ? AND e.status = 'published'
+                ORDER BY bm25(faq_trigram, 10.0, 1.0), e.id LIMIT ?
+                """, arguments: [trigrams.map { "\"\($0)\"" }.joined(separator: " OR "), locale, limit * 2])
+            for row in fuzzy {
+                let text: String = row["answer_text"]
+                let question: String = row["question"]
+                fuzzyHits.append(FAQSearchHit(id: row["id"], slug: row["slug"], question: question, questionHtml: SafeHTML.escape(question),
+                                              snippetHtml: SafeHTML.escape(Self.lead(text)), match: "fuzzy"))
+            }
+            if !unknown {
+                var seen = Set(hits.map(\.id))
                 for hit in fuzzyHits where hits.count < limit && seen.insert(hit.id).inserted { hits.append(hit) }
+                return hits
             }
-            return hits
+            // With a typo the word matches are partial: take the two lists in turns.
+            var merged: [FAQSearchHit] = []
+            var ids: Set<Int64> = []
+            for i in 0..<max(hits.count, fuzzyHits.count) {
+                for hit in [i < hits.count ? hits[i] : nil, i < fuzzyHits.count ? fuzzyHits[i] : nil].compactMap({ $0 }) where ids.insert(hit.id).inserted {
+                    merged.append(hit)
+                }
+            }
+            return Array(merged.prefix(limit))
+        }
+    }
+
+    /// Up to this many published entries in a locale, search ranks questions and answers together.
+    static let rankAnswersUpTo = 2_000
+
+    /// The word index's best `limit` published entries of `locale` for the FTS5 expression `match`.
+    static func wordMatches(_ match: String, locale: String, limit: Int, kind: String, _ db: Database) throws -> [FAQSearchHit] {
+        try Row.fetchAll(db, sql: """
+            SELECT e.id, e.slug, e.question,
+                   highlight(faq_fts, 0, char(2), char(3)) AS q_marked,
+                   snippet(faq_fts, 1, char(2), char(3), '…', 16) AS snippet
+            FROM faq_fts JOIN faq_entries e ON e.id = faq_fts.rowid
+            WHERE faq_fts MATCH ? AND e.locale = ? AND e.status = 'published'
+            ORDER BY bm25(faq_fts, 10.0, 1.0), e.id LIMIT ?
+            """, arguments: [match, locale, limit]).map { row in
+            FAQSearchHit(id: row["id"], slug: row["slug"], question: row["question"], questionHtml: marked(row["q_marked"]),
+                         snippetHtml: marked(row["snippet"]), match: kind)
         }
     }
 

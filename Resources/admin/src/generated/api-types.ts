@@ -777,7 +777,7 @@ export interface FAQSearchHit {
   questionHtml: string;
   /** A piece of the answer HTML-escaped, matches in <mark>. */
   snippetHtml: string;
-  /** fts: word or prefix match; fuzzy: trigram similarity (typos). */
+  /** fts: word or prefix match; fuzzy: found after a misspelt word was corrected to the nearest indexed word, or by trigram similarity. */
   match: FAQSearchHitMatch;
 }
 
