@@ -147,20 +147,21 @@ def test_faq_drag_reorder_categories_and_translation(driver, console_server, adm
     name = f"Gifts {uuid.uuid4().hex[:6]}"
     driver.execute_script("window.prompt = () => arguments[0]; window.confirm = () => true;", name)
     driver.find_element(By.ID, "new-category").click()
-    item = f"//ul[@id='faq-category-list']/li[.//input[@value='{name}']]"
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.XPATH, item))
-    field = driver.find_element(By.XPATH, item + "//input[@name='name']")
+    find = "return [...document.querySelectorAll('#faq-category-list li')].find((li) => li.querySelector('input').value === arguments[0]) ?? null"
+    item = WebDriverWait(driver, 10).until(lambda d: d.execute_script(find, name))
+    field = item.find_element(By.CSS_SELECTOR, "input[name=name]")
     field.clear()
     field.send_keys(f"{name} and cards", Keys.ENTER)
-    renamed = f"//ul[@id='faq-category-list']/li[.//input[@value='{name} and cards']]"
-    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.XPATH, renamed))
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(find, f"{name} and cards"))
     cats = admin_api.get("/api/v1/admin/faq/categories").json()["items"]
     mine = next(c for c in cats if c["name"] == f"{name} and cards")
     assert cats[-1]["id"] == mine["id"], "a new category goes last"
-    driver.find_element(By.XPATH, renamed + "//button[starts-with(@aria-label, 'Move category') and contains(@aria-label, 'up')]").click()
+    driver.execute_script(find, f"{name} and cards").find_element(By.CSS_SELECTOR, "button[aria-label$=' up']").click()
     WebDriverWait(driver, 10).until(lambda d: admin_api.get("/api/v1/admin/faq/categories").json()["items"][-2]["id"] == mine["id"])
-    driver.find_element(By.XPATH, renamed + "//button[starts-with(@aria-label, 'Delete category')]").click()
-    WebDriverWait(driver, 10).until(lambda d: not d.find_elements(By.XPATH, renamed))
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(
+        "return [...document.querySelectorAll('#faq-category-list li input')].map((i) => i.value).slice(-2)[0]") == f"{name} and cards")
+    driver.execute_script(find, f"{name} and cards").find_element(By.CSS_SELECTOR, "button[aria-label^='Delete category']").click()
+    WebDriverWait(driver, 10).until(lambda d: d.execute_script(find, f"{name} and cards") is None)
     assert all(c["id"] != mine["id"] for c in admin_api.get("/api/v1/admin/faq/categories").json()["items"])
 
     # A translation is prefilled from the entry and keeps its slug, so #faq-<slug> works in both languages.
