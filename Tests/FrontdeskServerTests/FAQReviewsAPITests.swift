@@ -242,3 +242,94 @@ struct ReviewsAPITests {
     }
 }
 
+
+@Suite("Review requests")
+struct ReviewRequestTests {
+    /// A settable clock for `now`.
+    final class Now: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Date
+        init(_ value: Date) { self.value = value }
+        var date: Date { lock.withLock { value } }
+        func advance(minutes: Double) { lock.withLock { value = value.addingTimeInterval(minutes * 60) } }
+    }
+
+    static func resolvedTicket(_ env: TestEnvironment, email: String, subject: String, now: Date) async throws -> Int64 {
+        let ticket = try NewTicket(json: ["email": .string(email), "name": .string("Ida Lind"), "subject": .string(subject), "description": .string("Help.")])
+        let created = try await env.runtime.tickets.create(ticket, now: now)
+        let id = try #require(created.ticket.id)
+        _ = try await env.runtime.tickets.update(id: id, try .init(json: ["status": .string("resolved")]), now: now)
+        return id
+    }
+
+    @Test("a resolved ticket is asked once, after the delay, never for what was resolved before switching on; the link verifies one review")
+    func ticketRequestFlow() async throws {
+        let now = Now(Date(timeIntervalSince1970: 1_780_000_000))
+        let env = try TestEnvironment(flags: ["rate_limit.enabled": "false", "reviews.request_after": "tickets", "reviews.request_delay_minutes": "30",
+                                              "reviews.notify_owner": "false"], now: { now.date })
+        let service = ReviewsModule.requestService(env.runtime, sources: [.ticket], clock: ContinuousClock())
+        // Resolved before the feature's first pass: never asked.
+        _ = try await Self.resolvedTicket(env, email: "old@example.com", subject: "Old request", now: now.date)
+        now.advance(minutes: 1)
+        #expect(await service.tick() == 0)
+        let ticket = try await Self.resolvedTicket(env, email: "ida@example.com", subject: "Broken mug", now: now.date)
+        now.advance(minutes: 29)
+        #expect(await service.tick() == 0, "the delay has not passed")
+        now.advance(minutes: 2)
+        #expect(await service.tick() == 1)
+        #expect(await service.tick() == 0, "asked once")
+
+        let mails = try await env.runtime.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT to_address, text_body FROM mail_outbox WHERE kind = 'review_request'").map { [$0[0] as String, $0[1] as String] }
+        }
+        #expect(mails.count == 1)
+        let mail = try #require(mails.first)
+        #expect(mail[0] == "ida@example.com")
+        let text = mail[1]
+        #expect(text.contains("Broken mug") && text.contains("Ida Lind"))
+        let token = try #require(text.firstMatch(of: /\/review#review=([A-Za-z0-9_-]+)/)?.1).description
+        let stored = try await env.runtime.database.read { db in try String.fetchAll(db, sql: "SELECT token_hash FROM review_requests WHERE source_id = ?", arguments: [ticket]) }
+        #expect(stored == [ReviewRequests.hash(token)], "only the token's hash is kept")
+
+        try await env.application().test(.router) { client in
+            let review = #"{"rating":5,"content":"Replaced within a day.","name":"Ida","requestToken":"\#(token)"}"#
+            let created = try await post(client, "/api/v1/reviews", review)
+            #expect(created.status == .created)
+            #expect(created.json?["verified"] as? Bool == true)
+            let again = try await post(client, "/api/v1/reviews", #"{"rating":4,"content":"Second try.","name":"Ida","requestToken":"\#(token)"}"#)
+            #expect(again.status == .unprocessableContent)
+            #expect(again.envelope?.error.details["requestToken"]?.contains("used already") == true)
+            let forged = try await post(client, "/api/v1/reviews", #"{"rating":4,"content":"Forged.","name":"Eve","requestToken":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#)
+            #expect(forged.envelope?.error.details["requestToken"] != nil)
+            let malformed = try await post(client, "/api/v1/reviews", #"{"rating":4,"content":"Bad.","name":"Eve","requestToken":"<script>"}"#)
+            #expect(malformed.status == .unprocessableContent && malformed.envelope?.error.details["requestToken"] != nil)
+        }
+        // A refused link stores nothing: only the one verified review exists.
+        let reviews = try await env.runtime.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT content, verified FROM reviews").map { ($0[0] as String, $0[1] as Bool) }
+        }
+        #expect(reviews.map(\.0) == ["Replaced within a day."])
+        #expect(reviews.first?.1 == true)
+    }
+
+    @Test("an expired link is refused by name and stores nothing")
+    func expiry() async throws {
+        let now = Now(Date(timeIntervalSince1970: 1_780_000_000))
+        let env = try TestEnvironment(flags: ["rate_limit.enabled": "false", "reviews.request_after": "both", "reviews.request_delay_minutes": "0",
+                                              "reviews.request_valid_days": "1", "reviews.notify_owner": "false"], now: { now.date })
+        let service = ReviewsModule.requestService(env.runtime, sources: [.ticket, .chat], clock: ContinuousClock())
+        #expect(await service.tick() == 0)
+        now.advance(minutes: 1)
+        _ = try await Self.resolvedTicket(env, email: "late@example.com", subject: "Late", now: now.date)
+        now.advance(minutes: 1)
+        #expect(await service.tick() == 1)
+        let text = try await env.runtime.database.read { db in try String.fetchOne(db, sql: "SELECT text_body FROM mail_outbox WHERE kind = 'review_request'") } ?? ""
+        let token = try #require(text.firstMatch(of: /review=([A-Za-z0-9_-]+)/)?.1).description
+        now.advance(minutes: 24 * 60 + 1)
+        try await env.application().test(.router) { client in
+            let late = try await post(client, "/api/v1/reviews", #"{"rating":3,"content":"Too late.","name":"Lu","requestToken":"\#(token)"}"#)
+            #expect(late.status == .unprocessableContent)
+            #expect(late.envelope?.error.details["requestToken"] == "has expired")
+        }
+    }
+}

@@ -4,6 +4,8 @@
  * buttons, and a write-a-review form with the inbox's spam defences (honeypot, form token,
  * proof of work). Everything visitors wrote is shown as text. The page gets schema.org
  * AggregateRating and Review JSON-LD about the item (`item-name`, default the page title).
+ * A page opened from a review request's link (`#review=<token>`, the `/review` page) sends the
+ * token with the review, which makes it verified and spends the link.
  */
 
 import { ApiError, request } from "./lib/api";
@@ -42,6 +44,7 @@ button,select,input,textarea{border:1px solid var(--ln);border-radius:6px;backgr
 label{display:block;margin-top:8px}label>input:not([type=radio]),textarea{width:100%}
 fieldset{border:0;padding:0;margin:8px 0}.hp{position:absolute;left:-9999px}p{margin:6px 0}`;
 
+const fill = (s: string, n: unknown) => s.replace("{n}", String(n));
 const stars = (n: number) => "★★★★★".slice(0, n) + "☆☆☆☆☆".slice(0, 5 - n);
 
 export function mount(el: HTMLElement, rt: Runtime): void {
@@ -59,10 +62,10 @@ export function mount(el: HTMLElement, rt: Runtime): void {
 
   const summary = (s: Summary, items: Review[]) => {
     head.replaceChildren(
-      h("p", null, h("strong", null, s.average == null ? t.none : t.avg.replace("{a}", String(s.average))), " · " + t.reviews.replace("{n}", String(s.count))),
+      h("p", null, h("strong", null, s.average == null ? t.none : t.avg.replace("{a}", String(s.average))), " · " + fill(t.reviews, s.count)),
       h("div", { class: "hist" }, ...[5, 4, 3, 2, 1].flatMap((n) => [
         h("span", { class: "s" }, stars(n)),
-        h("progress", { max: Math.max(1, s.count), value: s.histogram[n] || 0, "aria-label": t.stars.replace("{n}", String(n)) }),
+        h("progress", { max: Math.max(1, s.count), value: s.histogram[n] || 0, "aria-label": fill(t.stars, n) }),
         String(s.histogram[n] || 0),
       ])));
     if (!s.count) return;
@@ -91,18 +94,18 @@ export function mount(el: HTMLElement, rt: Runtime): void {
     ]);
     summary(s, p.items);
     list.replaceChildren(...p.items.map((r) => {
-      const helpful = h("button", { type: "button" }, t.helpful.replace("{n}", String(r.helpful)));
-      helpful.onclick = () => act(helpful, `api/v1/reviews/${r.id}/votes`, () => (helpful.textContent = t.helpful.replace("{n}", String(r.helpful + 1))));
-      const report = h("button", { type: "button" }, t.report);
+      const helpful = h("button", null, fill(t.helpful, r.helpful));
+      helpful.onclick = () => act(helpful, `api/v1/reviews/${r.id}/votes`, () => (helpful.textContent = fill(t.helpful, r.helpful + 1)));
+      const report = h("button", null, t.report);
       report.onclick = () => act(report, `api/v1/reviews/${r.id}/reports`, () => (report.textContent = t.reported));
       return h("article", { class: "r" },
-        h("p", null, h("span", { class: "s", role: "img", "aria-label": t.stars.replace("{n}", String(r.rating)) }, stars(r.rating)), " ", r.title ? h("strong", null, r.title) : null),
+        h("p", null, h("span", { class: "s", role: "img", "aria-label": fill(t.stars, r.rating) }, stars(r.rating)), " ", r.title ? h("strong", null, r.title) : null),
         h("p", null, r.content),
         h("p", { class: "m" }, r.name + " · " + r.createdAt.slice(0, 10), r.verified ? h("span", { class: "b" }, t.verified) : null),
         r.reply ? h("div", { class: "rep" }, h("p", { class: "m" }, t.reply), h("p", null, r.reply)) : null,
         h("p", null, helpful, " ", report));
     }));
-    const prev = h("button", { type: "button", disabled: page <= 1 }, t.prev), next = h("button", { type: "button", disabled: page * p.perPage >= p.total }, t.next);
+    const prev = h("button", { disabled: page <= 1 }, t.prev), next = h("button", { disabled: page * p.perPage >= p.total }, t.next);
     prev.onclick = () => (page--, load());
     next.onclick = () => (page++, load());
     const select = h("select", { "aria-label": t.sort },
@@ -120,12 +123,12 @@ export function mount(el: HTMLElement, rt: Runtime): void {
     form.replaceChildren(
       h("h3", null, t.write),
       h("fieldset", null, h("legend", null, t.rating), ...[1, 2, 3, 4, 5].map((n) =>
-        h("label", null, h("input", { type: "radio", name: "rating", value: n, required: true }), " " + t.stars.replace("{n}", String(n))))),
-      h("label", null, t.title, h("input", { type: "text", name: "title", maxlength: 120 })),
+        h("label", null, h("input", { type: "radio", name: "rating", value: n, required: true }), " " + fill(t.stars, n)))),
+      h("label", null, t.title, h("input", { name: "title", maxlength: 120 })),
       h("label", null, t.text, h("textarea", { name: "content", required: true, maxlength: 5000, rows: 4 })),
-      h("label", null, t.name, h("input", { type: "text", name: "name", required: true, maxlength: 100 })),
+      h("label", null, t.name, h("input", { name: "name", required: true, maxlength: 100 })),
       h("label", null, t.email, h("input", { type: "email", name: "email", maxlength: 254 })),
-      h("input", { class: "hp", name: cfg.honeypotField, type: "text", tabindex: -1, autocomplete: "off", "aria-hidden": "true" }),
+      h("input", { class: "hp", name: cfg.honeypotField, tabindex: -1, autocomplete: "off", "aria-hidden": "true" }),
       send, msg);
     form.onsubmit = async (e) => {
       e.preventDefault();
@@ -133,6 +136,8 @@ export function mount(el: HTMLElement, rt: Runtime): void {
       const body: Record<string, unknown> = { rating: Number(data.get("rating")), content: data.get("content"), name: data.get("name"), subject, formToken: cfg.formToken };
       for (const k of ["title", "email", cfg.honeypotField]) if (data.get(k)) body[k] = data.get(k);
       if (rt.identity && typeof rt.identity.id == "string" && typeof rt.identity.signature == "string") body.identity = { userId: rt.identity.id, hash: rt.identity.signature };
+      const link = /review=([\w-]+)/.exec(location.hash);
+      if (link) body.requestToken = link[1];
       send.disabled = true;
       msg.textContent = t.sending;
       const wait = cfg.minFillSeconds * 1000 + 250 - (Date.now() - shown);

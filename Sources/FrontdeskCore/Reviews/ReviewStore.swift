@@ -85,13 +85,15 @@ package struct NewReview: Sendable, Equatable {
     package var subject: String
     /// An identity the site vouched for: `{userId, hash}` as `frontdesk.identify` takes it.
     package var identity: (userId: String, hash: String)?
+    /// The token of a review request's link (`ReviewRequests`): the reviewer was a customer.
+    package var requestToken: String?
 
     package static func == (a: NewReview, b: NewReview) -> Bool {
         a.rating == b.rating && a.title == b.title && a.content == b.content && a.name == b.name && a.email == b.email && a.subject == b.subject
-            && a.identity?.userId == b.identity?.userId && a.identity?.hash == b.identity?.hash
+            && a.identity?.userId == b.identity?.userId && a.identity?.hash == b.identity?.hash && a.requestToken == b.requestToken
     }
 
-    package static let fields: Set<String> = ["rating", "title", "content", "name", "email", "subject", "identity"]
+    package static let fields: Set<String> = ["rating", "title", "content", "name", "email", "subject", "identity", "requestToken"]
 
     /// Reads the fields of a post (the spam fields already taken out); `maxLinks` bounds the web
     /// addresses in title and content.
@@ -130,6 +132,13 @@ package struct NewReview: Sendable, Equatable {
         case let other?:
             identity = nil
             reader.fail("identity", "must be an object {userId, hash} or null, not \(other.typeName)")
+        }
+        if let token = reader.text("requestToken", required: false, maxLength: 64) {
+            if token.count >= 20, token.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+                requestToken = token
+            } else {
+                reader.fail("requestToken", "must be the token of a review link (20–64 letters, digits, - and _)")
+            }
         }
         if let content, ReviewLimits.linkCount(content) + ReviewLimits.linkCount(title ?? "") > maxLinks {
             reader.fail("content", maxLinks == 0 ? "must not contain web addresses" : "must contain at most \(maxLinks) web address\(maxLinks == 1 ? "" : "es")")

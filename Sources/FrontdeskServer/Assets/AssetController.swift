@@ -46,6 +46,7 @@ struct AssetController: Sendable {
             try self.serveCrossOrigin("web/widget/\(context.parameters.get("file") ?? "")", request)
         }
         router.get("/ticket") { request, _ in try self.serve("web/ticket/index.html", request) }
+        router.get("/review") { request, _ in try self.serve("web/review/index.html", request) }
         // The console is one page: its files by name, every other path under /admin/ is a screen of it.
         router.get("/admin") { request, _ in try self.serve("web/admin/index.html", request) }
         router.get("/admin/**") { request, context in

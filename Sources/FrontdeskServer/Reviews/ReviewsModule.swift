@@ -1,6 +1,7 @@
 import FrontdeskCore
 import Foundation
 import Hummingbird
+import ServiceLifecycle
 
 /// The reviews' settings, declared once.
 enum ReviewSettings {
@@ -10,14 +11,36 @@ enum ReviewSettings {
                                                       doc: "Visitor reports that put an approved review back into the moderation queue.")
     static let notifyOwner = Setting<Bool>.boolean("reviews.notify_owner", env: "FRONTDESK_REVIEWS_NOTIFY_OWNER", default: true,
                                                    doc: "Mail the owner (mail.owner_address, else every admin) about each new review waiting for moderation.")
+    static let requestAfter = Setting<String>.choice("reviews.request_after", env: "FRONTDESK_REVIEWS_REQUEST_AFTER", default: "off",
+                                                     among: ["off", "tickets", "chats", "both"],
+                                                     doc: "Mail customers a single-use link to write a (verified) review after their ticket is resolved, their chat is closed, or both. Only what is resolved after switching it on is asked.")
+    static let requestDelay = Setting<Int>.integer("reviews.request_delay_minutes", env: "FRONTDESK_REVIEWS_REQUEST_DELAY_MINUTES", default: 60,
+                                                   range: 0...43_200, doc: "Minutes after the ticket is resolved or the chat closed before the review request is mailed.")
+    static let requestValidDays = Setting<Int>.integer("reviews.request_valid_days", env: "FRONTDESK_REVIEWS_REQUEST_VALID_DAYS", default: 30,
+                                                       range: 1...365, doc: "Days a review request's link works (once).")
+    static let requestCheckSeconds = Setting<Int>.integer("reviews.request_check_seconds", env: "FRONTDESK_REVIEWS_REQUEST_CHECK_SECONDS", default: 60,
+                                                          range: 1...3600, doc: "How often Frontdesk looks for tickets and chats due a review request.")
+
+    /// What `reviews.request_after` asks about.
+    static func requestSources(_ config: FrontdeskConfig) -> Set<ReviewRequests.Source> {
+        switch config[requestAfter] {
+        case "tickets": return [.ticket]
+        case "chats": return [.chat]
+        case "both": return [.ticket, .chat]
+        default: return []
+        }
+    }
 }
 
 /// Reviews: the public submission (with the inbox's spam defences), list, summary, votes and
 /// reports, and the console's moderation API.
 struct ReviewsModule: FeatureModule {
-    static var settings: [SettingSpec] { [ReviewSettings.maxLinks.spec, ReviewSettings.reportThreshold.spec, ReviewSettings.notifyOwner.spec] }
-    static var mailTemplates: [String] { ReviewMailer.templates }
-    static var migrations: [SchemaMigration] { ReviewStore.migrations }
+    static var settings: [SettingSpec] {
+        [ReviewSettings.maxLinks.spec, ReviewSettings.reportThreshold.spec, ReviewSettings.notifyOwner.spec, ReviewSettings.requestAfter.spec,
+         ReviewSettings.requestDelay.spec, ReviewSettings.requestValidDays.spec, ReviewSettings.requestCheckSeconds.spec]
+    }
+    static var mailTemplates: [String] { ReviewMailer.templates + ["review_request"] }
+    static var migrations: [SchemaMigration] { ReviewStore.migrations + [ReviewRequests.migration] }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
 
@@ -33,6 +56,23 @@ struct ReviewsModule: FeatureModule {
                           database: runtime.database, now: runtime.now)
             .addRoutes(to: routes)
         ReviewAdminController(store: store, cache: cache, now: runtime.now).addRoutes(to: routes)
+    }
+
+    /// The review requests' mailer, when `reviews.request_after` asks about anything.
+    func services() -> [any Service] {
+        let runtime = context.runtime
+        let sources = ReviewSettings.requestSources(runtime.config)
+        guard !sources.isEmpty else { return [] }
+        return [Self.requestService(runtime, sources: sources, clock: ContinuousClock())]
+    }
+
+    static func requestService<C: Clock>(_ runtime: FrontdeskRuntime, sources: Set<ReviewRequests.Source>, clock: C) -> ReviewRequestService<C> {
+        ReviewRequestService(requests: ReviewRequests(database: runtime.database), settings: AppSettingsStore(database: runtime.database),
+                             outbox: runtime.outbox, templates: runtime.mailTemplates, links: runtime.links, siteName: runtime.config.siteName,
+                             sources: sources, delay: TimeInterval(runtime.config[ReviewSettings.requestDelay] * 60),
+                             validFor: TimeInterval(runtime.config[ReviewSettings.requestValidDays] * 86_400),
+                             interval: .seconds(runtime.config[ReviewSettings.requestCheckSeconds]), clock: clock, now: runtime.now,
+                             logger: runtime.logger)
     }
 
     /// Three approved reviews (one with the owner's reply) and one waiting in the queue.
@@ -106,7 +146,7 @@ struct ReviewsController: Sendable {
                                                      createdAt: Timestamps.iso8601Milliseconds(now())), status: .created)
                 }
                 let input = try NewReview(json: fields, maxLinks: maxLinks)
-                var verified = false
+                var verified = input.requestToken != nil
                 if let identity = input.identity {
                     guard ChatIdentity.verify(userId: identity.userId, hash: identity.hash, secret: identitySecret) else {
                         throw FrontdeskError.validation(["identity.hash": "does not prove identity.userId (HMAC-SHA256 of the user id under chat.identity_secret)"])
@@ -114,7 +154,10 @@ struct ReviewsController: Sendable {
                     verified = true
                 }
                 let notify = try await mailer?.prepareOwnerNotification(input, database: database)
-                let review = try await store.submit(input, verified: verified, now: now()) { db, row in
+                let stamp = now()
+                let review = try await store.submit(input, verified: verified, now: stamp) { db, row in
+                    // A review link is used once: redeemed with the review, or the review is not stored.
+                    if let token = input.requestToken { try ReviewRequests.redeem(token, reviewID: row.id ?? 0, now: stamp, in: db) }
                     try recorder.record(.created, Created(id: row.id ?? 0, status: row.status, verified: row.verified, createdAt: row.createdAt), in: db)
                     try notify?(db, row.id ?? 0)
                 }

@@ -964,6 +964,8 @@ export interface ReviewInput {
     userId: string;
     hash: string;
   } | null;
+  /** The token of a review request's link (mailed after a resolved ticket or a closed chat; `reviews.request_after`). Single use: the review is marked verified and the link is spent. Unknown, used or expired: 422 naming requestToken. */
+  requestToken?: string;
   /** From GET /api/v1/forms/review. */
   formToken?: string | null;
   /** The solved puzzle when the form asks for one. */
