@@ -27,6 +27,7 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from console_support import ADMIN, ConsoleAPI, add_user, assert_no_console_errors, click, shots, sign_in, wait_for  # noqa: F401 (shots is a fixture)
+from conftest import severe_console_entries
 from support.frontdesk_proc import FrontdeskServer
 
 SITE = "https://www.bakery.example"
@@ -394,3 +395,81 @@ def test_timings_navigation_to_drawn_and_filter_redraw(driver, an_server, an_api
           f"\n  navigation → every panel drawn: p50 {statistics.median(loads):.0f} ms, p95 {p95(loads):.0f} ms ({len(loads)} loads)"
           f"\n  filter change → redrawn:        p50 {statistics.median(redraws):.0f} ms, p95 {p95(redraws):.0f} ms ({len(redraws)} changes)")
     assert len(loads) == 10 and len(redraws) == 20
+
+
+def fill_goal(driver, name: str, kind: str, pattern: str, key: str = "", value: str = "") -> None:
+    from selenium.webdriver.support.ui import Select
+
+    for css, text in (("#goal-name", name), ("#goal-pattern", "")):
+        el = wait_for(driver, css)
+        el.clear()
+        if text:
+            el.send_keys(text)
+    Select(driver.find_element(By.ID, "goal-kind")).select_by_value(kind)
+    driver.find_element(By.ID, "goal-pattern").send_keys(pattern)
+    if key:
+        driver.find_element(By.ID, "goal-key").send_keys(key)
+        driver.find_element(By.ID, "goal-value").send_keys(value)
+
+
+def preview_count(driver, want: int) -> None:
+    WebDriverWait(driver, 10).until(lambda d: d.find_element(By.ID, "goal-preview").get_attribute("data-conversions") == str(want),
+                                    f"the goal preview never showed {want}")
+
+
+def test_goals_and_a_funnel_made_in_the_editor_count_the_known_visits(driver, an_server, an_api) -> None:
+    from selenium.webdriver.support.ui import Select
+
+    sign_in(driver, an_server, ADMIN, "/admin/analytics/goals")
+    # A page goal that cannot match (no leading /) is refused beside its field, before saving.
+    fill_goal(driver, "Broken", "page", "known/pricing")
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#goal-pattern + .field-error"))
+    assert "must be a path starting with /" in driver.find_element(By.CSS_SELECTOR, "#goal-pattern + .field-error").text
+    assert driver.find_element(By.ID, "goal-pattern").get_attribute("aria-invalid") == "true"
+    # The browser logs that refusal (a 422) as a failed load: expected, and the only entry so far.
+    logged = severe_console_entries(driver)
+    assert logged and all("goals/preview" in e["message"] and "422" in e["message"] for e in logged), logged
+    # The preview counts the known visits before anything is saved.
+    for name, kind, pattern, key, value, want in (("Known landing", "page", "/known/landing", "", "", 6),
+                                                 ("Known pricing", "page", "/known/pric*", "", "", 4),
+                                                 ("Known pro sign-up", "event", "known_signup", "plan", "pro", 2)):
+        fill_goal(driver, name, kind, pattern, key, value)
+        preview_count(driver, want)
+        assert not driver.find_elements(By.CSS_SELECTOR, f'[data-goal="{name}"]'), "the preview saved the goal"
+        click(driver, "#goal-save")
+        WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, f'[data-goal="{name}"] [data-col="conversions"]'))
+        assert driver.find_element(By.CSS_SELECTOR, f'[data-goal="{name}"] [data-col="conversions"]').text == str(want)
+    saved = {g["goal"]["name"]: g for g in an_api.get("/api/v1/admin/analytics/goals").json()["items"]}
+    assert saved["Known pro sign-up"]["goal"]["propertyKey"] == "plan" and saved["Known pricing"]["conversions"] == 4
+
+    # A funnel of the three goals: the preview and the saved funnel's chart table say 6 → 4 → 2.
+    wait_for(driver, "#funnel-name").send_keys("Known sign-up")
+    ids = {name: str(g["goal"]["id"]) for name, g in saved.items()}
+    click(driver, "#funnel-add-step")
+    selects = driver.find_elements(By.CSS_SELECTOR, "#funnel-steps select")
+    for select, name in zip(selects, ("Known landing", "Known pricing", "Known pro sign-up")):
+        Select(select).select_by_value(ids[name])
+
+    def preview_visits(d) -> list[str]:
+        return [td.text for td in d.find_elements(By.CSS_SELECTOR, "#funnel-preview-table td[data-col=visits]")]
+
+    WebDriverWait(driver, 10).until(lambda d: preview_visits(d) == ["6", "4", "2"], "the funnel preview never showed 6, 4, 2")
+    click(driver, "#funnel-save")
+    WebDriverWait(driver, 10).until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-funnel="Known sign-up"][data-drawn]'))
+    box = '[data-funnel="Known sign-up"]'
+    assert [td.text for td in driver.find_elements(By.CSS_SELECTOR, f"{box} td[data-col=visits]")] == ["6", "4", "2"]
+    assert [td.text for td in driver.find_elements(By.CSS_SELECTOR, f"{box} td[data-col=dropOff]")] == ["0", "2", "2"]
+    assert driver.find_elements(By.CSS_SELECTOR, f"{box} canvas")
+    funnel = next(f for f in an_api.get("/api/v1/admin/analytics/funnels").json()["items"] if f["name"] == "Known sign-up")
+    assert [s["visits"] for s in an_api.get(f"/api/v1/admin/analytics/funnels/{funnel['id']}/results").json()["steps"]] == [6, 4, 2]
+    # The dashboard's goals panel shows the same conversions, and a goal row filters the screen.
+    driver.get(an_server.url("/admin/analytics"))
+    wait_drawn(driver)
+    shown = {r["value"]: r["conversions"] for r in panel_rows(driver, "goals")}
+    assert shown["Known pricing"] == 4 and shown["Known landing"] == 6 and shown["Known pro sign-up"] == 2
+    before = drawn(driver)
+    click(driver, '[data-panel="goals"] .an-row-filter[data-value="Known pricing"]')
+    wait_drawn(driver, before)
+    assert query_of(driver)["goal"] == "Known pricing"
+    assert kpis(driver)["visits"]["value"] == 4
+    assert_no_console_errors(driver, "the goals editor and the goal filter", an_server)

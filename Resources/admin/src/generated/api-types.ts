@@ -165,6 +165,15 @@ export interface AnalyticsFunnelList {
   items: AnalyticsFunnel[];
 }
 
+export interface AnalyticsFunnelPreview {
+  steps: {
+    goal: string;
+    visits: number;
+    dropOff: number;
+    conversionRate: number;
+  }[];
+}
+
 export interface AnalyticsFunnelResult {
   funnel: AnalyticsFunnel;
   steps: {
@@ -191,6 +200,13 @@ export interface AnalyticsGoalInput {
   pattern: string;
   propertyKey?: string;
   propertyValue?: string;
+}
+
+export interface AnalyticsGoalPreview {
+  /** Visits that reached the goal. */
+  conversions: number;
+  visitors: number;
+  conversionRate: number;
 }
 
 export interface AnalyticsGoalResults {

@@ -8,6 +8,7 @@ import { ConsoleModule, Screen, Shortcut, navigate } from "../app";
 import { Child, h, replace } from "../dom";
 import { emptyState, showError } from "../ui";
 import { drawSeries, SeriesChart } from "../charts";
+import { analyticsGoalsScreen } from "./analytics-goals";
 import type { AnalyticsBreakdown, AnalyticsGoalResults, AnalyticsPoint, AnalyticsRealtime, AnalyticsRow, AnalyticsSeries, AnalyticsSummary, AnalyticsTotals } from "../generated/api-types";
 
 /** The filter parameters of the API, in the order the chips show them. */
@@ -494,6 +495,6 @@ export function analyticsScreen(_m: RegExpMatchArray, params: URLSearchParams): 
 }
 
 export const analyticsModule: ConsoleModule = {
-  routes: [{ pattern: /^\/admin\/analytics$/, make: analyticsScreen }],
+  routes: [{ pattern: /^\/admin\/analytics$/, make: analyticsScreen }, { pattern: /^\/admin\/analytics\/goals$/, make: analyticsGoalsScreen }],
   nav: { section: "analytics", href: "/admin/analytics", label: "Analytics", icon: ["M4 20V10", "M10 20V4", "M16 20v-7", "M22 20H2"] },
 };
