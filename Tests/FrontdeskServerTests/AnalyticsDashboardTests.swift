@@ -112,4 +112,31 @@ struct AnalyticsDashboardTests {
             }
         }
     }
+
+    @Test("a panel's CSV follows the screen's filters and defuses cells a spreadsheet would run as formulas")
+    func csvExport() async throws {
+        let env = try TestEnvironment(flags: ["server.site_origins": "https://www.example.com"], now: { Self.start })
+        try await env.addUser("owner@example.com", role: .admin)
+        try await env.application().test(.router) { client in
+            for (version, campaign) in [("126.0", "=HYPERLINK(%22https://evil.example%22)"), ("125.0", "spring"), ("124.0", "spring")] {
+                let body = #"{"events":[{"type":"pageview","url":"https://www.example.com/offer?utm_source=news&utm_campaign=\#(campaign)"}]}"#
+                let r = try await client.executeRequest(uri: "/api/v1/events", method: .post,
+                                                        headers: [.contentType: "text/plain", .userAgent: Self.firefox.replacingOccurrences(of: "126.0", with: version), .origin: "https://www.example.com"],
+                                                        body: ByteBuffer(string: body))
+                #expect(r.status == .accepted)
+            }
+            await env.runtime.analytics.ingest.flush()
+            var console = ConsoleClient(client: client)
+            #expect(try await console.signIn("owner@example.com") == .ok)
+            let csv = try await console.send(.get, "/api/v1/admin/analytics/export?report=breakdown&by=utm_campaign&format=csv&from=2027-01-15&to=2027-01-15")
+            let rows = CSV.parse(csv.text)
+            #expect(rows.first == ["utm_campaign", "visitors", "visits", "pageviews", "bounces", "events", "engaged_seconds"])
+            #expect(rows.dropFirst().map { $0.prefix(2) } == [["spring", "2"], ["'=HYPERLINK(\"https://evil.example\")", "1"]])
+            // With a filter, as the screen's CSV link sends it: only the filtered visits.
+            let filtered = try await console.send(.get, "/api/v1/admin/analytics/export?report=breakdown&by=utm_campaign&format=csv&from=2027-01-15&to=2027-01-15&utm_campaign=spring")
+            #expect(CSV.parse(filtered.text).dropFirst().map { $0.prefix(2) } == [["spring", "2"]])
+            let series = try await console.send(.get, "/api/v1/admin/analytics/export?report=timeseries&interval=day&format=csv&from=2027-01-14&to=2027-01-15&utm_campaign=!spring")
+            #expect(CSV.parse(series.text) == [["day", "visitors", "visits", "pageviews", "bounces", "events"], ["2027-01-14", "0", "0", "0", "0", "0"], ["2027-01-15", "1", "1", "1", "1", "0"]])
+        }
+    }
 }
