@@ -5,6 +5,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import Logging
+import Synchronization
 import Testing
 @testable import FrontdeskServer
 
@@ -137,6 +139,35 @@ struct AnalyticsDashboardTests {
             #expect(CSV.parse(filtered.text).dropFirst().map { $0.prefix(2) } == [["spring", "2"]])
             let series = try await console.send(.get, "/api/v1/admin/analytics/export?report=timeseries&interval=day&format=csv&from=2027-01-14&to=2027-01-15&utm_campaign=!spring")
             #expect(CSV.parse(series.text) == [["day", "visitors", "visits", "pageviews", "bounces", "events"], ["2027-01-14", "0", "0", "0", "0", "0"], ["2027-01-15", "1", "1", "1", "1", "0"]])
+        }
+    }
+
+    @Test("realtime lists the visits active in the last five minutes without visitor ids; the push sends nothing while no agent listens")
+    func realtimeVisits() async throws {
+        let clock = Mutex(Self.start)
+        let env = try TestEnvironment(flags: ["server.site_origins": "https://www.example.com"], now: { clock.withLock { $0 } })
+        try await env.addUser("owner@example.com", role: .admin)
+        try await env.application().test(.router) { client in
+            try await sendVisits(client, env)
+            var console = ConsoleClient(client: client)
+            #expect(try await console.signIn("owner@example.com") == .ok)
+            let now = try await console.send(.get, "/api/v1/admin/analytics/realtime")
+            #expect(now.json?["visitors"] as? Int == 3)
+            let visits = now.json?["visits"] as? [[String: Any]] ?? []
+            #expect(visits.count == 3)
+            #expect(Set(visits.compactMap { $0["page"] as? String }) == ["/pricing", "/landing"])
+            #expect(visits.map { $0["startedAt"] as? String } == Array(repeating: "2027-01-15T08:00:00Z", count: 3))
+            #expect(visits.map { $0["source"] as? String } == Array(repeating: "Direct", count: 3))
+            #expect(visits.allSatisfy { Set($0.keys) == ["page", "source", "country", "device", "pageviews", "startedAt", "lastSeenAt"] })
+            // Six minutes later nobody is on the site.
+            clock.withLock { $0 = Self.start.addingTimeInterval(360) }
+            let later = try await console.send(.get, "/api/v1/admin/analytics/realtime")
+            #expect(later.json?["visitors"] as? Int == 0)
+            #expect((later.json?["visits"] as? [Any])?.isEmpty == true)
+            let push = AnalyticsRealtimePushService(queries: env.runtime.analytics.queries, hub: env.runtime.chat, interval: .seconds(3), clock: ContinuousClock(),
+                                                    now: { clock.withLock { $0 } }, logger: Logger(label: "test"))
+            var last: RealtimeNow?
+            #expect(try await push.round(last: &last) == nil)
         }
     }
 }

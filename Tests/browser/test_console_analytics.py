@@ -333,9 +333,16 @@ def test_realtime_tile_changes_when_a_visitor_loads_a_page(driver, an_server, an
     r = requests.post(an_server.url("/api/v1/events"), timeout=10, data=json.dumps({"events": [{"type": "pageview", "url": SITE + "/realtime-probe", "screen": "mobile"}]}),
                       headers={"Content-Type": "text/plain;charset=UTF-8", "Origin": SITE, "User-Agent": UA, "X-Forwarded-For": "10.78.0.9"})
     assert r.status_code == 202
-    # A new visitor: one more on the tile, without reloading the screen.
-    WebDriverWait(driver, 30).until(lambda d: d.find_element(By.ID, "an-now").get_attribute("data-raw") == str(before + 1))
+    # A new visitor: one more on the tile, pushed over the agent socket (visitors.now every 3 s;
+    # the screen asks over HTTP only while the socket is down, every 30 s), without a reload.
+    WebDriverWait(driver, 15).until(lambda d: d.find_element(By.ID, "an-now").get_attribute("data-raw") == str(before + 1))
     assert an_api.get("/api/v1/admin/analytics/realtime").json()["visitors"] == before + 1
+    # The chat screen lists the visitor with the page they are on, source and time on site.
+    click(driver, '[data-nav="chat"]')
+    probe = '#visitors-now [data-page="/realtime-probe"]'
+    WebDriverWait(driver, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, probe))
+    assert "Direct" in driver.find_element(By.CSS_SELECTOR, probe).text and "on site just now" in driver.find_element(By.CSS_SELECTOR, probe).text
+    assert f"On the site now ({before + 1})" in driver.find_element(By.ID, "visitors-now").text
 
 
 def test_dark_mode_and_tablet_width_without_errors_or_overflow(driver, an_server, shots) -> None:

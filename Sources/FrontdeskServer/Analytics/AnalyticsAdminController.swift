@@ -45,7 +45,7 @@ struct AnalyticsAdminController: Sendable {
             return try Response.json(try await query.breakdown(queries))
         }
         admin.get("/analytics/realtime") { _, _ in
-            try Response.json(try await queries.realtime(now: Int64(now().timeIntervalSince1970)))
+            try Response.json(try await queries.realtimeNow(now: Int64(now().timeIntervalSince1970)))
         }
         admin.get("/analytics/export") { request, _ in
             let query = try AnalyticsRequest(request.queryDictionary, days: days, now: now(),

@@ -139,6 +139,8 @@ struct AnalyticsModule: FeatureModule {
             AnalyticsBatchWriterService(ingest: runtime.analytics.ingest, clock: ContinuousClock(), logger: runtime.logger),
             AnalyticsRetentionService(retention: runtime.analytics.retention,
                                       interval: .seconds(3600), clock: ContinuousClock(), now: runtime.now, logger: runtime.logger),
+            AnalyticsRealtimePushService(queries: runtime.analytics.queries, hub: runtime.chat, interval: .seconds(3), clock: ContinuousClock(),
+                                         now: runtime.now, logger: runtime.logger),
         ]
     }
 }

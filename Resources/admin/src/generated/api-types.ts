@@ -243,6 +243,17 @@ export interface AnalyticsRealtime {
     page: string;
     visitors: number;
   }[];
+  /** The most recently active visits, newest first: the chat screen's "on the site now" list. No visitor id. */
+  visits: {
+    /** The page of the visit's latest page view. */
+    page: string;
+    source: string;
+    country: string;
+    device: string;
+    pageviews: number;
+    startedAt: string;
+    lastSeenAt: string;
+  }[];
 }
 
 export interface AnalyticsRow {

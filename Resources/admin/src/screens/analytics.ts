@@ -9,6 +9,7 @@ import { Child, h, replace } from "../dom";
 import { emptyState, showError } from "../ui";
 import { drawSeries, SeriesChart } from "../charts";
 import { analyticsGoalsScreen } from "./analytics-goals";
+import { chat } from "../chat/client";
 import type { AnalyticsBreakdown, AnalyticsGoalResults, AnalyticsPoint, AnalyticsRealtime, AnalyticsRow, AnalyticsSeries, AnalyticsSummary, AnalyticsTotals } from "../generated/api-types";
 
 /** The filter parameters of the API, in the order the chips show them. */
@@ -451,6 +452,9 @@ export function analyticsScreen(_m: RegExpMatchArray, params: URLSearchParams): 
     body.removeAttribute("aria-busy");
   }
 
+  /** The agent socket's `visitors.now` pushes keep the tile current (the chat client holds the socket). */
+  const onPush = () => { if (chat.visitorsNow) setNow(chat.visitorsNow.visitors); };
+
   async function pollRealtime(): Promise<void> {
     try {
       const r = await api.get<AnalyticsRealtime>("/api/v1/admin/analytics/realtime");
@@ -473,7 +477,9 @@ export function analyticsScreen(_m: RegExpMatchArray, params: URLSearchParams): 
       frame();
       void load();
       void pollRealtime();
-      realtimeTimer = window.setInterval(() => void pollRealtime(), 15000);
+      chat.onChange.push(onPush);
+      // Without the socket (reconnecting), ask now and then instead.
+      realtimeTimer = window.setInterval(() => { if (chat.connection !== "online") void pollRealtime(); }, 30000);
     },
     update(path, p) {
       if (path !== "/admin/analytics") return false;
@@ -485,6 +491,7 @@ export function analyticsScreen(_m: RegExpMatchArray, params: URLSearchParams): 
     },
     dispose() {
       window.clearInterval(realtimeTimer);
+      chat.onChange = chat.onChange.filter((l) => l !== onPush);
       chart?.destroy();
       generation++;
     },
