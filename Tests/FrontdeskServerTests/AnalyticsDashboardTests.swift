@@ -170,4 +170,24 @@ struct AnalyticsDashboardTests {
             #expect(try await push.round(last: &last) == nil)
         }
     }
+
+    @Test("the tracking settings screen reads what the server counts with; an unknown parameter is a named 422")
+    func trackingSettings() async throws {
+        let env = try TestEnvironment(flags: ["server.site_origins": "https://www.example.com", "tracking.timezone": "Europe/Berlin", "tracking.raw_retention_days": "90"],
+                                      now: { Self.start })
+        try await env.addUser("owner@example.com", role: .admin)
+        try await env.application().test(.router) { client in
+            var console = ConsoleClient(client: client)
+            #expect(try await console.signIn("owner@example.com") == .ok)
+            let r = try await console.send(.get, "/api/v1/admin/analytics/settings")
+            #expect(r.status == .ok)
+            #expect(r.json?["timezone"] as? String == "Europe/Berlin")
+            #expect(r.json?["rawRetentionDays"] as? Int == 90)
+            #expect(r.json?["hourlyDetailDays"] as? Int == 31)
+            #expect(r.json?["siteOrigins"] as? [String] == ["https://www.example.com"])
+            #expect((r.json?["geoip"] as? [String: Any])?["configured"] as? Bool == false)
+            let bad = try await console.send(.get, "/api/v1/admin/analytics/settings?colour=red")
+            #expect(bad.envelope?.error.details == ["colour": "is not a known parameter"])
+        }
+    }
 }

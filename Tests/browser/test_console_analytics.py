@@ -480,3 +480,25 @@ def test_goals_and_a_funnel_made_in_the_editor_count_the_known_visits(driver, an
     assert query_of(driver)["goal"] == "Known pricing"
     assert kpis(driver)["visits"]["value"] == 4
     assert_no_console_errors(driver, "the goals editor and the goal filter", an_server)
+
+
+def test_tracking_settings_screen(driver, an_server) -> None:
+    sign_in(driver, an_server, ADMIN, "/admin/analytics")
+    wait_drawn(driver)
+    click(driver, "#an-settings-link")
+    wait_for(driver, "#an-set-timezone")
+    assert driver.find_element(By.ID, "an-set-timezone").text.startswith("UTC")
+    assert driver.find_element(By.ID, "an-set-retention").text.startswith("400 days")
+    assert driver.find_element(By.ID, "an-set-geoip").text.startswith("none: countries are unknown")
+    assert SITE in driver.find_element(By.ID, "an-set-origins").text
+    assert driver.find_element(By.ID, "an-settings-snippet").text == f'<script src="{an_server.base_url.rstrip("/")}/widget.js" async></script>'
+    # "Don't count my visits": the flag the widget's loader reads, on and off again.
+    assert driver.execute_script("return localStorage.getItem('frontdesk:ignore')") is None
+    click(driver, "#an-ignore")
+    WebDriverWait(driver, 5).until(lambda d: d.execute_script("return localStorage.getItem('frontdesk:ignore')") == "1")
+    assert "not counted" in driver.find_element(By.ID, "an-ignore-state").text
+    driver.refresh()
+    assert wait_for(driver, "#an-ignore").is_selected()
+    click(driver, "#an-ignore")
+    WebDriverWait(driver, 5).until(lambda d: d.execute_script("return localStorage.getItem('frontdesk:ignore')") is None)
+    assert_no_console_errors(driver, "the tracking settings", an_server)

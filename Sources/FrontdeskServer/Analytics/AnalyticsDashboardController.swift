@@ -3,9 +3,10 @@ import Foundation
 import Hummingbird
 
 /// What the console's analytics screens need beyond the reports: previews of a goal or a funnel
-/// before it is saved (the editor shows the count beside the form).
+/// before it is saved (the editor shows the count beside the form), and the tracking settings.
 struct AnalyticsDashboardController: Sendable {
     let analytics: AnalyticsRuntime
+    let config: FrontdeskConfig
     let now: @Sendable () -> Date
 
     /// The goal definition fields, read and checked the same way for a preview and a save.
@@ -29,9 +30,44 @@ struct AnalyticsDashboardController: Sendable {
         return (kind, pattern, key, value)
     }
 
+    /// The tracking settings screen's facts: what the configuration says and what the engine loaded.
+    struct TrackingSettings: Encodable, Sendable {
+        struct GeoIP: Encodable, Sendable {
+            var configured: Bool
+            var path: String?
+            var databaseType: String?
+            var builtAt: String?
+        }
+        var timezone: String
+        var rawRetentionDays: Int
+        var hourlyDetailDays: Int
+        var rollupMaxValues: Int
+        var siteOrigins: [String]
+        var publicURL: String
+        var geoip: GeoIP
+    }
+
+    /// The settings as the running server holds them (read once: they change with a restart).
+    static func trackingSettings(_ config: FrontdeskConfig, _ analytics: AnalyticsRuntime) -> TrackingSettings {
+        var geoip = TrackingSettings.GeoIP(configured: false)
+        if let lookup = analytics.countries as? MaxMindCountryLookup {
+            geoip = .init(configured: true, path: lookup.path, databaseType: lookup.metadata.databaseType,
+                          builtAt: ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(lookup.metadata.buildEpoch))))
+        }
+        return TrackingSettings(timezone: config[AnalyticsSettings.timezone], rawRetentionDays: analytics.retention.retentionDays,
+                                hourlyDetailDays: analytics.retention.hourlyDetailDays, rollupMaxValues: config[AnalyticsSettings.maxValuesPerHour],
+                                siteOrigins: config.siteOrigins, publicURL: config.publicURL, geoip: geoip)
+    }
+
     func addRoutes(to routes: Routes) {
         let admin = routes.admin
         let goals = analytics.goals
+        let settings = Self.trackingSettings(config, analytics)
+        admin.get("/analytics/settings") { request, _ in
+            let unknown = request.queryDictionary.keys.sorted()
+            if !unknown.isEmpty { throw FrontdeskError.validation(Dictionary(uniqueKeysWithValues: unknown.map { ($0, "is not a known parameter") })) }
+            return try Response.json(settings)
+        }
         let days = analytics.queries.days
         admin.get("/analytics/goals/preview") { request, _ in
             let parameters = request.queryDictionary

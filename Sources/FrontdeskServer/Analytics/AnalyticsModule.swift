@@ -116,7 +116,7 @@ struct AnalyticsModule: FeatureModule {
         let runtime = context.runtime
         EventsController(analytics: runtime.analytics, siteOrigins: runtime.config.siteOrigins, now: runtime.now).addRoutes(to: routes)
         AnalyticsAdminController(analytics: runtime.analytics, now: runtime.now).addRoutes(to: routes)
-        AnalyticsDashboardController(analytics: runtime.analytics, now: runtime.now).addRoutes(to: routes)
+        AnalyticsDashboardController(analytics: runtime.analytics, config: runtime.config, now: runtime.now).addRoutes(to: routes)
     }
 
     /// A month of synthetic visits (about 4,000 events) through the batch writer, so the demo's

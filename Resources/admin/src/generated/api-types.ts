@@ -292,6 +292,22 @@ export interface AnalyticsTotals {
   visitDuration: number;
 }
 
+export interface AnalyticsTrackingSettings {
+  /** tracking.timezone */
+  timezone: string;
+  rawRetentionDays: number;
+  hourlyDetailDays: number;
+  rollupMaxValues: number;
+  siteOrigins: string[];
+  publicURL: string;
+  geoip: {
+    configured: boolean;
+    path?: string;
+    databaseType?: string;
+    builtAt?: string;
+  };
+}
+
 /** A live-chat conversation (see /api/chat-protocol.md, "Conversation"). */
 export interface ChatConversation {
   id: number;

@@ -9,6 +9,7 @@ import { Child, h, replace } from "../dom";
 import { emptyState, showError } from "../ui";
 import { drawSeries, SeriesChart } from "../charts";
 import { analyticsGoalsScreen } from "./analytics-goals";
+import { analyticsSettingsScreen } from "./analytics-settings";
 import { chat } from "../chat/client";
 import type { AnalyticsBreakdown, AnalyticsGoalResults, AnalyticsPoint, AnalyticsRealtime, AnalyticsRow, AnalyticsSeries, AnalyticsSummary, AnalyticsTotals } from "../generated/api-types";
 
@@ -238,7 +239,8 @@ export function analyticsScreen(_m: RegExpMatchArray, params: URLSearchParams): 
       h("div", { class: "page-head" }, h("h1", null, "Analytics"),
         h("div", { class: "page-actions an-controls" }, rangeSelect, customBox,
           h("label", { class: "check", for: "an-compare" }, compare, "Compare with the previous period"),
-          h("a", { class: "btn btn-small", href: "/admin/analytics/goals", id: "an-goals-link" }, "Goals & funnels"))),
+          h("a", { class: "btn btn-small", href: "/admin/analytics/goals", id: "an-goals-link" }, "Goals & funnels"),
+          h("a", { class: "btn btn-small", href: "/admin/analytics/settings", id: "an-settings-link" }, "Settings"))),
       els.range,
       h("div", { class: "an-filterbar" }, filterForm, els.chips),
       els.filterError,
@@ -502,6 +504,7 @@ export function analyticsScreen(_m: RegExpMatchArray, params: URLSearchParams): 
 }
 
 export const analyticsModule: ConsoleModule = {
-  routes: [{ pattern: /^\/admin\/analytics$/, make: analyticsScreen }, { pattern: /^\/admin\/analytics\/goals$/, make: analyticsGoalsScreen }],
+  routes: [{ pattern: /^\/admin\/analytics$/, make: analyticsScreen }, { pattern: /^\/admin\/analytics\/goals$/, make: analyticsGoalsScreen },
+    { pattern: /^\/admin\/analytics\/settings$/, make: analyticsSettingsScreen }],
   nav: { section: "analytics", href: "/admin/analytics", label: "Analytics", icon: ["M4 20V10", "M10 20V4", "M16 20v-7", "M22 20H2"] },
 };
