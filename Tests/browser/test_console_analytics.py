@@ -281,7 +281,7 @@ def test_csv_export_equals_the_table(driver, an_server, an_api) -> None:
     assert [[r["day"], int(r["visitors"])] for r in rows] == cells
 
 
-def test_other_rows_explain_themselves_and_bad_filters_are_named(driver, an_server) -> None:
+def test_typed_filters_apply_and_bad_filters_and_ranges_are_named(driver, an_server) -> None:
     open_analytics(driver, an_server)
     # A filter typed by hand: an unknown field is refused beside the field, a known one applied.
     box = wait_for(driver, "#an-filter")
