@@ -31,8 +31,13 @@ if ! cmp -s "$tmp/api-types.ts" "$generated"; then
     cp "$tmp/api-types.ts" "$generated"
 fi
 
+# Chart.js comes from Debian (libjs-chart.js), bundled in: no CDN, no npm. Its ES module build is
+# tree-shaken, so only the controllers charts.ts registers are carried.
+CHARTJS=/usr/share/javascript/chart.js/chart.esm.js
+[[ -f $CHARTJS ]] || { echo "build.sh: $CHARTJS is missing (apt install libjs-chart.js)" >&2; exit 1; }
+
 tsc -p tsconfig.json
-esbuild src/main.ts --bundle --minify --format=iife --target=es2020 --charset=utf8 --legal-comments=none \
+esbuild src/main.ts --bundle --alias:chart.js=$CHARTJS --minify --format=iife --target=es2020 --charset=utf8 --legal-comments=none \
     --log-level=warning --outfile="$tmp/console.js"
 esbuild styles/console.css --bundle --minify --charset=utf8 --log-level=warning --outfile="$tmp/console.css"
 

@@ -267,6 +267,7 @@ function toggleHelp(): void {
     row("Esc", "Close this help or a dialog"),
     row("g i", "Go to the inbox"),
     row("g c", "Go to the chat"),
+    row("g a", "Go to analytics"),
   ];
   helpDialog = h("div", { class: "help-overlay", id: "shortcut-help", role: "dialog", "aria-modal": "true", "aria-label": "Keyboard shortcuts", onclick: (e: Event) => { if (e.target === helpDialog) closeHelp(); } },
     h("div", { class: "help-card" },
@@ -292,6 +293,7 @@ export function installKeyboard(): void {
       pendingG = 0;
       if (event.key === "i") { navigate("/admin/inbox"); return; }
       if (event.key === "c") { navigate("/admin/chat"); return; }
+      if (event.key === "a") { navigate("/admin/analytics"); return; }
     }
     const shortcut = current?.screen.shortcuts?.().find((s) => s.key === event.key || s.key.split(" / ").includes(event.key));
     if (shortcut) { event.preventDefault(); shortcut.run(); }

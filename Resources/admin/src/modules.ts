@@ -3,6 +3,7 @@
 // console is its import and its name in this list.
 
 import type { ConsoleModule } from "./app";
+import { analyticsModule } from "./screens/analytics";
 import { authModule } from "./screens/auth";
 import { chatModule } from "./screens/chat";
 import { consentModule } from "./screens/consent";
@@ -17,6 +18,7 @@ export const MODULES: ConsoleModule[] = [
   authModule,
   chatModule,
   inboxModule,
+  analyticsModule,
   faqModule,
   reviewsModule,
   subscribersModule,

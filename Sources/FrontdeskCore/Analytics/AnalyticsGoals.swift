@@ -123,16 +123,9 @@ package struct AnalyticsGoalStore: Sendable {
 
     package func goalResults(_ range: AnalyticsRange) async throws -> [GoalResult] {
         try await database.pool.read { db in
-            let all = try queries.totals(db, range, []).visitors
             return try Row.fetchAll(db, sql: "SELECT * FROM analytics_goals ORDER BY id").map(AnalyticsGoal.init).map { goal in
-                let (sql, arguments) = try queries.goalEventCondition(db, goal, prefix: "e.")
-                let row = try Row.fetchOne(db, sql: """
-                    SELECT count(DISTINCT e.session_id) AS c, count(DISTINCT s.visitor) AS u FROM visitor_events e JOIN visitor_sessions s ON s.id = e.session_id
-                    WHERE e.t >= ? AND e.t < ? AND \(sql)
-                    """, arguments: [range.startUnix, range.endUnix] + arguments)!
-                let visitors: Int = row["u"]
-                return GoalResult(goal: goal, conversions: row["c"], visitors: visitors,
-                                  conversionRate: all == 0 ? 0 : (Double(visitors) / Double(all) * 1000).rounded() / 1000)
+                let figures = try Self.figures(db, queries, goal, range)
+                return GoalResult(goal: goal, conversions: figures.conversions, visitors: figures.visitors, conversionRate: figures.conversionRate)
             }
         }
     }
@@ -187,31 +180,8 @@ package struct AnalyticsGoalStore: Sendable {
                 throw FrontdeskError.notFound("The funnel")
             }
             let funnel = AnalyticsFunnel(id: row["id"], name: row["name"], steps: Self.decodeSteps(row["steps"]))
-            var reachedAt: [Int64: Int64] = [:]   // visit → time it completed the last step so far
-            var counts: [Int] = []
-            var names: [String] = []
-            for (index, step) in funnel.steps.enumerated() {
-                let goal = try Self.find(db, reference: String(step))
-                names.append(goal.name)
-                let (sql, arguments) = try queries.goalEventCondition(db, goal)
-                let events = try Row.fetchCursor(db, sql: """
-                    SELECT session_id, t FROM visitor_events WHERE t >= ? AND t < ? AND \(sql)
-                    AND session_id IN (SELECT id FROM visitor_sessions WHERE started_at >= ? AND started_at < ?) ORDER BY t LIMIT ?
-                    """, arguments: [range.startUnix, range.endUnix + 86_400] + arguments + [range.startUnix, range.endUnix, Self.funnelEventCap])
-                var next: [Int64: Int64] = [:]
-                while let event = try events.next() {
-                    let visit: Int64 = event["session_id"], t: Int64 = event["t"]
-                    if next[visit] != nil { continue }
-                    if index == 0 { next[visit] = t } else if let previous = reachedAt[visit], previous <= t { next[visit] = t }
-                }
-                reachedAt = next
-                counts.append(next.count)
-            }
-            let first = counts.first ?? 0
-            let steps = counts.enumerated().map { index, count in
-                FunnelResult.Step(goal: names[index], visits: count, dropOff: index == 0 ? 0 : counts[index - 1] - count,
-                                  conversionRate: first == 0 ? 0 : (Double(count) / Double(first) * 1000).rounded() / 1000)
-            }
+            let goals = try funnel.steps.map { try Self.find(db, reference: String($0)) }
+            let steps = try Self.reach(db, queries, goals, range)
             return FunnelResult(funnel: funnel, steps: steps)
         }
     }

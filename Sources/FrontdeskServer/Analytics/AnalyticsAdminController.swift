@@ -45,7 +45,7 @@ struct AnalyticsAdminController: Sendable {
             return try Response.json(try await query.breakdown(queries))
         }
         admin.get("/analytics/realtime") { _, _ in
-            try Response.json(try await queries.realtime(now: Int64(now().timeIntervalSince1970)))
+            try Response.json(try await queries.realtimeNow(now: Int64(now().timeIntervalSince1970)))
         }
         admin.get("/analytics/export") { request, _ in
             let query = try AnalyticsRequest(request.queryDictionary, days: days, now: now(),
@@ -58,22 +58,11 @@ struct AnalyticsAdminController: Sendable {
             return try Response.json(Items(items: try await goals.goalResults(query.range)))
         }
         admin.post("/analytics/goals") { request, context in
-            var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name", "kind", "pattern", "propertyKey", "propertyValue"])
+            var reader = FieldReader(try await request.jsonObject(context: context), allowed: AnalyticsDashboardController.goalFields.union(["name"]))
             let name = reader.text("name", required: true, maxLength: 100)
-            let kindText = reader.text("kind", required: true, maxLength: 10)
-            let pattern = reader.text("pattern", required: true, maxLength: 2048)
-            let key = reader.text("propertyKey", required: false, maxLength: 64)
-            let value = reader.text("propertyValue", required: false, maxLength: 256)
-            let kind = kindText.flatMap(AnalyticsGoal.Kind.init(rawValue:))
-            if kindText != nil, kind == nil { reader.fail("kind", "must be page or event") }
-            if kind == .page, let pattern, !pattern.hasPrefix("/") { reader.fail("pattern", "must be a path starting with / (* matches any characters)") }
-            if kind == .event, let pattern, !IngestBatch.isValidName(pattern.replacingOccurrences(of: "*", with: "x")) {
-                reader.fail("pattern", "must be an event name: 1 to 64 characters of A-Z a-z 0-9 space _ . : / - (* matches any characters)")
-            }
-            if (key == nil) != (value == nil) { reader.fail(key == nil ? "propertyKey" : "propertyValue", "is required with \(key == nil ? "propertyValue" : "propertyKey")") }
-            if kind == .page, key != nil { reader.fail("propertyKey", "is allowed on event goals only") }
+            let definition = AnalyticsDashboardController.readGoalDefinition(&reader)
             try reader.validate()
-            let goal = try await goals.createGoal(name: name!, kind: kind!, pattern: pattern!, propertyKey: key, propertyValue: value,
+            let goal = try await goals.createGoal(name: name!, kind: definition!.kind, pattern: definition!.pattern, propertyKey: definition!.key, propertyValue: definition!.value,
                                                   now: Int64(now().timeIntervalSince1970))
             return try Response.json(goal, status: .created)
         }

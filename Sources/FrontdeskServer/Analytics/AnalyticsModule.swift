@@ -116,6 +116,7 @@ struct AnalyticsModule: FeatureModule {
         let runtime = context.runtime
         EventsController(analytics: runtime.analytics, siteOrigins: runtime.config.siteOrigins, now: runtime.now).addRoutes(to: routes)
         AnalyticsAdminController(analytics: runtime.analytics, now: runtime.now).addRoutes(to: routes)
+        AnalyticsDashboardController(analytics: runtime.analytics, config: runtime.config, now: runtime.now).addRoutes(to: routes)
     }
 
     /// A month of synthetic visits (about 4,000 events) through the batch writer, so the demo's
@@ -138,6 +139,8 @@ struct AnalyticsModule: FeatureModule {
             AnalyticsBatchWriterService(ingest: runtime.analytics.ingest, clock: ContinuousClock(), logger: runtime.logger),
             AnalyticsRetentionService(retention: runtime.analytics.retention,
                                       interval: .seconds(3600), clock: ContinuousClock(), now: runtime.now, logger: runtime.logger),
+            AnalyticsRealtimePushService(queries: runtime.analytics.queries, hub: runtime.chat, interval: .seconds(3), clock: ContinuousClock(),
+                                         now: runtime.now, logger: runtime.logger),
         ]
     }
 }

@@ -3,7 +3,7 @@
 // typing and presence; re-sends unacknowledged messages after a reconnect with the same
 // clientMessageId (the server stores them once); sends delivered/read receipts.
 
-import { ChatConversation, ChatMessage, ChatMessageStatus } from "../generated/api-types";
+import { AnalyticsRealtime, ChatConversation, ChatMessage, ChatMessageStatus } from "../generated/api-types";
 
 export type Conversation = ChatConversation;
 
@@ -41,6 +41,8 @@ export class ChatClient {
   me: { id: number; name: string; role: string; status: string } | null = null;
   connection: Connection = "offline";
   presence: "online" | "away" = (localStorage.getItem(PRESENCE_KEY) as "online" | "away") || "online";
+  /** The latest `visitors.now` push: visitors on the site in the last 5 minutes and their visits. */
+  visitorsNow: AnalyticsRealtime | null = null;
   /** The conversation the chat screen shows, if any (for read receipts and unread counts). */
   viewing: number | null = null;
 
@@ -234,6 +236,9 @@ export class ChatClient {
         if (data.agentId === this.me?.id && (data.status === "online" || data.status === "away")) this.presence = data.status;
         break;
       }
+      case "visitors.now":
+        this.visitorsNow = data as AnalyticsRealtime;
+        break;
       case "presence.visitor": {
         const c = this.conversations.get(data.conversationId);
         if (c) c.visitor = { ...c.visitor, online: data.status === "online" };

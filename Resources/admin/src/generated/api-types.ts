@@ -165,6 +165,15 @@ export interface AnalyticsFunnelList {
   items: AnalyticsFunnel[];
 }
 
+export interface AnalyticsFunnelPreview {
+  steps: {
+    goal: string;
+    visits: number;
+    dropOff: number;
+    conversionRate: number;
+  }[];
+}
+
 export interface AnalyticsFunnelResult {
   funnel: AnalyticsFunnel;
   steps: {
@@ -191,6 +200,13 @@ export interface AnalyticsGoalInput {
   pattern: string;
   propertyKey?: string;
   propertyValue?: string;
+}
+
+export interface AnalyticsGoalPreview {
+  /** Visits that reached the goal. */
+  conversions: number;
+  visitors: number;
+  conversionRate: number;
 }
 
 export interface AnalyticsGoalResults {
@@ -226,6 +242,17 @@ export interface AnalyticsRealtime {
   pages: {
     page: string;
     visitors: number;
+  }[];
+  /** The most recently active visits, newest first: the chat screen's "on the site now" list. No visitor id. */
+  visits: {
+    /** The page of the visit's latest page view. */
+    page: string;
+    source: string;
+    country: string;
+    device: string;
+    pageviews: number;
+    startedAt: string;
+    lastSeenAt: string;
   }[];
 }
 
@@ -263,6 +290,22 @@ export interface AnalyticsTotals {
   bounceRate: number;
   /** Average engaged seconds per visit. */
   visitDuration: number;
+}
+
+export interface AnalyticsTrackingSettings {
+  /** tracking.timezone */
+  timezone: string;
+  rawRetentionDays: number;
+  hourlyDetailDays: number;
+  rollupMaxValues: number;
+  siteOrigins: string[];
+  publicURL: string;
+  geoip: {
+    configured: boolean;
+    path?: string;
+    databaseType?: string;
+    builtAt?: string;
+  };
 }
 
 /** A live-chat conversation (see /api/chat-protocol.md, "Conversation"). */

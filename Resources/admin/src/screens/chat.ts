@@ -219,6 +219,7 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
           h("a", { href: `/admin/chat/${c.id}?tab=${tab}` }, h("strong", null, visitorName(c)), h("span", { class: "muted small" }, ` waiting ${since(c.createdAt)}`)),
           h("button", { class: "btn btn-small btn-primary", type: "button", "data-take": String(c.id), onclick: () => void take(c.id) }, "Take"))))
           : h("p", { class: "muted small" }, "Nobody is waiting.")),
+      visitorsNow(),
       h("div", { class: "tabs", role: "tablist" }, (["mine", "unassigned", "all"] as Tab[]).map((t) => h("a", {
         role: "tab", href: `/admin/chat${selected ? "/" + selected : ""}?tab=${t}`, class: tab === t ? "tab active" : "tab", "aria-selected": String(tab === t), "data-tab": t,
       }, `${t === "mine" ? "Mine" : t === "unassigned" ? "Unassigned" : "All"} (${counts[t]})`))),
@@ -467,6 +468,19 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
       ];
     },
   };
+}
+
+/** Who is on the site now (the agent socket's `visitors.now`): page, source, time on site. */
+function visitorsNow(): HTMLElement | null {
+  const now = chat.visitorsNow;
+  if (!now) return null;
+  return h("details", { class: "queue visitors-now", id: "visitors-now", open: true },
+    h("summary", null, h("strong", null, `On the site now (${now.visitors})`)),
+    now.visits.length ? h("ul", null, now.visits.slice(0, 20).map((v) => h("li", { class: "queue-item", "data-page": v.page },
+      h("span", null, h("strong", { class: "visitor-page" }, v.page),
+        h("span", { class: "muted small" }, ` · ${v.source} · ${v.country === "(none)" ? "" : v.country + " · "}${v.device} · on site ${since(v.startedAt)}`)))))
+      : h("p", { class: "muted small" }, "Nobody right now."),
+    h("a", { class: "small", href: "/admin/analytics" }, "Open analytics"));
 }
 
 function bubble(m: Message): HTMLElement {
