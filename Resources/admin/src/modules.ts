@@ -11,6 +11,7 @@ import { inboxModule } from "./screens/inbox";
 import { outboxModule } from "./screens/outbox";
 import { reviewsModule } from "./screens/reviews";
 import { subscribersModule } from "./screens/subscribers";
+import { tokensModule } from "./screens/tokens";
 import { usersModule } from "./screens/users";
 
 export const MODULES: ConsoleModule[] = [
@@ -23,4 +24,5 @@ export const MODULES: ConsoleModule[] = [
   outboxModule,
   consentModule,
   usersModule,
+  tokensModule,
 ];

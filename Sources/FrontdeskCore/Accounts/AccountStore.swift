@@ -3,7 +3,7 @@ import GRDB
 
 /// Admin and agent accounts: the only place that knows their SQL.
 package struct AccountStore: Sendable {
-    let database: AppDatabase
+    package let database: AppDatabase
     let hasher: PasswordHasher
     let now: @Sendable () -> Date
 

@@ -75,10 +75,10 @@ struct SessionController: Sendable {
         let admin = routes.admin
         admin.get("/session") { _, context in
             try Response.json(SessionBody(user: PublicUser(context.admin.user), csrfToken: context.admin.csrfToken,
-                                          expiresAt: Timestamps.iso8601(context.admin.session.expiresAt)))
+                                          expiresAt: Timestamps.iso8601(try context.admin.requireSession().expiresAt)))
         }
         admin.delete("/session") { _, context in
-            sessions.destroy(context.admin.session.id)
+            sessions.destroy(try context.admin.requireSession().id)
             context.logger.info("signed out", metadata: ["user_id": "\(context.admin.id)"])
             var response = Response(status: .noContent)
             // Clear whichever of the two cookie names the browser holds.

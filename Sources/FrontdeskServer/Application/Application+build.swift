@@ -27,6 +27,8 @@ package final class FrontdeskRuntime: Sendable {
     /// Cache, console sessions and rate limiter.
     package let state: AppState
     package let accounts: AccountStore
+    /// API tokens for scripts and services (`Authorization: Bearer fd_…`).
+    package let tokens: APITokenStore
     let throttle: LoginThrottle
     /// Offered while no admin exists; printed by `serve` as the setup link.
     package let setupToken = SetupToken()
@@ -92,6 +94,7 @@ package final class FrontdeskRuntime: Sendable {
         self.now = now
         self.state = AppState(config: config, logger: logger, now: now)
         self.accounts = AccountStore(database: database, hasher: passwordHasher, now: now)
+        self.tokens = APITokenStore(database: database, now: now)
         self.throttle = LoginThrottle(now: now)
         self.links = PublicLinks(configured: config.publicURL)
         self.outbox = MailOutbox(database: database, defaultSender: try config.mail.sender(), now: now)
