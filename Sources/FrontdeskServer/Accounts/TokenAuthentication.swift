@@ -24,7 +24,7 @@ enum TokenRouteScopes {
     static let features: [String: String] = [
         "agents": "agents", "analytics": "analytics", "chat": "chat", "consent": "consent", "contact-submissions": "contacts",
         "faq": "faq", "mail": "mail", "newsletter": "newsletter", "reviews": "reviews", "tickets": "tickets", "users": "users",
-        "webhooks": "settings", "settings": "settings",
+        "webhooks": "settings", "webhook-deliveries": "settings", "settings": "settings",
     ]
     /// Route segments only a console session may use.
     static let sessionOnly: Set<String> = ["session", "setup", "ws", "tokens", "account"]

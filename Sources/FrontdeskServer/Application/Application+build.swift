@@ -41,6 +41,8 @@ package final class FrontdeskRuntime: Sendable {
     package let contacts: ContactStore
     package let newsletter: NewsletterStore
     package let tickets: TicketStore
+    /// Where the stores queue webhook events; nil when the webhooks module is not served.
+    package let webhookOutbox: WebhookOutbox?
     let idempotency: IdempotencyStore
     let formGuard: FormGuard
     let ticketSecret: Data
@@ -109,9 +111,18 @@ package final class FrontdeskRuntime: Sendable {
                                   cache: ReadThrough(cache: state.cache))
         let secret = try InstallSecret.load("secret.inbox", database: database, now: now())
         self.ticketSecret = secret
-        self.contacts = ContactStore(database: database, mailer: mailer)
-        self.newsletter = NewsletterStore(database: database, mailer: mailer, settings: config.newsletter)
-        self.tickets = TicketStore(database: database, mailer: mailer, secret: secret)
+        // Webhook events are queued in the stores' own transactions, where the feature is served.
+        let webhooks = modules.contains { ObjectIdentifier($0) == ObjectIdentifier(WebhooksModule.self) } ? WebhookOutbox(now: now) : nil
+        self.webhookOutbox = webhooks
+        var contacts = ContactStore(database: database, mailer: mailer)
+        contacts.webhooks = webhooks
+        self.contacts = contacts
+        var newsletter = NewsletterStore(database: database, mailer: mailer, settings: config.newsletter)
+        newsletter.webhooks = webhooks
+        self.newsletter = newsletter
+        var tickets = TicketStore(database: database, mailer: mailer, secret: secret)
+        tickets.webhooks = webhooks
+        self.tickets = tickets
         self.idempotency = IdempotencyStore(database: database, secret: secret)
         self.formGuard = FormGuard(secret: secret, settings: config.spam, now: now)
         self.connections = ConnectionGuard(settings: config.connections, capEnabled: config.rateLimits.enabled,
