@@ -13,6 +13,7 @@ import { reviewsModule } from "./screens/reviews";
 import { subscribersModule } from "./screens/subscribers";
 import { tokensModule } from "./screens/tokens";
 import { usersModule } from "./screens/users";
+import { webhooksModule } from "./screens/webhooks";
 
 export const MODULES: ConsoleModule[] = [
   authModule,
@@ -25,4 +26,5 @@ export const MODULES: ConsoleModule[] = [
   consentModule,
   usersModule,
   tokensModule,
+  webhooksModule,
 ];

@@ -10,10 +10,11 @@ struct AccountsModule: FeatureModule {
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime
+        let chat = runtime.chat
         SessionController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions, throttle: runtime.throttle,
                           setupToken: runtime.setupToken, absoluteLifetimeSeconds: runtime.config.sessionAbsoluteHours * 3600,
-                          alwaysSecure: runtime.config.publicURL.hasPrefix("https://")).addRoutes(to: routes)
-        let chat = runtime.chat
+                          alwaysSecure: runtime.config.publicURL.hasPrefix("https://"),
+                          accountChanged: { id in await chat.recheckAgents(userId: id) }).addRoutes(to: routes)
         UsersController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions,
                         accountChanged: { id in await chat.recheckAgents(userId: id) }).addRoutes(to: routes)
         TokensController(store: runtime.tokens).addRoutes(to: routes)

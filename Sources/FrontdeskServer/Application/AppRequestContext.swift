@@ -68,6 +68,8 @@ package struct AdminRequestContext: ChildRequestContext {
     package let clientAddress: String
     package let admin: AuthenticatedAdmin
     package var maxUploadSize: Int
+    /// Whether the client reached us over TLS (directly or through a trusted proxy).
+    package let isSecure: Bool
 
     package init(context: AppRequestContext) throws {
         guard let admin = context.admin else {
@@ -78,6 +80,7 @@ package struct AdminRequestContext: ChildRequestContext {
         self.clientAddress = context.clientAddress
         self.admin = admin
         self.maxUploadSize = context.maxUploadSize
+        self.isSecure = context.isSecure
     }
 
     /// Throws 403 unless the signed-in user is an admin.

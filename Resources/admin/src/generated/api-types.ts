@@ -936,6 +936,31 @@ export interface NewUser {
   role: UserRole;
 }
 
+export interface OwnSession {
+  /** Names the session without revealing its secret id. */
+  id: string;
+  current: boolean;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  /** The network signed in from (IPv4 /24, IPv6 /48), never a whole address. */
+  network?: string | null;
+}
+
+export interface OwnSessionList {
+  items: OwnSession[];
+}
+
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export interface ProfileChange {
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
+  name?: string | null;
+}
+
 export interface PublicUser {
   id: number;
   email: string;
