@@ -3,6 +3,7 @@
 // console is its import and its name in this list.
 
 import type { ConsoleModule } from "./app";
+import { accountModule } from "./screens/account";
 import { authModule } from "./screens/auth";
 import { chatModule } from "./screens/chat";
 import { consentModule } from "./screens/consent";
@@ -27,4 +28,5 @@ export const MODULES: ConsoleModule[] = [
   usersModule,
   tokensModule,
   webhooksModule,
+  accountModule,
 ];
