@@ -18,6 +18,9 @@ SCREENS = [
     ("outbox", "/admin/outbox", "#mail-table"),
     ("users", "/admin/users", "#users-table"),
     ("chat", "/admin/chat", ".chat-layout"),
+    ("tokens", "/admin/tokens", "#tokens-table"),
+    ("webhooks", "/admin/webhooks", "#webhook-add"),
+    ("account", "/admin/account", "#sessions-table"),
 ]
 
 

@@ -4,6 +4,7 @@
 
 import type { ConsoleModule } from "./app";
 import { analyticsModule } from "./screens/analytics";
+import { accountModule } from "./screens/account";
 import { authModule } from "./screens/auth";
 import { chatModule } from "./screens/chat";
 import { consentModule } from "./screens/consent";
@@ -12,7 +13,9 @@ import { inboxModule } from "./screens/inbox";
 import { outboxModule } from "./screens/outbox";
 import { reviewsModule } from "./screens/reviews";
 import { subscribersModule } from "./screens/subscribers";
+import { tokensModule } from "./screens/tokens";
 import { usersModule } from "./screens/users";
+import { webhooksModule } from "./screens/webhooks";
 
 export const MODULES: ConsoleModule[] = [
   authModule,
@@ -25,4 +28,7 @@ export const MODULES: ConsoleModule[] = [
   outboxModule,
   consentModule,
   usersModule,
+  tokensModule,
+  webhooksModule,
+  accountModule,
 ];

@@ -3,7 +3,7 @@ import GRDB
 
 /// Admin and agent accounts: the only place that knows their SQL.
 package struct AccountStore: Sendable {
-    let database: AppDatabase
+    package let database: AppDatabase
     let hasher: PasswordHasher
     let now: @Sendable () -> Date
 
@@ -159,6 +159,24 @@ package struct AccountStore: Sendable {
             }
             return user
         }
+    }
+
+    /// Changes what a user may change about themselves: the display name.
+    package func updateProfile(id: Int64, name: String) async throws -> User {
+        let stamp = Timestamps.iso8601Milliseconds(now())
+        return try await database.writer.write { db in
+            guard var user = try User.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The user") }
+            user.name = name
+            user.updatedAt = stamp
+            try user.update(db)
+            return user
+        }
+    }
+
+    /// Whether `password` is this user's current one (for a self-service change).
+    package func verifyPassword(id: Int64, password: String) async throws -> Bool {
+        guard let user = try await find(id: id) else { return false }
+        return try await hasher.verify(password, against: user.passwordHash)
     }
 
     /// A valid hash of a random password, made once per cost, verified against for unknown accounts.

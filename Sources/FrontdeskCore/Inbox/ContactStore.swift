@@ -5,6 +5,8 @@ import GRDB
 package struct ContactStore: Sendable {
     let database: AppDatabase
     let mailer: InboxMailer?
+    /// Queues `contact.created` in the submission's transaction; nil when webhooks are off.
+    package var webhooks: WebhookOutbox?
 
     package init(database: AppDatabase, mailer: InboxMailer? = nil) {
         self.database = database
@@ -21,10 +23,14 @@ package struct ContactStore: Sendable {
             message: input.message, fields: fieldsJSON, status: .new, pageURL: input.pageURL,
             userAgent: userAgent.map { String($0.prefix(512)) }, createdAt: Timestamps.iso8601Milliseconds(now), processedAt: nil)
         let notify = try await mailer?.prepareContactNotification(input, now: now, database: database)
+        let webhooks = self.webhooks
         return try await database.writer.write { db in
             var inserted = record
             try inserted.insert(db)
             try notify?(db, inserted.id ?? 0)
+            try webhooks?.emit("contact.created", ["id": .number(Double(inserted.id ?? 0)), "form": .string(inserted.form), "name": .string(inserted.name),
+                                                   "email": .string(inserted.email), "subject": inserted.subject.map(JSONValue.string) ?? .null,
+                                                   "message": .string(inserted.message), "createdAt": .string(inserted.createdAt)], in: db)
             try also?(db, inserted)
             return inserted
         }

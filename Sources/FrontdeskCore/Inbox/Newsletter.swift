@@ -91,6 +91,8 @@ package struct NewSubscription: Sendable, Equatable {
 package struct NewsletterStore: Sendable {
     let database: AppDatabase
     let mailer: InboxMailer?
+    /// Queues `newsletter.confirmed` / `newsletter.unsubscribed` in the change's transaction.
+    package var webhooks: WebhookOutbox?
     let settings: NewsletterSettings
 
     package init(database: AppDatabase, mailer: InboxMailer?, settings: NewsletterSettings) {
@@ -165,13 +167,15 @@ package struct NewsletterStore: Sendable {
     /// The one click in the confirmation mail. Returns the row, or nil for an unknown token.
     /// Confirming twice is harmless; an unsubscribed address is not re-subscribed by an old link.
     package func confirm(token: String, now: Date) async throws -> NewsletterSubscription? {
-        try await database.writer.write { db in
+        let webhooks = self.webhooks
+        return try await database.writer.write { db in
             guard var row = try NewsletterSubscription.filter(NewsletterSubscription.Columns.token == token).fetchOne(db) else { return nil }
             if row.status == .pending {
                 row.status = .confirmed
                 row.confirmedAt = Timestamps.iso8601Milliseconds(now)
                 row.updatedAt = row.confirmedAt!
                 try row.update(db)
+                try webhooks?.emit("newsletter.confirmed", Self.event(row), in: db)
             }
             return row
         }
@@ -179,16 +183,23 @@ package struct NewsletterStore: Sendable {
 
     /// One-click unsubscribe (RFC 8058 POST or the page's button). Nil for an unknown token.
     package func unsubscribe(token: String, now: Date) async throws -> NewsletterSubscription? {
-        try await database.writer.write { db in
+        let webhooks = self.webhooks
+        return try await database.writer.write { db in
             guard var row = try NewsletterSubscription.filter(NewsletterSubscription.Columns.token == token).fetchOne(db) else { return nil }
             if row.status != .unsubscribed {
                 row.status = .unsubscribed
                 row.unsubscribedAt = Timestamps.iso8601Milliseconds(now)
                 row.updatedAt = row.unsubscribedAt!
                 try row.update(db)
+                try webhooks?.emit("newsletter.unsubscribed", Self.event(row), in: db)
             }
             return row
         }
+    }
+
+    /// A subscription as webhook events carry it (never its token).
+    static func event(_ row: NewsletterSubscription) -> [String: JSONValue] {
+        ["id": .number(Double(row.id ?? 0)), "email": .string(row.email), "status": .string(row.status.rawValue)]
     }
 
     package func find(token: String) async throws -> NewsletterSubscription? {

@@ -180,6 +180,8 @@ package struct TicketStore: Sendable {
     let database: AppDatabase
     let mailer: InboxMailer?
     let secret: Data
+    /// Queues `ticket.*` events in each change's transaction; nil when webhooks are off.
+    package var webhooks: WebhookOutbox?
 
     package init(database: AppDatabase, mailer: InboxMailer?, secret: Data) {
         self.database = database
@@ -221,6 +223,7 @@ package struct TicketStore: Sendable {
         try ticket.insert(db)
         let created = Created(ticket: ticket, accessToken: accessToken(for: ticket))
         try mailer?.ticketCreated(ticket, token: created.accessToken, in: db)
+        try webhooks?.emit("ticket.created", Self.event(ticket), in: db)
         try also?(db, created)
         return created
     }
@@ -268,6 +271,7 @@ package struct TicketStore: Sendable {
             }
             ticket.updatedAt = stamp
             try ticket.update(db)
+            try self.webhooks?.emit("ticket.message.created", Self.event(message, ticket: ticket), in: db)
             try also?(db, message)
             return message
         }
@@ -334,8 +338,10 @@ package struct TicketStore: Sendable {
 
     package func update(id: Int64, _ change: Change, now: Date) async throws -> TicketSummary {
         let stamp = Timestamps.iso8601Milliseconds(now)
+        let webhooks = self.webhooks
         try await database.writer.write { db in
             guard var ticket = try SupportTicket.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The ticket") }
+            let before = ticket
             if let status = change.status, status != ticket.status {
                 ticket.status = status
                 switch status {
@@ -354,6 +360,9 @@ package struct TicketStore: Sendable {
             }
             ticket.updatedAt = stamp
             try ticket.update(db)
+            if ticket.status != before.status || ticket.priority != before.priority || ticket.assigneeID != before.assigneeID {
+                try webhooks?.emit("ticket.updated", Self.event(ticket), in: db)
+            }
         }
         return try await summary(id: id)
     }
@@ -363,6 +372,7 @@ package struct TicketStore: Sendable {
     package func agentMessage(ticketID: Int64, agent: User, body: String, internal isInternal: Bool, now: Date) async throws -> TicketMessage {
         let stamp = Timestamps.iso8601Milliseconds(now)
         let mailer = self.mailer
+        let webhooks = self.webhooks
         return try await database.writer.write { db in
             guard var ticket = try SupportTicket.fetchOne(db, key: ticketID) else { throw FrontdeskError.notFound("The ticket") }
             let agentName = agent.name.isEmpty ? "Support" : agent.name
@@ -377,8 +387,23 @@ package struct TicketStore: Sendable {
             }
             ticket.updatedAt = stamp
             try ticket.update(db)
+            if !isInternal { try webhooks?.emit("ticket.message.created", Self.event(message, ticket: ticket), in: db) }
             return message
         }
+    }
+
+    /// A ticket as webhook events carry it (no access token).
+    static func event(_ ticket: SupportTicket) -> [String: JSONValue] {
+        ["id": .number(Double(ticket.id ?? 0)), "subject": .string(ticket.subject), "email": .string(ticket.email),
+         "name": ticket.name.map(JSONValue.string) ?? .null, "status": .string(ticket.status.rawValue), "priority": .string(ticket.priority.rawValue),
+         "assigneeId": ticket.assigneeID.map { .number(Double($0)) } ?? .null, "source": .string(ticket.source),
+         "createdAt": .string(ticket.createdAt), "updatedAt": .string(ticket.updatedAt)]
+    }
+
+    /// A ticket message as webhook events carry it; internal notes are never sent.
+    static func event(_ message: TicketMessage, ticket: SupportTicket) -> [String: JSONValue] {
+        ["id": .number(Double(message.id ?? 0)), "ticketId": .number(Double(ticket.id ?? 0)), "author": .string(message.author),
+         "authorName": message.authorName.map(JSONValue.string) ?? .null, "body": .string(message.body), "createdAt": .string(message.createdAt)]
     }
 
     package func delete(id: Int64) async throws {

@@ -1,19 +1,23 @@
 import FrontdeskCore
 import Hummingbird
 
-/// Console accounts: sign-in, sign-out, first-admin setup and user management.
+/// Console accounts: sign-in, sign-out, first-admin setup, user management and API tokens.
 struct AccountsModule: FeatureModule {
+    static var settings: [SettingSpec] { [TokenSettings.requestsPerMinute.spec, TokenSettings.burst.spec] }
+    static var migrations: [SchemaMigration] { APITokenStore.migrations }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime
+        let chat = runtime.chat
         SessionController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions, throttle: runtime.throttle,
                           setupToken: runtime.setupToken, absoluteLifetimeSeconds: runtime.config.sessionAbsoluteHours * 3600,
-                          alwaysSecure: runtime.config.publicURL.hasPrefix("https://")).addRoutes(to: routes)
-        let chat = runtime.chat
+                          alwaysSecure: runtime.config.publicURL.hasPrefix("https://"),
+                          accountChanged: { id in await chat.recheckAgents(userId: id) }).addRoutes(to: routes)
         UsersController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions,
                         accountChanged: { id in await chat.recheckAgents(userId: id) }).addRoutes(to: routes)
+        TokensController(store: runtime.tokens).addRoutes(to: routes)
         // The agents a conversation or ticket can be assigned to.
         let accounts = runtime.accounts
         routes.admin.get("/agents") { _, _ in

@@ -8,6 +8,11 @@ import Hummingbird
 /// console requests against cross-site forgery: they need a same-site `Origin` and, once signed
 /// in, the session's `X-CSRF-Token` (`requireCSRF`; off only for sign-in and setup, which carry
 /// no token yet). Sessions of disabled users, or from before a password change, end here.
+///
+/// Where `tokens` is set (the signed-in groups), `Authorization: Bearer fd_…` is the other way
+/// in: no cookie is involved, so a forged cross-site request cannot carry it and neither the
+/// Origin rule nor CSRF applies; instead the token's scopes must cover the matched route
+/// (`TokenRouteScopes`), and each token has its own rate limit.
 struct AdminSessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -16,6 +21,8 @@ struct AdminSessionMiddleware: RouterMiddleware {
     let publicOrigin: String?
     /// Whether a signed-in change needs the session's `X-CSRF-Token`.
     let requireCSRF: Bool
+    /// API tokens, with the per-token limit; nil where a token cannot be used (sign-in, setup).
+    var tokens: TokenAuthentication?
     /// `server.public_url` is https: the cookie is always the `__Host-` one.
     var alwaysSecure: Bool { publicOrigin?.hasPrefix("https://") ?? false }
 
@@ -24,6 +31,15 @@ struct AdminSessionMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context
+        if let tokens, let secret = TokenAuthentication.bearer(in: request) {
+            switch try await tokens.authenticate(secret: secret, request: request, context: context) {
+            case .admin(let admin):
+                context.admin = admin
+                return try await next(request, context)
+            case .limited(let response):
+                return response
+            }
+        }
         let unsafe = ![.get, .head, .options].contains(request.method)
         if unsafe && !isSameSite(request) {
             throw FrontdeskError(.forbidden, code: "origin_not_allowed",

@@ -13,6 +13,22 @@ struct SessionController: Sendable {
     let setupToken: SetupToken
     let absoluteLifetimeSeconds: Int
     let alwaysSecure: Bool
+    /// Told after a user changed their own password (live agent sockets of old sessions close).
+    var accountChanged: @Sendable (Int64) async -> Void = { _ in }
+
+    /// One of the signed-in user's sessions as they may see it: never the session id itself.
+    struct SessionView: Encodable {
+        /// The first 16 hex digits of the SHA-256 of the session id: names it without revealing it.
+        let id: String
+        let current: Bool
+        let createdAt: String
+        let lastUsedAt: String
+        let expiresAt: String
+        /// The network signed in from (`203.0.113.0`), never the whole address.
+        let network: String?
+    }
+
+    static func handle(_ session: Session) -> String { String(ContentDigest.sha256Hex(session.id).prefix(16)) }
 
     struct SessionBody: Encodable {
         let user: PublicUser
@@ -73,12 +89,68 @@ struct SessionController: Sendable {
         }
 
         let admin = routes.admin
+        // Self service: one's own sessions, password and name.
+        admin.get("/account/sessions") { _, context in
+            let current = try context.admin.requireSession()
+            let list = sessions.sessions(forUser: String(context.admin.id)).sorted { $0.lastAccessedAt > $1.lastAccessedAt }.map {
+                SessionView(id: Self.handle($0), current: $0.id == current.id, createdAt: Timestamps.iso8601($0.createdAt),
+                            lastUsedAt: Timestamps.iso8601($0.lastAccessedAt), expiresAt: Timestamps.iso8601($0.expiresAt), network: $0.data["network"])
+            }
+            return try Response.json(Items(items: list), headers: [.cacheControl: "no-store"])
+        }
+        admin.delete("/account/sessions") { _, context in
+            _ = try context.admin.requireSession()
+            let ended = sessions.destroyAll(forUser: String(context.admin.id))
+            context.logger.notice("signed out everywhere", metadata: ["user_id": "\(context.admin.id)", "count": "\(ended)"])
+            await accountChanged(context.admin.id)
+            var response = Response(status: .noContent)
+            response.setCookie(Self.cookie(value: "", maxAge: 0, secure: false))
+            response.setCookie(Self.cookie(value: "", maxAge: 0, secure: true))
+            return response
+        }
+        admin.delete("/account/sessions/:id") { _, context in
+            _ = try context.admin.requireSession()
+            let handle = context.parameters.get("id") ?? ""
+            guard let session = sessions.sessions(forUser: String(context.admin.id)).first(where: { Self.handle($0) == handle }) else {
+                throw FrontdeskError.notFound("The session")
+            }
+            sessions.destroy(session.id)
+            return Response(status: .noContent)
+        }
+        admin.post("/account/password") { request, context in
+            _ = try context.admin.requireSession()
+            var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["currentPassword", "newPassword"])
+            let current = Self.rawString(&reader, "currentPassword")
+            let new = Self.rawString(&reader, "newPassword")
+            if let new, let problem = AccountStore.NewUser.passwordProblems(new)["password"] { reader.fail("newPassword", problem) }
+            try reader.validate()
+            guard try await accounts.verifyPassword(id: context.admin.id, password: current ?? "") else {
+                throw FrontdeskError.validation(["currentPassword": "is not your current password"])
+            }
+            // The new password bumps the user's session epoch, which ends every session of
+            // theirs; this browser gets a fresh one in the answer.
+            try await accounts.setPassword(id: context.admin.id, password: new ?? "")
+            users.invalidate(id: context.admin.id)
+            let ended = sessions.destroyAll(forUser: String(context.admin.id))
+            await accountChanged(context.admin.id)
+            context.logger.notice("password changed by its user", metadata: ["user_id": "\(context.admin.id)", "sessions_ended": "\(ended)"])
+            guard let user = try await accounts.find(id: context.admin.id) else { throw FrontdeskError.notFound("The user") }
+            return try signIn(user, secure: context.isSecure, clientAddress: context.clientAddress, status: .ok)
+        }
+        admin.patch("/account") { request, context in
+            var reader = FieldReader(try await request.jsonObject(context: context), allowed: ["name"])
+            let name = reader.text("name", required: false, maxLength: 200) ?? ""
+            try reader.validate()
+            let user = try await accounts.updateProfile(id: context.admin.id, name: name)
+            users.invalidate(id: context.admin.id)
+            return try Response.json(PublicUser(user))
+        }
         admin.get("/session") { _, context in
             try Response.json(SessionBody(user: PublicUser(context.admin.user), csrfToken: context.admin.csrfToken,
-                                          expiresAt: Timestamps.iso8601(context.admin.session.expiresAt)))
+                                          expiresAt: Timestamps.iso8601(try context.admin.requireSession().expiresAt)))
         }
         admin.delete("/session") { _, context in
-            sessions.destroy(context.admin.session.id)
+            sessions.destroy(try context.admin.requireSession().id)
             context.logger.info("signed out", metadata: ["user_id": "\(context.admin.id)"])
             var response = Response(status: .noContent)
             // Clear whichever of the two cookie names the browser holds.
@@ -90,9 +162,15 @@ struct SessionController: Sendable {
 
     /// Starts a session for `user` and answers with the session cookie and the CSRF token.
     func signIn(_ user: User, context: AppRequestContext, status: HTTPResponse.Status) throws -> Response {
+        try signIn(user, secure: context.isSecure, clientAddress: context.clientAddress, status: status)
+    }
+
+    /// The same for a signed-in route (a password change starts this browser's new session).
+    func signIn(_ user: User, secure transportSecure: Bool, clientAddress: String, status: HTTPResponse.Status) throws -> Response {
         let csrf = Secrets.urlSafeToken()
-        let session = sessions.create(userId: String(user.id ?? 0), data: ["csrf": csrf, "epoch": String(user.sessionEpoch)])
-        let secure = alwaysSecure || context.isSecure
+        let session = sessions.create(userId: String(user.id ?? 0), data: ["csrf": csrf, "epoch": String(user.sessionEpoch),
+                                                                         "network": ClientAddress.truncated(clientAddress)])
+        let secure = alwaysSecure || transportSecure
         var response = try Response.json(SessionBody(user: PublicUser(user), csrfToken: csrf, expiresAt: Timestamps.iso8601(session.expiresAt)),
                                           status: status, headers: [.cacheControl: "no-store"])
         response.setCookie(Self.cookie(value: session.id, maxAge: absoluteLifetimeSeconds, secure: secure))

@@ -27,19 +27,37 @@ package struct AppRequestContext: RequestContext {
     }
 }
 
-/// A console user with a live session. A class so that the request context, copied through
-/// every middleware, carries one reference instead of two records' worth of fields.
+/// A console user with a live session, or acting through an API token. A class so that the
+/// request context, copied through every middleware, carries one reference instead of two
+/// records' worth of fields.
 package final class AuthenticatedAdmin: Sendable {
     package let user: User
-    package let session: Session
+    /// The console session; nil for a request made with an API token.
+    package let session: Session?
+    /// The API token the request came with; nil for a console session.
+    package let token: APIToken?
 
     init(user: User, session: Session) {
         self.user = user
         self.session = session
+        self.token = nil
+    }
+
+    init(user: User, token: APIToken) {
+        self.user = user
+        self.session = nil
+        self.token = token
     }
 
     package var id: Int64 { user.id ?? 0 }
-    package var csrfToken: String { session.data["csrf"] ?? "" }
+    package var csrfToken: String { session?.data["csrf"] ?? "" }
+
+    /// The console session, or 403 for a token request (the routes that need one refuse tokens
+    /// before this is reached; this keeps a handler from ever unwrapping).
+    package func requireSession() throws -> Session {
+        guard let session else { throw TokenRouteScopes.sessionOnlyError }
+        return session
+    }
 }
 
 /// The context of authenticated admin routes: creating it fails with 401 when nobody is signed
@@ -50,6 +68,8 @@ package struct AdminRequestContext: ChildRequestContext {
     package let clientAddress: String
     package let admin: AuthenticatedAdmin
     package var maxUploadSize: Int
+    /// Whether the client reached us over TLS (directly or through a trusted proxy).
+    package let isSecure: Bool
 
     package init(context: AppRequestContext) throws {
         guard let admin = context.admin else {
@@ -60,6 +80,7 @@ package struct AdminRequestContext: ChildRequestContext {
         self.clientAddress = context.clientAddress
         self.admin = admin
         self.maxUploadSize = context.maxUploadSize
+        self.isSecure = context.isSecure
     }
 
     /// Throws 403 unless the signed-in user is an admin.

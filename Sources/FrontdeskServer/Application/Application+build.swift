@@ -27,6 +27,8 @@ package final class FrontdeskRuntime: Sendable {
     /// Cache, console sessions and rate limiter.
     package let state: AppState
     package let accounts: AccountStore
+    /// API tokens for scripts and services (`Authorization: Bearer fd_…`).
+    package let tokens: APITokenStore
     let throttle: LoginThrottle
     /// Offered while no admin exists; printed by `serve` as the setup link.
     package let setupToken = SetupToken()
@@ -39,6 +41,8 @@ package final class FrontdeskRuntime: Sendable {
     package let contacts: ContactStore
     package let newsletter: NewsletterStore
     package let tickets: TicketStore
+    /// Where the stores queue webhook events; nil when the webhooks module is not served.
+    package let webhookOutbox: WebhookOutbox?
     let idempotency: IdempotencyStore
     let formGuard: FormGuard
     let ticketSecret: Data
@@ -92,6 +96,7 @@ package final class FrontdeskRuntime: Sendable {
         self.now = now
         self.state = AppState(config: config, logger: logger, now: now)
         self.accounts = AccountStore(database: database, hasher: passwordHasher, now: now)
+        self.tokens = APITokenStore(database: database, now: now)
         self.throttle = LoginThrottle(now: now)
         self.links = PublicLinks(configured: config.publicURL)
         self.outbox = MailOutbox(database: database, defaultSender: try config.mail.sender(), now: now)
@@ -106,9 +111,18 @@ package final class FrontdeskRuntime: Sendable {
                                   cache: ReadThrough(cache: state.cache))
         let secret = try InstallSecret.load("secret.inbox", database: database, now: now())
         self.ticketSecret = secret
-        self.contacts = ContactStore(database: database, mailer: mailer)
-        self.newsletter = NewsletterStore(database: database, mailer: mailer, settings: config.newsletter)
-        self.tickets = TicketStore(database: database, mailer: mailer, secret: secret)
+        // Webhook events are queued in the stores' own transactions, where the feature is served.
+        let webhooks = modules.contains { ObjectIdentifier($0) == ObjectIdentifier(WebhooksModule.self) } ? WebhookOutbox(now: now) : nil
+        self.webhookOutbox = webhooks
+        var contacts = ContactStore(database: database, mailer: mailer)
+        contacts.webhooks = webhooks
+        self.contacts = contacts
+        var newsletter = NewsletterStore(database: database, mailer: mailer, settings: config.newsletter)
+        newsletter.webhooks = webhooks
+        self.newsletter = newsletter
+        var tickets = TicketStore(database: database, mailer: mailer, secret: secret)
+        tickets.webhooks = webhooks
+        self.tickets = tickets
         self.idempotency = IdempotencyStore(database: database, secret: secret)
         self.formGuard = FormGuard(secret: secret, settings: config.spam, now: now)
         self.connections = ConnectionGuard(settings: config.connections, capEnabled: config.rateLimits.enabled,

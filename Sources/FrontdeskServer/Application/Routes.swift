@@ -29,7 +29,8 @@ struct Routes {
     /// Console routes that answer signed out too (`GET /api/v1/admin/setup`): the `api` class,
     /// the session resolved when there is one, Origin and CSRF on changes.
     let consoleOpen: RouterGroup<AppRequestContext>
-    /// The signed-in console API: `AdminRequestContext` (401 when signed out), Origin and CSRF.
+    /// The signed-in console API: `AdminRequestContext` (401 when signed out), Origin and CSRF;
+    /// or an API token (`Authorization: Bearer fd_…`) whose scopes cover the route.
     let admin: RouterGroup<AdminRequestContext>
     /// Every route registered through the groups, for the 405 answer and the contract tests.
     let table: RouteTable
@@ -48,8 +49,13 @@ struct Routes {
         func limit(_ policy: RateLimitPolicy) -> RateLimitMiddleware {
             RateLimitMiddleware(limiter: limiter, policy: policy, enabled: limits.enabled)
         }
+        let tokenPolicy = RateLimitPolicy(name: "token", limit: config[TokenSettings.requestsPerMinute], period: .seconds(60),
+                                          burst: config[TokenSettings.burst])
+        let tokens = TokenAuthentication(store: runtime.tokens, users: users, limiter: limiter, policy: tokenPolicy, limitsEnabled: limits.enabled)
         let session = { (csrf: Bool) in
-            AdminSessionMiddleware(sessions: runtime.state.sessions, users: users, publicOrigin: publicOrigin, requireCSRF: csrf)
+            // Tokens only where CSRF applies: sign-in and setup take no token.
+            AdminSessionMiddleware(sessions: runtime.state.sessions, users: users, publicOrigin: publicOrigin, requireCSRF: csrf,
+                                   tokens: csrf ? tokens : nil)
         }
         self.table = table
         let preflighted = PreflightPaths()

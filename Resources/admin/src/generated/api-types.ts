@@ -44,7 +44,7 @@ export const TICKET_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export const TICKET_MESSAGE_AUTHORS = ["customer", "agent", "system"] as const;
 export type TicketMessageAuthor = (typeof TICKET_MESSAGE_AUTHORS)[number];
-export const ERROR_CODES = ["already_reported", "already_set_up", "already_voted", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "duplicate_review", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "shutting_down", "slug_taken", "submitted_too_fast", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed"] as const;
+export const ERROR_CODES = ["already_reported", "already_set_up", "already_voted", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "duplicate_review", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "insufficient_scope", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "invalid_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "scope_not_allowed", "shutting_down", "slug_taken", "submitted_too_fast", "token_expired", "token_not_accepted", "token_revoked", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed", "webhook_disabled"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export const FAQ_ENTRY_STATUSES = ["draft", "published"] as const;
 export type FAQEntryStatus = (typeof FAQ_ENTRY_STATUSES)[number];
@@ -56,6 +56,8 @@ export const FORM_FIELD_TYPES = ["text", "textarea", "email", "tel", "url", "num
 export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
 export const MAIL_ITEM_STATUSES = ["queued", "sending", "sent", "failed", "dead"] as const;
 export type MailItemStatus = (typeof MAIL_ITEM_STATUSES)[number];
+export const TOKEN_KINDS = ["personal", "service"] as const;
+export type TokenKind = (typeof TOKEN_KINDS)[number];
 export const REVIEW_STATUS_STATUSES = ["approved", "rejected", "spam", "pending"] as const;
 export type ReviewStatusStatus = (typeof REVIEW_STATUS_STATUSES)[number];
 export const SUBSCRIBER_STATUSES = ["pending", "confirmed", "unsubscribed"] as const;
@@ -64,6 +66,8 @@ export const SUBSCRIBER_SOURCES = ["form", "import", "admin"] as const;
 export type SubscriberSource = (typeof SUBSCRIBER_SOURCES)[number];
 export const TICKET_SOURCES = ["form", "contact", "chat"] as const;
 export type TicketSource = (typeof TICKET_SOURCES)[number];
+export const WEBHOOK_DELIVERY_STATUSES = ["pending", "delivered", "dead"] as const;
+export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
 
 export interface AdminReview {
   id: number;
@@ -620,6 +624,11 @@ export interface ContactSubmissionInput {
   website?: string | null;
 }
 
+export interface CreatedToken {
+  token: Token;
+  secret: string;
+}
+
 export interface CustomerTicket {
   id: number;
   subject: string;
@@ -674,6 +683,13 @@ export interface ErrorBody {
    * - `slug_taken`: Another FAQ entry (same locale) or category has this slug.
    * - `duplicate_review`: The same review text was sent in the last 30 days.
    * - `already_reported`: A visitor's second report of the same review.
+   * - `invalid_token`: The API token is unknown, or its owner is disabled.
+   * - `token_expired`: The API token has passed its expiry.
+   * - `token_revoked`: The API token was revoked.
+   * - `insufficient_scope`: The API token lacks the scope the route needs (details.scope).
+   * - `token_not_accepted`: The route needs a console session, not an API token.
+   * - `scope_not_allowed`: Only admins may create tokens with this scope (details.scope).
+   * - `webhook_disabled`: The webhook endpoint is disabled.
    */
   code: ErrorCode;
   /** A sentence safe to show to a person. */
@@ -945,12 +961,47 @@ export interface MessageInput {
   internal?: boolean | null;
 }
 
+export interface NewToken {
+  /** Surrounding white space is trimmed; then 1 to 100 characters on one line, no control characters. */
+  name: string;
+  /** Service tokens are for admins only. */
+  kind?: TokenKind;
+  scopes: TokenScope[];
+  /** Days until the token expires; null or absent for none. */
+  expiresInDays?: number | null;
+}
+
 export interface NewUser {
   email: string;
   /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
   name?: string | null;
   password: string;
   role: UserRole;
+}
+
+export interface OwnSession {
+  /** Names the session without revealing its secret id. */
+  id: string;
+  current: boolean;
+  createdAt: string;
+  lastUsedAt: string;
+  expiresAt: string;
+  /** The network signed in from (IPv4 /24, IPv6 /48), never a whole address. */
+  network?: string | null;
+}
+
+export interface OwnSessionList {
+  items: OwnSession[];
+}
+
+export interface PasswordChange {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export interface ProfileChange {
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
+  name?: string | null;
 }
 
 export interface PublicUser {
@@ -1210,6 +1261,28 @@ export interface TicketPage {
   perPage: number;
 }
 
+export interface Token {
+  id: number;
+  userId: number;
+  name: string;
+  kind: TokenKind;
+  /** The secret's first 11 characters (`fd_` and 8 more). */
+  prefix: string;
+  scopes: TokenScope[];
+  createdAt: string;
+  expiresAt?: string | null;
+  revokedAt?: string | null;
+  lastUsedAt?: string | null;
+  /** The network of the last use (IPv4 /24 as 203.0.113.0, IPv6 /48), never a whole address. */
+  lastUsedNetwork?: string | null;
+}
+
+export interface TokenList {
+  tokens: Token[];
+}
+
+export type TokenScope = "agents:read" | "agents:write" | "analytics:read" | "analytics:write" | "chat:read" | "chat:write" | "consent:read" | "consent:write" | "contacts:read" | "contacts:write" | "faq:read" | "faq:write" | "mail:read" | "mail:write" | "newsletter:read" | "newsletter:write" | "reviews:read" | "reviews:write" | "settings:read" | "settings:write" | "tickets:read" | "tickets:write" | "users:read" | "users:write";
+
 export interface UnsubscribeInput {
   token: string;
 }
@@ -1223,3 +1296,65 @@ export interface UserChange {
 export interface UserList {
   users: PublicUser[];
 }
+
+export interface WebhookAttempt {
+  attemptedAt: string;
+  statusCode?: number | null;
+  error?: string | null;
+  durationMs: number;
+}
+
+export interface WebhookDelivery {
+  id: number;
+  endpointId: number;
+  eventType: string;
+  messageId: string;
+  status: WebhookDeliveryStatus;
+  attempts: number;
+  nextAttemptAt?: string | null;
+  lastStatusCode?: number | null;
+  lastError?: string | null;
+  createdAt: string;
+  deliveredAt?: string | null;
+  log?: WebhookAttempt[] | null;
+}
+
+export interface WebhookDeliveryList {
+  items: WebhookDelivery[];
+}
+
+export interface WebhookEndpoint {
+  id: number;
+  url: string;
+  description: string;
+  events: WebhookEvent[];
+  enabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  /** Only when created. */
+  secret?: string;
+}
+
+export interface WebhookEndpointChange {
+  /** Surrounding white space is trimmed; then 1 to 2048 characters on one line, no control characters; empty or null means absent. */
+  url?: string | null;
+  events?: WebhookEvent[];
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
+  description?: string | null;
+  enabled?: boolean;
+}
+
+export interface WebhookEndpointInput {
+  /** https only; must not resolve to loopback/private/link-local/reserved addresses unless webhooks.allow_private. Surrounding white space is trimmed; then 1 to 2048 characters on one line, no control characters. */
+  url: string;
+  events: WebhookEvent[];
+  /** Surrounding white space is trimmed; then 1 to 200 characters on one line, no control characters; empty or null means absent. */
+  description?: string | null;
+  enabled?: boolean;
+}
+
+export interface WebhookEndpointList {
+  items: WebhookEndpoint[];
+}
+
+export type WebhookEvent = "contact.created" | "ticket.created" | "ticket.updated" | "ticket.message.created" | "chat.conversation.started" | "chat.conversation.closed" | "chat.message.created" | "newsletter.confirmed" | "newsletter.unsubscribed";
