@@ -71,6 +71,7 @@ package enum FeatureModules {
         ConsentModule.self,
         FAQModule.self,
         ReviewsModule.self,
+        EngageModule.self,
     ]
 
     /// Every module's settings, for `FrontdeskConfig.load(features:)`.
