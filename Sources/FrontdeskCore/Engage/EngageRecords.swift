@@ -152,7 +152,7 @@ package enum EngageLimits {
         return formatter.date(from: text)
     }
 
-    /// The instant of a local date-time `YYYY-MM-DDTHH:MM` in `zone`, or why there is none: a
+    /// The instant of a local date-time `YYYY-MM-DDTHH:MM[:SS]` in `zone`, or why there is none: a
     /// time skipped by a daylight-saving change does not exist; a repeated one means the first.
     package static func localInstant(_ text: String, in zone: TimeZone) -> Result<Date, ScheduleProblem> {
         let bytes = Array(text.utf8)
@@ -164,15 +164,20 @@ package enum EngageLimits {
             }
             return n
         }
-        guard bytes.count == 16, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"), bytes[10] == UInt8(ascii: "T"),
-              bytes[13] == UInt8(ascii: ":"), let year = digits(0..<4), let month = digits(5..<7), let day = digits(8..<10),
-              let hour = digits(11..<13), let minute = digits(14..<16), (2000...2200).contains(year), (1...12).contains(month),
-              (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute) else {
+        guard bytes.count == 16 || (bytes.count == 19 && bytes[16] == UInt8(ascii: ":")), bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), let year = digits(0..<4), let month = digits(5..<7),
+              let day = digits(8..<10), let hour = digits(11..<13), let minute = digits(14..<16), (2000...2200).contains(year),
+              (1...12).contains(month), (1...31).contains(day), (0...23).contains(hour), (0...59).contains(minute) else {
             return .failure(.malformed)
+        }
+        var second = 0
+        if bytes.count == 19 {
+            guard let s = digits(17..<19), s <= 59 else { return .failure(.malformed) }
+            second = s
         }
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = zone
-        let wanted = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute)
+        let wanted = DateComponents(year: year, month: month, day: day, hour: hour, minute: minute, second: second)
         guard let date = calendar.date(from: wanted) else { return .failure(.malformed) }
         let back = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
         guard back.year == year, back.month == month, back.day == day else { return .failure(.malformed) }
@@ -191,7 +196,7 @@ package enum EngageLimits {
 
         package var message: String {
             switch self {
-            case .malformed: return "must be a local date and time like 2027-03-28T09:00"
+            case .malformed: return "must be a local date and time like 2027-03-28T09:00 (seconds optional)"
             case .skipped(let zone): return "does not exist in \(zone): the clocks skip it for daylight saving time"
             }
         }

@@ -26,13 +26,13 @@ struct EngageModule: FeatureModule {
 
     func services() -> [any Service] { [context.runtime.engage] }
 
-    /// A bakery's banner: the Christmas opening hours, live now on every page.
+    /// A bakery's banner: the Christmas opening hours, live now in the demo page's notice slot.
     func seedDemo(now: Date) async throws {
         let store = context.runtime.engage.store
         let banner = try await store.createBanner(BannerInput(title: "Christmas opening hours", type: "info",
                                                               content: "Open **24 December 7:00–12:00**; closed 25 and 26 December.",
-                                                              ctaLabel: .some("All opening hours"), ctaURL: .some("/demo#hours"), position: "top",
-                                                              priority: 10, dismissible: true), now: now)
+                                                              ctaLabel: .some("Ask us"), ctaURL: .some("/demo#contact"), position: "inline",
+                                                              slot: .some("notice"), priority: 10, dismissible: true), now: now)
         _ = try await store.setStatus(id: banner.id ?? 0, published: true, now: now)
     }
 }
