@@ -124,7 +124,8 @@ def test_published_banner_reaches_open_page_within_a_second_and_leaves_at_its_en
     wait_for(driver, lambda d: banner_state(d, banner["id"]) is None, "the withdrawn banner stayed", timeout=1.0)
 
     # A schedule that ends in a few seconds (tracking.timezone is UTC here): shown, then gone at its end.
-    end = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=4)
+    # Whole seconds: the schedule's local times have no fractions.
+    end = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=4)).replace(microsecond=0)
     r = session.patch(env.url(f"/api/v1/admin/engage/banners/{banner['id']}"), json={"endsAt": end.strftime("%Y-%m-%dT%H:%M:%S")}, timeout=10)
     assert r.status_code == 200, r.text
     publish(session, env, banner["id"])
