@@ -126,6 +126,11 @@ declare global {
     locale?: string;
   }
 
+  interface FrontdeskBannerAttributes extends FrontdeskElementAttributes {
+    /** The place's name: inline notification banners with this slot show here (the element keeps its height). */
+    slot?: string;
+  }
+
   interface FrontdeskReviewsAttributes extends FrontdeskElementAttributes {
     /** What is reviewed, e.g. "product:blue-mug"; default: the whole site. */
     subject?: string;
@@ -154,6 +159,7 @@ declare global {
     "frontdesk-consent-settings": HTMLElement;
     "frontdesk-faq": HTMLElement;
     "frontdesk-reviews": HTMLElement;
+    "frontdesk-banner": HTMLElement;
   }
 
   interface HTMLElementEventMap {
@@ -173,6 +179,7 @@ declare global {
       "frontdesk-consent-settings": FrontdeskElementAttributes & FrontdeskJSXBase;
       "frontdesk-faq": FrontdeskFAQAttributes & FrontdeskJSXBase;
       "frontdesk-reviews": FrontdeskReviewsAttributes & FrontdeskJSXBase;
+      "frontdesk-banner": FrontdeskBannerAttributes & FrontdeskJSXBase;
     }
   }
 

@@ -195,6 +195,8 @@ if (!(w.frontdesk && w.frontdesk.version)) {
     }
   }
   ready(() => ds.chat != "off" && chatElement());
+  // Banners (and, later, suggestions): the engage module, unless data-engage="off".
+  ready(() => ds.engage != "off" && load("engage").then((m) => m.mount(d.documentElement, rt), report));
 
   // The tracker, once the page has loaded and the browser is idle, so it never delays the page:
   // not with data-track="off", not in the owner's own browser (the console sets frontdesk:ignore),

@@ -55,6 +55,8 @@ package final class FrontdeskRuntime: Sendable {
     let mailBudget: VisitorMailBudget
     /// Visitor analytics: `analytics.sqlite` with its own pool and writers, the ingest queue, the daily salt.
     package let analytics: AnalyticsRuntime
+    /// Notification banners: the store and the scheduler that pushes publish, withdraw and schedule edges live.
+    package let engage: EngageScheduler
 
     /// Creates the data directory, opens the log file and the database, and applies migrations.
     package static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
@@ -132,6 +134,8 @@ package final class FrontdeskRuntime: Sendable {
         self.analytics = try AnalyticsRuntime(config: config, logger: logger, metrics: metricsFactory, now: now)
         self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, outbox: outbox, templates: templates,
                                  tickets: tickets, mailBudget: mailBudget, logger: logger, now: now)
+        self.engage = EngageScheduler.make(config: config, database: database, cache: ReadThrough(cache: state.cache), hub: chat,
+                                           timeZone: analytics.timeZone, logger: logger, now: now)
     }
 
     /// The mail templates: `Resources/mail/*.mustache` from the binary, or from `--assets-dir`.

@@ -72,6 +72,7 @@ package enum FeatureModules {
         FAQModule.self,
         ReviewsModule.self,
         WebhooksModule.self,
+        EngageModule.self,
     ]
 
     /// Every module's settings, for `FrontdeskConfig.load(features:)`.

@@ -44,10 +44,16 @@ export const TICKET_PRIORITIES = ["low", "medium", "high", "urgent"] as const;
 export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
 export const TICKET_MESSAGE_AUTHORS = ["customer", "agent", "system"] as const;
 export type TicketMessageAuthor = (typeof TICKET_MESSAGE_AUTHORS)[number];
-export const ERROR_CODES = ["already_reported", "already_set_up", "already_voted", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "duplicate_review", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "insufficient_scope", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "invalid_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "scope_not_allowed", "shutting_down", "slug_taken", "submitted_too_fast", "token_expired", "token_not_accepted", "token_revoked", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed", "webhook_disabled"] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
+export const ENGAGE_BANNER_TYPES = ["info", "success", "warning", "error", "promo"] as const;
+export type EngageBannerType = (typeof ENGAGE_BANNER_TYPES)[number];
+export const ENGAGE_BANNER_POSITIONS = ["top", "bottom", "inline"] as const;
+export type EngageBannerPosition = (typeof ENGAGE_BANNER_POSITIONS)[number];
+export const ENGAGE_BANNER_AUDIENCES = ["all", "new", "returning"] as const;
+export type EngageBannerAudience = (typeof ENGAGE_BANNER_AUDIENCES)[number];
 export const FAQ_ENTRY_STATUSES = ["draft", "published"] as const;
 export type FAQEntryStatus = (typeof FAQ_ENTRY_STATUSES)[number];
+export const ERROR_CODES = ["already_reported", "already_set_up", "already_voted", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "duplicate_review", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "insufficient_scope", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "invalid_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "scope_not_allowed", "shutting_down", "slug_taken", "submitted_too_fast", "token_expired", "token_not_accepted", "token_revoked", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed", "webhook_disabled"] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 export const FAQ_EVENT_TYPES = ["view", "deflection"] as const;
 export type FAQEventType = (typeof FAQ_EVENT_TYPES)[number];
 export const FAQ_SEARCH_HIT_MATCHES = ["fts", "fuzzy"] as const;
@@ -646,6 +652,145 @@ export interface CustomerTicketMessage {
   authorName?: string | null;
   body: string;
   createdAt: string;
+}
+
+export interface EngageBanner {
+  id: number;
+  title: string;
+  type: EngageBannerType;
+  /** The Markdown as written. */
+  content: string;
+  html: string;
+  cta?: {
+    label: string;
+    url: string;
+  };
+  position: EngageBannerPosition;
+  slot?: string;
+  paths: string[];
+  locales: string[];
+  audience: EngageBannerAudience;
+  devices: AnalyticsCustomEventScreen[];
+  priority: number;
+  dismissible: boolean;
+  version: number;
+  status: FAQEntryStatus;
+  /** Published and inside its schedule now. */
+  live: boolean;
+  /** Local, in the site's time zone. */
+  startsAt?: string;
+  endsAt?: string;
+  startsAtUtc?: string;
+  endsAtUtc?: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EngageBannerChange {
+  /** Names the banner's region for assistive technology, and the console's list. Surrounding white space is trimmed; then 1 to 120 characters on one line, no control characters; empty or null means absent. */
+  title?: string | null;
+  type?: EngageBannerType | null;
+  /** Markdown, rendered to safe HTML at save. HTML tags (`<script>`, `<img>`, `</p>`, `<!--`) are refused with 422, not shown. Surrounding white space is trimmed; then 1 to 2000 characters, no control characters; empty or null means absent. */
+  content?: string | null;
+  /** The call to action, or null for none. The url is a path on the site (`/pricing`, never `//host`) or an http(s) URL of one of server.site_origins or engage.allowed_origins; anything else is refused with 422 naming cta.url. */
+  cta?: {
+    /** Surrounding white space is trimmed; then 1 to 40 characters on one line, no control characters. */
+    label: string;
+    /** Surrounding white space is trimmed; then 1 to 2000 characters on one line, no control characters. */
+    url: string;
+  } | null;
+  position?: EngageBannerPosition | null;
+  /** For position inline (and only then): the slot name of the page's `<frontdesk-banner slot="…">`. */
+  slot?: string | null;
+  /** Path globs (`*` within a segment, `**` across); empty: every page. */
+  paths?: string[];
+  /** Empty: every locale. */
+  locales?: string[];
+  audience?: EngageBannerAudience | null;
+  /** Empty: every device class. */
+  devices?: AnalyticsCustomEventScreen[];
+  /** One banner per position at a time: the highest priority that targets the page. */
+  priority?: number;
+  /** A dismissal is remembered per banner version: changing the title, type, content or call to action shows it again. */
+  dismissible?: boolean;
+  /** Local date-time in the site's time zone (tracking.timezone); null: from publishing. A time the clocks skip is refused with 422; a repeated one means the first. */
+  startsAt?: string | null;
+  /** Local date-time in the site's time zone; must be after startsAt; null: until unpublished. */
+  endsAt?: string | null;
+}
+
+export interface EngageBannerInput {
+  /** Names the banner's region for assistive technology, and the console's list. Surrounding white space is trimmed; then 1 to 120 characters on one line, no control characters. */
+  title: string;
+  type?: EngageBannerType | null;
+  /** Markdown, rendered to safe HTML at save. HTML tags (`<script>`, `<img>`, `</p>`, `<!--`) are refused with 422, not shown. Surrounding white space is trimmed; then 1 to 2000 characters, no control characters. */
+  content: string;
+  /** The call to action, or null for none. The url is a path on the site (`/pricing`, never `//host`) or an http(s) URL of one of server.site_origins or engage.allowed_origins; anything else is refused with 422 naming cta.url. */
+  cta?: {
+    /** Surrounding white space is trimmed; then 1 to 40 characters on one line, no control characters. */
+    label: string;
+    /** Surrounding white space is trimmed; then 1 to 2000 characters on one line, no control characters. */
+    url: string;
+  } | null;
+  position?: EngageBannerPosition | null;
+  /** For position inline (and only then): the slot name of the page's `<frontdesk-banner slot="…">`. */
+  slot?: string | null;
+  /** Path globs (`*` within a segment, `**` across); empty: every page. */
+  paths?: string[];
+  /** Empty: every locale. */
+  locales?: string[];
+  audience?: EngageBannerAudience | null;
+  /** Empty: every device class. */
+  devices?: AnalyticsCustomEventScreen[];
+  /** One banner per position at a time: the highest priority that targets the page. */
+  priority?: number;
+  /** A dismissal is remembered per banner version: changing the title, type, content or call to action shows it again. */
+  dismissible?: boolean;
+  /** Local date-time in the site's time zone (tracking.timezone); null: from publishing. A time the clocks skip is refused with 422; a repeated one means the first. */
+  startsAt?: string | null;
+  /** Local date-time in the site's time zone; must be after startsAt; null: until unpublished. */
+  endsAt?: string | null;
+}
+
+export interface EngageBannerList {
+  items: EngageBanner[];
+}
+
+export interface EngageDocument {
+  banners: EngagePublicBanner[];
+}
+
+export interface EngagePreview {
+  html: string;
+}
+
+export interface EngagePreviewInput {
+  /** Surrounding white space is trimmed; then 1 to 2000 characters, no control characters; empty or null means absent. */
+  content?: string | null;
+}
+
+export interface EngagePublicBanner {
+  id: number;
+  version: number;
+  title: string;
+  type: EngageBannerType;
+  /** Safe HTML rendered on the server. */
+  html: string;
+  cta?: {
+    label: string;
+    url: string;
+  };
+  position: EngageBannerPosition;
+  slot?: string;
+  targeting: {
+    paths: string[];
+    locales: string[];
+    audience: EngageBannerAudience;
+    devices: AnalyticsCustomEventScreen[];
+  };
+  priority: number;
+  dismissible: boolean;
+  endsAt?: string;
 }
 
 export interface ErrorBody {
