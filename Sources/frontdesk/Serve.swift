@@ -77,8 +77,10 @@ struct Serve: AsyncParsableCommand {
             let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
             var lines = [
                 "Frontdesk \(FrontdeskVersion.current) is ready at \(base)",
+                "  open:     \(base)   (the front page: console, API reference, health, the embed snippet)",
+                "  console:  \(base)admin/",
+                "  API docs: \(base)api/   (the document itself: \(base)api/openapi.json)",
                 "  health:   \(base)healthz",
-                "  API docs: \(base)api/openapi.json",
             ]
             if config.demo { lines.append("  demo:     \(base)demo") }
             // The address people use: server.public_url, else the one bound (the base of mailed links too).
