@@ -7,6 +7,7 @@ import { h, Child } from "../dom";
 export function renderMarkdown(source: string): DocumentFragment {
   const out = document.createDocumentFragment();
   const lines = source.replace(/\r\n?/g, "\n").split("\n");
+  const ids = new Set<string>();
   let i = 0;
   while (i < lines.length) {
     const line = lines[i];
@@ -24,7 +25,10 @@ export function renderMarkdown(source: string): DocumentFragment {
     if (heading) {
       const level = Math.min(6, heading[1].length + 1); // the page has its own h1
       const tag = ("h" + level) as "h2";
-      out.appendChild(h(tag, { id: "protocol-" + slug(heading[2]) }, inline(heading[2])));
+      let id = "protocol-" + slug(heading[2]);
+      for (let n = 2; ids.has(id); n++) id = "protocol-" + slug(heading[2]) + "-" + n;
+      ids.add(id);
+      out.appendChild(h(tag, { id }, inline(heading[2])));
       i++;
       continue;
     }
