@@ -40,15 +40,24 @@ tsc -p tsconfig.json
 esbuild src/main.ts --bundle --alias:chart.js=$CHARTJS --minify --format=iife --target=es2020 --charset=utf8 --legal-comments=none \
     --log-level=warning --outfile="$tmp/console.js"
 esbuild styles/console.css --bundle --minify --charset=utf8 --log-level=warning --outfile="$tmp/console.css"
+# The API reference page (/api/): its own small bundle, so the console does not carry it.
+esbuild src/apidocs/main.ts --bundle --minify --format=iife --target=es2020 --charset=utf8 --legal-comments=none \
+    --log-level=warning --outfile="$tmp/apidocs.js"
+esbuild styles/apidocs.css --bundle --minify --charset=utf8 --log-level=warning --outfile="$tmp/apidocs.css"
 
 hash() { sha256sum "$1" | cut -c1-10; }
 js="console.$(hash "$tmp/console.js").js"
 css="console.$(hash "$tmp/console.css").css"
+docs_js="apidocs.$(hash "$tmp/apidocs.js").js"
+docs_css="apidocs.$(hash "$tmp/apidocs.css").css"
 mkdir -p "$out"
-rm -f "$out"/console.*.js "$out"/console.*.css  # earlier builds' hashed files
+rm -f "$out"/console.*.js "$out"/console.*.css "$out"/apidocs.*.js "$out"/apidocs.*.css  # earlier builds' hashed files
 cp "$tmp/console.js" "$out/$js"
 cp "$tmp/console.css" "$out/$css"
+cp "$tmp/apidocs.js" "$out/$docs_js"
+cp "$tmp/apidocs.css" "$out/$docs_css"
 sed -e "s|@JS@|/admin/$js|" -e "s|@CSS@|/admin/$css|" index.html >"$out/index.html"
+sed -e "s|@JS@|/admin/$docs_js|" -e "s|@CSS@|/admin/$docs_css|" api.html >"$out/api.html"
 
 size() { gzip -9n <"$1" | wc -c; }
 echo "admin console: $js $(wc -c <"$out/$js") bytes, $(size "$out/$js") gzipped; $css $(wc -c <"$out/$css") bytes, $(size "$out/$css") gzipped; total gzipped $(( $(size "$out/$js") + $(size "$out/$css") )) bytes"

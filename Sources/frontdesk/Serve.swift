@@ -71,16 +71,26 @@ struct Serve: AsyncParsableCommand {
             runtime.logger.warning("RATE LIMITS ARE OFF: every per-client request limit is disabled (sign-in throttling stays on). Use this for load tests only.")
             printError("frontdesk: WARNING: per-client rate limits are OFF (--rate-limit off). Use this for load tests only.")
         }
+        let demoAccount = try? await runtime.demoAccount()
         runtime.logger.info("starting", metadata: ["version": "\(FrontdeskVersion.current)", "data_dir": "\(config.dataDirectory)",
                                                    "synchronous": "\(config.synchronous.rawValue)"])
         try await runFrontdesk(runtime) { host, port in
             let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
             var lines = [
                 "Frontdesk \(FrontdeskVersion.current) is ready at \(base)",
+                "  open:     \(base)   (the front page: console, API reference, health, the embed snippet)",
+                "  console:  \(base)admin/",
+                "  API docs: \(base)api/   (the document itself: \(base)api/openapi.json)",
                 "  health:   \(base)healthz",
-                "  API docs: \(base)api/openapi.json",
             ]
             if config.demo { lines.append("  demo:     \(base)demo") }
+            if let demoAccount {
+                lines.append("  demo sign-in: \(demoAccount.email)  password: \(demoAccount.password)   (at \(base)admin/)")
+                let interval = config[DemoVisitorSettings.interval]
+                if interval > 0 {
+                    lines.append("            a scripted demo visitor opens a chat every \(interval) s while you are signed in")
+                }
+            }
             // The address people use: server.public_url, else the one bound (the base of mailed links too).
             let publicBase = runtime.links.baseURL + "/"
             if let setup = runtime.setupURL(base: publicBase) {

@@ -113,7 +113,9 @@ def test_chat_keyboard_and_accessibility_checklist(widget_env, driver, console_e
     # Roles and names, as assistive technology gets them (Chromium's accessibility tree via CDP).
     nodes = driver.execute_cdp_cmd("Accessibility.getFullAXTree", {})["nodes"]
     named = {(n.get("role", {}).get("value"), n.get("name", {}).get("value")) for n in nodes if not n.get("ignored")}
-    for expected in [("dialog", "Chat with us"), ("log", "Messages"), ("textbox", "Message"), ("button", "Send"), ("button", "Close chat")]:
+    # The messages are a list (announced through aria-live): role="log" on the <ol> made its items
+    # list items outside a list (axe-core: listitem, aria-allowed-role).
+    for expected in [("dialog", "Chat with us"), ("list", "Messages"), ("textbox", "Message"), ("button", "Send"), ("button", "Close chat")]:
         assert expected in named, f"{expected} missing from the accessibility tree"
     modal = driver.execute_script(
         "const p = document.querySelector('frontdesk-chat').shadowRoot.querySelector('#fd-panel');"
@@ -134,13 +136,13 @@ def test_chat_keyboard_and_accessibility_checklist(widget_env, driver, console_e
         forward.append(active_in_shadow(driver))
     assert all(f["hosts"] == ["frontdesk-chat"] and "bubble" not in f["cls"] for f in forward), forward
     labels = [f["label"] or f["name"] for f in forward]
-    assert labels == ["Send", "Close chat", "Messages", "text", "Send", "Close chat"], labels
+    assert labels == ["Send", "Close chat", "Messages", "Message", "Send", "Close chat"], labels
     backward = []
     for _ in range(4):
         press(driver, Keys.TAB, shift=True)
         backward.append(active_in_shadow(driver))
     assert all(f["hosts"] == ["frontdesk-chat"] for f in backward), backward
-    assert [b["label"] or b["name"] for b in backward] == ["Send", "text", "Messages", "Close chat"]
+    assert [b["label"] or b["name"] for b in backward] == ["Send", "Message", "Messages", "Close chat"]
 
     # Escape closes and gives focus back to the bubble.
     press(driver, Keys.ESCAPE)

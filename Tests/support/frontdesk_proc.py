@@ -67,6 +67,7 @@ class FrontdeskServer:
         extra_args: Sequence[str] = (),
         log_path: Path | None = None,
         binary: Path | None = None,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.host = host
@@ -81,6 +82,9 @@ class FrontdeskServer:
             *(["--demo"] if demo else []),
             *extra_args,
         ]
+        # Test servers run without the scripted demo visitor (its chats would surprise other
+        # tests) unless a test asks for it through `env`.
+        self.env = {"FRONTDESK_DEMO_VISITOR_INTERVAL_SECONDS": "0", **os.environ, **(env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.exit_code: int | None = None
         self._pid_file: Path | None = None
@@ -106,6 +110,7 @@ class FrontdeskServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.data_dir.parent,
+                env=self.env,
                 preexec_fn=_die_with_parent,
             )
         finally:

@@ -216,7 +216,9 @@ class Chat implements ChatController {
   private readonly badge = h("span", { class: "badge", "aria-hidden": "true", hidden: true });
   private readonly panel: HTMLDivElement;
   private readonly status = h("p");
-  private readonly log = h("ol", { class: "log", role: "log", "aria-live": "polite", tabindex: 0 });
+  // A plain list that announces what is added (aria-live): role="log" on the <ol> would take
+  // away its list semantics, leaving every message an <li> outside a list (axe: listitem).
+  private readonly log = h("ol", { class: "log", "aria-live": "polite", "aria-relevant": "additions", tabindex: 0 });
   private readonly typing = h("p", { class: "typing", "aria-live": "polite" });
   private readonly conn = h("p", { class: "conn", role: "status", hidden: true });
   private readonly extra = h("div", { class: "box", hidden: true });
@@ -267,7 +269,10 @@ class Chat implements ChatController {
     this.bubble.setAttribute("aria-haspopup", "dialog");
     this.bubble.append(this.badge);
 
-    this.text = h("textarea", { class: "in", id: "fd-text", name: "text", rows: 1, placeholder: t.placeholder, maxlength: 4096, autocomplete: "off" });
+    // Named by aria-label: a visually hidden <label for> inside the shadow root is taken for a
+    // hidden label by axe-core (label, critical), and the placeholder is no name.
+    this.text = h("textarea", { class: "in", id: "fd-text", name: "text", rows: 1, placeholder: t.placeholder, maxlength: 4096, autocomplete: "off",
+      "aria-label": t.message });
     this.text.addEventListener("keydown", (e) => {
       if (e.key == "Enter" && !e.shiftKey && !e.isComposing) {
         e.preventDefault();
@@ -288,7 +293,6 @@ class Chat implements ChatController {
       this.faq,
       this.extra,
       h("form", { class: "composer", onsubmit: (e: Event) => (e.preventDefault(), this.submit()) },
-        h("label", { class: "sr", for: "fd-text" }, t.message),
         this.text,
         h("button", { class: "btn", type: "submit" }, t.send)));
     this.status.id = "fd-status";

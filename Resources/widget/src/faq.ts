@@ -72,7 +72,8 @@ export function mount(el: HTMLElement, rt: Runtime): void {
       .catch((e) => { if (e.status != 409) throw e; })
       .then(() => row.replaceChildren(t.thanks), () => {});
 
-  const input = h("input", { type: "search", "aria-label": t.search, placeholder: t.search, autocomplete: "off" });
+  // No autocomplete attribute: axe-core counts "off" as inappropriate for type=search (autocomplete-valid, serious).
+  const input = h("input", { type: "search", "aria-label": t.search, placeholder: t.search });
   const status = h("p", { class: "st", role: "status", "aria-live": "polite" });
   const hits = h("div");
   let timer = 0;

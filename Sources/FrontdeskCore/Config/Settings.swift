@@ -170,6 +170,15 @@ package struct Setting<Value: Sendable>: Sendable {
                         read: { if case .string(let s) = $0 { return s }; return nil }, defaultValue: value)
     }
 
+    /// A text setting whose value `validate` checks at load time; it returns what is wrong (said
+    /// after the key, "must be …"), or nil, so a bad value is a named configuration error.
+    package static func string(_ key: String, env: String, default value: String, doc: String,
+                               validate: @escaping @Sendable (String) -> String?) -> Setting<String> {
+        Setting<String>(spec: SettingSpec(key: key, env: env, kind: .string, defaultValue: .string(value), doc: doc,
+                                          validate: { raw in if case .string(let s) = raw { return validate(s) }; return nil }),
+                        read: { if case .string(let s) = $0 { return s }; return nil }, defaultValue: value)
+    }
+
     /// An on/off setting.
     package static func boolean(_ key: String, env: String, default value: Bool, doc: String) -> Setting<Bool> {
         Setting<Bool>(spec: SettingSpec(key: key, env: env, kind: .boolean, defaultValue: .boolean(value), doc: doc),

@@ -154,6 +154,8 @@ package final class FrontdeskRuntime: Sendable {
     package func prepare() async throws {
         state.restoreSessions()
         let settings = AppSettingsStore(database: database)
+        // Before the seeds: the demo's chat history is answered by the demo account.
+        if config.demo { _ = try await DemoAccount.ensure(accounts: accounts, settings: settings, now: now()) }
         if config.demo, try await settings.value(for: DemoContent.seededKey) == nil {
             let context = FeatureContext(runtime: self)
             for module in modules {
@@ -164,6 +166,12 @@ package final class FrontdeskRuntime: Sendable {
         if !(try await accounts.adminExists()) {
             _ = setupToken.issue()
         }
+    }
+
+    /// The demo console sign-in (`serve --demo`), printed on every start; nil outside demo mode.
+    package func demoAccount() async throws -> DemoAccount? {
+        guard config.demo else { return nil }
+        return try await DemoAccount.stored(in: AppSettingsStore(database: database))
     }
 
     /// The link that creates the first admin, while none exists.

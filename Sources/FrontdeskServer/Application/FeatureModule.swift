@@ -61,6 +61,7 @@ struct FeatureContext {
 package enum FeatureModules {
     static let all: [any FeatureModule.Type] = [
         HealthModule.self,
+        HomeModule.self,
         AccountsModule.self,
         AssetsModule.self,
         InboxModule.self,

@@ -13,7 +13,7 @@ export function signInScreen(_m: RegExpMatchArray, params: URLSearchParams): Scr
     async render(main) {
       const next = safeNext(params.get("next"));
       if (state.user) return navigate(next, { replace: true });
-      const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, id: "signin-email" });
+      const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true, id: "signin-email" });
       const password = h("input", { type: "password", name: "password", autocomplete: "current-password", required: true, id: "signin-password" });
       const errors = h("div", { class: "form-errors" });
       const submit = h("button", { type: "submit", class: "btn btn-primary btn-wide", id: "signin-submit" }, "Sign in");
@@ -76,7 +76,7 @@ export function setupScreen(): Screen {
         return;
       }
       const name = h("input", { type: "text", name: "name", autocomplete: "name", id: "setup-name", maxlength: "200" });
-      const email = h("input", { type: "email", name: "email", autocomplete: "username", required: true, id: "setup-email" });
+      const email = h("input", { type: "email", name: "email", autocomplete: "email", required: true, id: "setup-email" });
       const password = h("input", { type: "password", name: "password", autocomplete: "new-password", required: true, minlength: "10", id: "setup-password" });
       const again = h("input", { type: "password", name: "again", autocomplete: "new-password", required: true, id: "setup-again" });
       const errors = h("div", { class: "form-errors" });
