@@ -9,6 +9,7 @@ import { consentModule } from "./screens/consent";
 import { faqModule } from "./screens/faq";
 import { inboxModule } from "./screens/inbox";
 import { outboxModule } from "./screens/outbox";
+import { privacyModule } from "./screens/privacy";
 import { reviewsModule } from "./screens/reviews";
 import { subscribersModule } from "./screens/subscribers";
 import { usersModule } from "./screens/users";
@@ -22,5 +23,6 @@ export const MODULES: ConsoleModule[] = [
   subscribersModule,
   outboxModule,
   consentModule,
+  privacyModule,
   usersModule,
 ];

@@ -139,6 +139,13 @@ declare global {
     locale?: string;
   }
 
+  interface FrontdeskPrivacyRequestAttributes extends FrontdeskElementAttributes {
+    /** The request preselected: "access" (a copy of the data, the default) or "erasure". */
+    kind?: "access" | "erasure";
+    /** "en" or "de" for the texts; default: data-locale or `<html lang>`. */
+    locale?: string;
+  }
+
   interface FrontdeskChatAttributes extends FrontdeskElementAttributes {
     /** Present: open the panel as soon as the page loads. */
     open?: boolean | "";
@@ -154,6 +161,7 @@ declare global {
     "frontdesk-consent-settings": HTMLElement;
     "frontdesk-faq": HTMLElement;
     "frontdesk-reviews": HTMLElement;
+    "frontdesk-privacy-request": HTMLElement;
   }
 
   interface HTMLElementEventMap {
@@ -173,6 +181,7 @@ declare global {
       "frontdesk-consent-settings": FrontdeskElementAttributes & FrontdeskJSXBase;
       "frontdesk-faq": FrontdeskFAQAttributes & FrontdeskJSXBase;
       "frontdesk-reviews": FrontdeskReviewsAttributes & FrontdeskJSXBase;
+      "frontdesk-privacy-request": FrontdeskPrivacyRequestAttributes & FrontdeskJSXBase;
     }
   }
 

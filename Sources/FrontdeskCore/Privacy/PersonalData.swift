@@ -55,7 +55,7 @@ package struct PrivacySubject: Sendable, Codable, Equatable {
     }
 
     /// The identifiers only (names excluded): what `link` must stop growing.
-    var identifiers: [String] {
+    package var identifiers: [String] {
         emails.sorted() + userIDs.sorted().map { "u:" + $0 } + visitors.sorted().map { "v:" + $0 } + consentIDs.sorted().map { "c:" + $0 }
             + ticketIDs.sorted().map { "t:\($0)" } + conversationIDs.sorted().map { "chat:\($0)" } + accountIDs.sorted().map { "a:\($0)" }
     }
@@ -114,7 +114,7 @@ package protocol PersonalDataKind: Sendable {
     /// Erases (or anonymises, per `erasure`) the subject's rows; the number of rows per table.
     func erase(_ subject: PrivacySubject, in db: Database, now: Date) throws -> [String: Int]
     /// Removes (or anonymises) at most `limit` rows whose retention ended before `cutoff`; how many.
-    func sweep(before cutoff: Date, limit: Int, in db: Database) throws -> Int
+    func sweep(before cutoff: Date, limit: Int, in db: Database, now: Date) throws -> Int
     /// Files outside the databases that hold the subject's data (the mail spool's `.eml` files):
     /// exported with their text and deleted after the erasure's transactions commit.
     func files(_ subject: PrivacySubject, in db: Database) throws -> [String]
@@ -123,7 +123,7 @@ package protocol PersonalDataKind: Sendable {
 extension PersonalDataKind {
     package var retention: Setting<Int>? { nil }
     package func link(_ subject: inout PrivacySubject, in db: Database) throws {}
-    package func sweep(before cutoff: Date, limit: Int, in db: Database) throws -> Int { 0 }
+    package func sweep(before cutoff: Date, limit: Int, in db: Database, now: Date) throws -> Int { 0 }
     package func files(_ subject: PrivacySubject, in db: Database) throws -> [String] { [] }
 }
 
@@ -158,6 +158,6 @@ package enum PersonalDataSQL {
 
     /// The lower-cased e-mails as arguments.
     package static func values<T: DatabaseValueConvertible & Comparable>(_ set: Set<T>) -> [any DatabaseValueConvertible] {
-        set.sorted()
+        set.sorted().map { $0 as any DatabaseValueConvertible }
     }
 }

@@ -5,6 +5,7 @@ import Hummingbird
 struct AccountsModule: FeatureModule {
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+    var personalData: [any PersonalDataKind] { [AccountsPersonalData()] }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime

@@ -77,6 +77,7 @@ package enum FeatureModules {
         ConsentModule.self,
         FAQModule.self,
         ReviewsModule.self,
+        PrivacyModule.self,
     ]
 
     /// Every module's settings, for `FrontdeskConfig.load(features:)`.

@@ -4,8 +4,10 @@ import ServiceLifecycle
 /// Live chat: the console's chat API, the protocol documents and the hub behind both sockets.
 struct ChatModule: FeatureModule {
     static var mailTemplates: [String] { ["chat_transcript"] }
+    static var settings: [SettingSpec] { [ChatRetention.conversations.spec] }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+    var personalData: [any PersonalDataKind] { [ChatPersonalData()] }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime
