@@ -25,7 +25,7 @@ MODULES=(
     track:1536
     faq:6144
     reviews:6144
-    privacy:4096
+    privacy:6144
 )
 LOADER_BUDGET=2560     # bytes gzipped: 2 KB for the loader, plus the consent boot (Consent Mode default before any tag, the stored choice, the re-prompt check) and the tracker's idle start (DNT/GPC, the owner's ignore flag)
 

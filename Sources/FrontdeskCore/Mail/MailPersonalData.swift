@@ -21,15 +21,23 @@ package struct MailPersonalData: PersonalDataKind {
     package let erasure = ErasureRule.delete
     package var retention: Setting<Int>? { MailRetention.sentMail }
 
+    /// Mail to one of the subject's addresses, or whose text names an address or a name of
+    /// theirs (the owner's notice of a review names the reviewer, not their address).
     private func matching(_ s: PrivacySubject) -> (String, [any DatabaseValueConvertible]) {
-        guard !s.emails.isEmpty else { return ("0", []) }
+        let needles = (s.emails.sorted() + Self.names(s)).map { $0.lowercased() }
+        guard !needles.isEmpty else { return ("0", []) }
         var parts = ["lower(to_address) IN \(PersonalDataSQL.placeholders(s.emails.count))"]
         var args = PersonalDataSQL.values(s.emails)
-        for email in s.emails.sorted() {
-            parts.append("instr(lower(text_body), ?) > 0 OR instr(lower(COALESCE(html_body, '')), ?) > 0 OR instr(lower(headers_json), ?) > 0")
-            args += [email, email, email]
+        for needle in needles {
+            parts.append("instr(lower(text_body), ?) > 0 OR instr(lower(COALESCE(html_body, '')), ?) > 0 OR instr(lower(headers_json), ?) > 0 OR instr(lower(subject), ?) > 0")
+            args += [needle, needle, needle, needle]
         }
         return ("(" + parts.joined(separator: " OR ") + ")", args)
+    }
+
+    /// The subject's names long enough to name them (a one- or two-letter name would match any mail).
+    static func names(_ s: PrivacySubject) -> [String] {
+        s.names.filter { $0.count >= 3 }.sorted()
     }
 
     package func export(_ subject: PrivacySubject, in db: Database) throws -> [String: [[String: JSONValue]]] {
@@ -50,9 +58,10 @@ package struct MailPersonalData: PersonalDataKind {
     }
 
     /// The spool files of the subject's outbox rows (by id in the name) and any other spool file
-    /// whose text names one of their addresses.
+    /// whose text names one of their addresses or names.
     package func files(_ subject: PrivacySubject, in db: Database) throws -> [String] {
-        guard !subject.emails.isEmpty else { return [] }
+        let needles = (subject.emails.sorted() + Self.names(subject)).map { $0.lowercased() }
+        guard !needles.isEmpty else { return [] }
         let (clause, args) = matching(subject)
         let ids = Set(try Int64.fetchAll(db, sql: "SELECT id FROM mail_outbox WHERE \(clause)", arguments: StatementArguments(args)).map { "-\($0).eml" })
         let names = (try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory)) ?? []
@@ -64,7 +73,7 @@ package struct MailPersonalData: PersonalDataKind {
                 continue
             }
             guard let text = try? String(contentsOfFile: path, encoding: .utf8).lowercased() else { continue }
-            if subject.emails.contains(where: { text.contains($0) }) { found.append(path) }
+            if needles.contains(where: { text.contains($0) }) { found.append(path) }
         }
         return found
     }

@@ -31,9 +31,11 @@ package enum ReviewsPersonalData {
 
         package func erase(_ subject: PrivacySubject, in db: Database, now: Date) throws -> [String: Int] {
             let (clause, args) = matching(subject)
+            // Votes on the review go with it (anyone's: they were about this review).
             try db.execute(sql: "DELETE FROM review_votes WHERE review_id IN (SELECT id FROM reviews WHERE \(clause))", arguments: StatementArguments(args))
+            let votes = db.changesCount
             try db.execute(sql: "DELETE FROM reviews WHERE \(clause)", arguments: StatementArguments(args))
-            return ["reviews": db.changesCount]
+            return ["reviews": db.changesCount, "review_votes": votes]
         }
     }
 

@@ -28,7 +28,7 @@ package struct ProcessingRecord: Sendable {
                 let days = config[setting]
                 retention = days == 0 ? "until erased (\(setting.spec.key) = 0)" : "\(days) days (\(setting.spec.key))"
             } else {
-                retention = "with the rows it belongs to, or short-lived by design"
+                retention = "until erased or deleted (no retention setting of its own)"
             }
             let erasure: String
             switch kind.erasure {
