@@ -42,7 +42,7 @@ def seed_contact(server: FrontdeskServer, email: str, name: str, session: reques
 def live(tmp_path_factory):
     root = tmp_path_factory.mktemp("privacy")
     add_user(root / "data")
-    with frontdesk_server(root, extra_args=["--log-level", "info"]) as srv:
+    with frontdesk_server(root, extra_args=["--log-level", "info", "--rate-limit", "off"]) as srv:
         yield srv
     assert srv.exit_code == 0, srv.log_tail()
 
@@ -178,7 +178,7 @@ def files_containing(root: Path, needles: list[bytes]) -> list[str]:
 def test_no_raw_ip_address_on_disk(tmp_path: Path) -> None:
     data = tmp_path / "data"
     add_user(data)
-    with frontdesk_server(tmp_path, extra_args=["--log-level", "debug"]) as srv:
+    with frontdesk_server(tmp_path, extra_args=["--log-level", "debug", "--rate-limit", "off"]) as srv:
         s = from_source()
         base = srv.base_url.rstrip("/")
         assert s.get(srv.url("/healthz"), timeout=10).status_code == 200
