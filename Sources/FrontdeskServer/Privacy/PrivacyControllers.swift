@@ -244,6 +244,13 @@ struct PrivacyRequestController: Sendable {
 
     struct Accepted: Encodable { let status: String }
 
+    /// A token as the links carry it (URL-safe base64, at most 200 characters); anything else names no request.
+    static func isToken(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 200 && text.utf8.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x2D || b == 0x5F
+        }
+    }
+
     /// `token` from a form post or a JSON body.
     static func token(_ request: Request, context: AppRequestContext) async throws -> (String?, fromPage: Bool) {
         let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
@@ -274,15 +281,15 @@ struct PrivacyRequestController: Sendable {
             return try Response.json(Accepted(status: "confirmation_sent"), status: .accepted)
         }
         routes.publicAPI.get("/privacy/requests/confirm") { request, _ in
-            let token = request.uri.queryParameters.get("token") ?? ""
-            guard !token.isEmpty else { return Self.invalidLink() }
+            let token = String(request.uri.queryParameters.get("token") ?? "")
+            guard Self.isToken(token) else { return Self.invalidLink() }
             return HTMLPage.response(title: "Confirm your request", heading: "Confirming your request…",
                                      paragraphs: ["One moment: this confirms your request to \(siteName)."],
                                      form: .init(action: "/api/v1/privacy/requests/confirm", hidden: ["token": token], button: "Confirm my request", submitsOnLoad: true))
         }
         routes.publicForms.post("/privacy/requests/confirm") { request, context in
             let (token, fromPage) = try await Self.token(request, context: context)
-            guard let token, var confirmed = try await answers.requests.confirm(token: token, now: answers.now()) else {
+            guard let token, Self.isToken(token), var confirmed = try await answers.requests.confirm(token: token, now: answers.now()) else {
                 if fromPage { return Self.invalidLink() }
                 throw FrontdeskError(.notFound, code: "not_found", message: "No request has this token; it may have expired. Ask again.")
             }
@@ -297,15 +304,15 @@ struct PrivacyRequestController: Sendable {
             return try Response.json(Accepted(status: confirmed.status))
         }
         routes.publicAPI.get("/privacy/downloads") { request, _ in
-            let token = request.uri.queryParameters.get("token") ?? ""
-            guard !token.isEmpty else { return Self.invalidLink() }
+            let token = String(request.uri.queryParameters.get("token") ?? "")
+            guard Self.isToken(token) else { return Self.invalidLink() }
             return HTMLPage.response(title: "Your data", heading: "Download your data",
                                      paragraphs: ["The link works once: the download starts when you press the button."],
                                      form: .init(action: "/api/v1/privacy/downloads", hidden: ["token": token], button: "Download my data"))
         }
         routes.publicForms.post("/privacy/downloads") { request, context in
             let (token, fromPage) = try await Self.token(request, context: context)
-            guard let token, let export = try await answers.download(token: token) else {
+            guard let token, Self.isToken(token), let export = try await answers.download(token: token) else {
                 if fromPage { return Self.invalidLink() }
                 throw FrontdeskError(.notFound, code: "not_found", message: "This download link is not valid: it was used already or has expired.")
             }
