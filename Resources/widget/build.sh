@@ -26,6 +26,7 @@ MODULES=(
     faq:6144
     reviews:6144
     engage:5120
+    privacy:6144
 )
 LOADER_BUDGET=2560     # bytes gzipped: 2 KB for the loader, plus the consent boot (Consent Mode default before any tag, the stored choice, the re-prompt check) and the tracker's idle start (DNT/GPC, the owner's ignore flag)
 

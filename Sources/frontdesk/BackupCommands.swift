@@ -16,10 +16,14 @@ struct BackupCommand: AsyncParsableCommand {
           frontdesk backup                                   # into <data_dir>/backups/
           frontdesk backup --to /srv/backups/desk.tar.gz
           frontdesk backup --data-dir /var/lib/frontdesk
+          frontdesk backup --list                            # the backups, and which predate an erasure
         """
     )
 
     @OptionGroup var data: DataOptions
+
+    @Flag(help: "List the backups in <backup.dir> and say which were written before a privacy erasure (they still hold the erased data until backup.keep rotates them out).")
+    var list = false
 
     @Option(help: ArgumentHelp("Where to write the backup. Default: <backup.dir>/frontdesk-<time>.tar.gz", valueName: "file"))
     var to: String?
@@ -27,6 +31,10 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let config = try loadConfigOrExit(file: data.configFile(environment: environment), environment: environment, flags: data.flagValues)
+        if list {
+            try await listBackups(config)
+            return
+        }
         guard FileManager.default.fileExists(atPath: config.databasePath) else {
             printError("frontdesk: there is no database at \(config.databasePath); nothing to back up.")
             throw ExitCode(1)
@@ -44,6 +52,37 @@ struct BackupCommand: AsyncParsableCommand {
         let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         let rows = manifest.tables.values.reduce(0, +)
         print("Backup written to \(path) (\(size / 1024) KiB; database \(manifest.databaseBytes / 1024) KiB, \(rows) rows in \(manifest.tables.count) tables\(manifest.hasSessions ? ", sessions included" : "")).")
+    }
+}
+
+extension BackupCommand {
+    /// One line per backup (oldest first), with the erasures logged after it was written.
+    func listBackups(_ config: FrontdeskConfig) async throws {
+        var erasures: [Date] = []
+        if FileManager.default.fileExists(atPath: config.databasePath) {
+            let database = try AppDatabase(path: config.databasePath, synchronous: config.synchronous)
+            defer { try? database.close() }
+            let stamps = await PrivacyLog.erasureTimes(database)
+            let parser = ISO8601DateFormatter()
+            parser.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            erasures = stamps.compactMap { parser.date(from: $0) }
+        }
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: config.backupDirectory)) ?? []).filter { $0.hasSuffix(".tar.gz") }
+        var backups: [(String, Date, Int)] = []
+        for name in names {
+            let path = (config.backupDirectory as NSString).appendingPathComponent(name)
+            let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+            backups.append((path, attributes?[.modificationDate] as? Date ?? .distantPast, attributes?[.size] as? Int ?? 0))
+        }
+        if backups.isEmpty {
+            print("No backups in \(config.backupDirectory).")
+            return
+        }
+        for (path, written, size) in backups.sorted(by: { $0.1 < $1.1 }) {
+            let later = erasures.filter { $0 > written }.count
+            let note = later == 0 ? "" : "  predates \(later) erasure\(later == 1 ? "" : "s"): still holds erased data"
+            print("\(Timestamps.iso8601(written))  \(size / 1024) KiB  \(path)\(note)")
+        }
     }
 }
 

@@ -11,6 +11,7 @@ import { consentModule } from "./screens/consent";
 import { faqModule } from "./screens/faq";
 import { inboxModule } from "./screens/inbox";
 import { outboxModule } from "./screens/outbox";
+import { privacyModule } from "./screens/privacy";
 import { reviewsModule } from "./screens/reviews";
 import { subscribersModule } from "./screens/subscribers";
 import { tokensModule } from "./screens/tokens";
@@ -27,6 +28,7 @@ export const MODULES: ConsoleModule[] = [
   subscribersModule,
   outboxModule,
   consentModule,
+  privacyModule,
   usersModule,
   tokensModule,
   webhooksModule,

@@ -144,6 +144,13 @@ declare global {
     locale?: string;
   }
 
+  interface FrontdeskPrivacyRequestAttributes extends FrontdeskElementAttributes {
+    /** The request preselected: "access" (a copy of the data, the default) or "erasure". */
+    kind?: "access" | "erasure";
+    /** "en" or "de" for the texts; default: data-locale or `<html lang>`. */
+    locale?: string;
+  }
+
   interface FrontdeskChatAttributes extends FrontdeskElementAttributes {
     /** Present: open the panel as soon as the page loads. */
     open?: boolean | "";
@@ -160,6 +167,7 @@ declare global {
     "frontdesk-faq": HTMLElement;
     "frontdesk-reviews": HTMLElement;
     "frontdesk-banner": HTMLElement;
+    "frontdesk-privacy-request": HTMLElement;
   }
 
   interface HTMLElementEventMap {
@@ -180,6 +188,7 @@ declare global {
       "frontdesk-faq": FrontdeskFAQAttributes & FrontdeskJSXBase;
       "frontdesk-reviews": FrontdeskReviewsAttributes & FrontdeskJSXBase;
       "frontdesk-banner": FrontdeskBannerAttributes & FrontdeskJSXBase;
+      "frontdesk-privacy-request": FrontdeskPrivacyRequestAttributes & FrontdeskJSXBase;
     }
   }
 

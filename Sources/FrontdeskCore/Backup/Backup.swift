@@ -32,6 +32,10 @@ package enum Backup {
         try FileManager.default.createDirectory(atPath: directory.isEmpty ? "." : directory, withIntermediateDirectories: true)
         let copy = path + ".db-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: copy) }
+        // A privacy erasure waits for no backup: it refuses while this lock is held.
+        let lock = try DataDirectoryLock(dataDirectory: (database.path as NSString).deletingLastPathComponent, name: DataDirectoryLock.backupLockName)
+        let locked = lock.lock()
+        defer { if locked { lock.unlock() } }
         progress("copying database", 0)
         // VACUUM INTO reads one consistent snapshot (it refuses to run inside a transaction of ours)
         // while the writer goes on committing; the copy is compact and self-contained.
@@ -103,6 +107,9 @@ package enum Backup {
                                  message: "Frontdesk is running on \(dataDirectory)\(lock.holderDescription). Stop it first (for example: systemctl stop frontdesk), then restore.")
         }
         defer { lock.unlock() }
+        let backupLock = try DataDirectoryLock(dataDirectory: dataDirectory, name: DataDirectoryLock.backupLockName)
+        let backupLocked = backupLock.lock()
+        defer { if backupLocked { backupLock.unlock() } }
         let scratch = (dataDirectory as NSString).appendingPathComponent(".restore-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let (manifest, databasePath, sessionsPath) = try extract(path, into: scratch)
@@ -208,13 +215,33 @@ package enum Backup {
 }
 
 /// An exclusive advisory lock on `<data_dir>/frontdesk.lock`, held by `serve` for its lifetime, so
-/// that `restore` (and a second server) can tell the data directory is in use.
+/// that `restore` (and a second server) can tell the data directory is in use; or on
+/// `<data_dir>/backup.lock` (`backupLockName`), held while a backup is written, so a privacy
+/// erasure refuses to run half inside one.
 package final class DataDirectoryLock: @unchecked Sendable {
     let path: String
     private var descriptor: Int32 = -1
 
-    package init(dataDirectory: String) throws {
-        path = (dataDirectory as NSString).appendingPathComponent("frontdesk.lock")
+    /// The lock a backup holds while it copies, and a restore while it replaces the database.
+    package static let backupLockName = "backup.lock"
+
+    package init(dataDirectory: String, name: String = "frontdesk.lock") throws {
+        path = (dataDirectory as NSString).appendingPathComponent(name)
+    }
+
+    /// Takes the lock, waiting for its holder to let go; false when the file cannot be opened.
+    package func lock() -> Bool {
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        guard fd >= 0 else { return false }
+        guard flock(fd, LOCK_EX) == 0 else {
+            close(fd)
+            return false
+        }
+        descriptor = fd
+        ftruncate(fd, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+        return true
     }
 
     /// Takes the lock without waiting; writes our pid into the file when taken.

@@ -105,6 +105,12 @@ package final class AppDatabase: Sendable {
         pool.add(transactionObserver: observer, extent: .databaseLifetime)
     }
 
+    /// Copies the WAL into the main file and truncates it (after a privacy erasure, so the old
+    /// page images in the WAL are gone); skipped quietly when readers keep it busy.
+    package func checkpoint() async {
+        _ = try? await pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+    }
+
     /// Flushes the WAL into the main file and closes every connection.
     package func close() throws {
         try? pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }

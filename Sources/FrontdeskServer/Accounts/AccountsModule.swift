@@ -7,6 +7,7 @@ struct AccountsModule: FeatureModule {
     static var migrations: [SchemaMigration] { APITokenStore.migrations }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+    var personalData: [any PersonalDataKind] { [AccountsPersonalData()] }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime

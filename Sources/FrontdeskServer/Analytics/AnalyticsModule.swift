@@ -111,6 +111,23 @@ struct AnalyticsModule: FeatureModule {
     static var settings: [SettingSpec] { AnalyticsSettings.all }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+    var personalData: [any PersonalDataKind] {
+        let config = context.runtime.config
+        return [AnalyticsPersonalData(hosts: Self.siteHosts(config), retention: AnalyticsSettings.rawRetentionDays)]
+    }
+
+    /// The hosts (with a non-default port) events of the site are counted under: the site
+    /// origins' and the public URL's.
+    static func siteHosts(_ config: FrontdeskConfig) -> [String] {
+        var hosts: Set<String> = []
+        for origin in config.siteOrigins + [config.publicURL] {
+            guard let url = URL(string: origin), let host = url.host?.lowercased() else { continue }
+            let isDefault = url.port == nil || (url.scheme == "http" && url.port == 80) || (url.scheme == "https" && url.port == 443)
+            let name = host.contains(":") ? "[\(host)]" : host
+            hosts.insert(isDefault ? name : "\(name):\(url.port!)")
+        }
+        return hosts.sorted()
+    }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime

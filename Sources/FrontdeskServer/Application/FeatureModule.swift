@@ -27,6 +27,11 @@ protocol FeatureModule {
     /// Seeds the feature's demo content for `serve --demo` through its own stores (nothing is
     /// mailed). Called once per data directory, in module order.
     func seedDemo(now: Date) async throws
+    /// The personal data the feature holds, one `PersonalDataKind` per kind (its tables, how to
+    /// find, export, erase or anonymise a person's rows, its retention setting and purpose).
+    /// `frontdesk privacy export|erase|record`, the console's Privacy screen and the retention
+    /// sweeper use every module's list; a feature that stores anything about a person declares it.
+    var personalData: [any PersonalDataKind] { get }
 }
 
 extension FeatureModule {
@@ -36,6 +41,7 @@ extension FeatureModule {
     func addRoutes(to routes: Routes) {}
     func services() -> [any Service] { [] }
     func seedDemo(now: Date) async throws {}
+    var personalData: [any PersonalDataKind] { [] }
 }
 
 /// What every module is built from: the runtime (configuration, databases, stores, state) and
@@ -74,6 +80,7 @@ package enum FeatureModules {
         ReviewsModule.self,
         WebhooksModule.self,
         EngageModule.self,
+        PrivacyModule.self,
     ]
 
     /// Every module's settings, for `FrontdeskConfig.load(features:)`.

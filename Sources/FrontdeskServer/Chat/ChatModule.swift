@@ -7,8 +7,10 @@ import ServiceLifecycle
 struct ChatModule: FeatureModule {
     static var settings: [SettingSpec] { DemoVisitorSettings.all }
     static var mailTemplates: [String] { ["chat_transcript"] }
+    static var settings: [SettingSpec] { [ChatRetention.conversations.spec] }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+    var personalData: [any PersonalDataKind] { [ChatPersonalData()] }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime

@@ -12,6 +12,7 @@ struct ConsentModule: FeatureModule {
     static var migrations: [SchemaMigration] { ConsentStore.migrations }
     let context: FeatureContext
     let banner: ConsentBanner
+    var personalData: [any PersonalDataKind] { [ConsentPersonalData()] }
 
     init(_ context: FeatureContext) {
         self.context = context

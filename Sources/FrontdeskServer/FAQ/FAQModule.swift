@@ -14,6 +14,7 @@ struct FAQModule: FeatureModule {
     static var migrations: [SchemaMigration] { FAQStore.migrations }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+    var personalData: [any PersonalDataKind] { [FAQPersonalData(store: FAQStore(database: context.runtime.database, secret: context.runtime.ticketSecret))] }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime

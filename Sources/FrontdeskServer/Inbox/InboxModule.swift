@@ -6,8 +6,10 @@ import ServiceLifecycle
 /// the hourly maintenance (expired sign-ups, idempotency records, old sent mail).
 struct InboxModule: FeatureModule {
     static var mailTemplates: [String] { InboxMailer.templates }
+    static var settings: [SettingSpec] { InboxRetention.all }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+    var personalData: [any PersonalDataKind] { InboxPersonalData.kinds }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime

@@ -43,6 +43,9 @@ struct ReviewsModule: FeatureModule {
     static var migrations: [SchemaMigration] { ReviewStore.migrations + [ReviewRequests.migration] }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+    var personalData: [any PersonalDataKind] {
+        ReviewsPersonalData.kinds(store: ReviewStore(database: context.runtime.database, secret: context.runtime.ticketSecret))
+    }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime

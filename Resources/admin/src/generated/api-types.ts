@@ -52,7 +52,7 @@ export const ENGAGE_BANNER_AUDIENCES = ["all", "new", "returning"] as const;
 export type EngageBannerAudience = (typeof ENGAGE_BANNER_AUDIENCES)[number];
 export const FAQ_ENTRY_STATUSES = ["draft", "published"] as const;
 export type FAQEntryStatus = (typeof FAQ_ENTRY_STATUSES)[number];
-export const ERROR_CODES = ["already_reported", "already_set_up", "already_voted", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "duplicate_review", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "insufficient_scope", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "invalid_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "scope_not_allowed", "shutting_down", "slug_taken", "submitted_too_fast", "token_expired", "token_not_accepted", "token_revoked", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed", "webhook_disabled"] as const;
+export const ERROR_CODES = ["already_reported", "already_set_up", "already_voted", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "data_locked", "duplicate_review", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "insufficient_scope", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "invalid_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "request_closed", "request_not_confirmed", "scope_not_allowed", "shutting_down", "slug_taken", "submitted_too_fast", "token_expired", "token_not_accepted", "token_revoked", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed", "webhook_disabled"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export const FAQ_EVENT_TYPES = ["view", "deflection"] as const;
 export type FAQEventType = (typeof FAQ_EVENT_TYPES)[number];
@@ -64,6 +64,22 @@ export const MAIL_ITEM_STATUSES = ["queued", "sending", "sent", "failed", "dead"
 export type MailItemStatus = (typeof MAIL_ITEM_STATUSES)[number];
 export const TOKEN_KINDS = ["personal", "service"] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
+export const PRIVACY_EXPORT_KINDS = ["email", "user_id", "visitor", "consent", "ticket"] as const;
+export type PrivacyExportKind = (typeof PRIVACY_EXPORT_KINDS)[number];
+export const PRIVACY_EXPORT_FORMATS = ["json", "html"] as const;
+export type PrivacyExportFormat = (typeof PRIVACY_EXPORT_FORMATS)[number];
+export const PRIVACY_MANIFEST_ENTRY_DATABASES = ["frontdesk.sqlite", "analytics.sqlite", "files"] as const;
+export type PrivacyManifestEntryDatabase = (typeof PRIVACY_MANIFEST_ENTRY_DATABASES)[number];
+export const PRIVACY_MANIFEST_ENTRY_ERASURES = ["deleted", "anonymised"] as const;
+export type PrivacyManifestEntryErasure = (typeof PRIVACY_MANIFEST_ENTRY_ERASURES)[number];
+export const PRIVACY_REQUEST_STATUSES = ["confirmation_sent", "confirmed", "approved", "fulfilled", "rejected", "expired"] as const;
+export type PrivacyRequestStatus = (typeof PRIVACY_REQUEST_STATUSES)[number];
+export const PRIVACY_REQUEST_KINDS = ["access", "erasure"] as const;
+export type PrivacyRequestKind = (typeof PRIVACY_REQUEST_KINDS)[number];
+export const PRIVACY_REQUEST_ITEM_ORIGINS = ["visitor", "console"] as const;
+export type PrivacyRequestItemOrigin = (typeof PRIVACY_REQUEST_ITEM_ORIGINS)[number];
+export const PRIVACY_REQUEST_ITEM_STATUSES = ["unconfirmed", "confirmed", "approved", "fulfilled", "rejected", "expired"] as const;
+export type PrivacyRequestItemStatus = (typeof PRIVACY_REQUEST_ITEM_STATUSES)[number];
 export const REVIEW_STATUS_STATUSES = ["approved", "rejected", "spam", "pending"] as const;
 export type ReviewStatusStatus = (typeof REVIEW_STATUS_STATUSES)[number];
 export const SUBSCRIBER_STATUSES = ["pending", "confirmed", "unsubscribed"] as const;
@@ -826,6 +842,10 @@ export interface ErrorBody {
    * - `consent_action_mismatch`: A consent's action contradicts its categories (accept_all must grant all; reject_all, withdraw and expired only necessary).
    * - `already_voted`: A visitor's second vote on the same FAQ entry or review.
    * - `slug_taken`: Another FAQ entry (same locale) or category has this slug.
+   * - `data_locked`: A backup or restore holds the data lock; erase again when it has finished.
+   * - `last_admin`: The last enabled admin account cannot be erased.
+   * - `request_not_confirmed`: A privacy request that is not confirmed cannot be approved.
+   * - `request_closed`: A privacy request answered already cannot be rejected.
    * - `duplicate_review`: The same review text was sent in the last 30 days.
    * - `already_reported`: A visitor's second report of the same review.
    * - `invalid_token`: The API token is unknown, or its owner is disabled.
@@ -1142,6 +1162,156 @@ export interface OwnSessionList {
 export interface PasswordChange {
   currentPassword: string;
   newPassword: string;
+}
+
+export interface PrivacyActivity {
+  kind: string;
+  purpose: string;
+  storedIn: string;
+  tables: string[];
+  retention: string;
+  erasure: string;
+}
+
+export interface PrivacyErasure {
+  dryRun: boolean;
+  /** kind/table → rows. */
+  counts: Record<string, number>;
+  /** Kinds whose rows stay anonymised, with the reason. */
+  anonymised: Record<string, string>;
+  files: number;
+  erasureId?: number | null;
+  sessionsEnded: number;
+}
+
+export interface PrivacyErasureInput {
+  /** What `value` is: an e-mail address, an id passed to frontdesk.identify, a visitor id from the visitor's browser, a consent id, or a ticket id. */
+  kind: PrivacyExportKind;
+  /** The identifier; an e-mail is matched case-insensitively, a ticket id that is no number names no ticket. Surrounding white space is trimmed; then 1 to 320 characters on one line, no control characters. */
+  value: string;
+  /** The value typed again; required unless dryRun. Surrounding white space is trimmed; then 1 to 320 characters on one line, no control characters; empty or null means absent. */
+  confirm?: string | null;
+  /** Only count what would be erased. */
+  dryRun?: boolean | null;
+}
+
+export interface PrivacyErasureLog {
+  items: PrivacyErasureLogEntry[];
+}
+
+export interface PrivacyErasureLogEntry {
+  id: number;
+  actor: string;
+  counts: Record<string, number>;
+  files: number;
+  erasedAt: string;
+}
+
+export interface PrivacyExport {
+  format: 1;
+  generatedAt: string;
+  request: {
+    kind: string;
+    value: string;
+  };
+  /** The identifiers followed (emails, userIDs, visitors, consentIDs, ticketIDs, conversationIDs, accountIDs, names). */
+  subject: Record<string, unknown>;
+  manifest: PrivacyManifestEntry[];
+  /** kind → table → rows (each row an object of its columns; secrets such as password hashes and access nonces left out). */
+  data: Record<string, Record<string, Record<string, unknown>[]>>;
+  files: {
+    name: string;
+    text: string;
+  }[];
+}
+
+export interface PrivacyExportInput {
+  /** What `value` is: an e-mail address, an id passed to frontdesk.identify, a visitor id from the visitor's browser, a consent id, or a ticket id. */
+  kind: PrivacyExportKind;
+  /** The identifier; an e-mail is matched case-insensitively, a ticket id that is no number names no ticket. Surrounding white space is trimmed; then 1 to 320 characters on one line, no control characters. */
+  value: string;
+  format?: PrivacyExportFormat;
+}
+
+export interface PrivacyManifestEntry {
+  kind: string;
+  database: PrivacyManifestEntryDatabase;
+  tables: string[];
+  rows: number;
+  erasure: PrivacyManifestEntryErasure;
+  purpose: string;
+}
+
+export interface PrivacyRecord {
+  generatedAt: string;
+  activities: PrivacyActivity[];
+  recipients: string[];
+  notes: string[];
+}
+
+export interface PrivacyRequestAccepted {
+  status: PrivacyRequestStatus;
+}
+
+export interface PrivacyRequestInput {
+  /** access: a copy of the data; erasure: erase it. */
+  kind: PrivacyRequestKind;
+  email: string;
+  /** From GET /api/v1/forms/privacy: proves when the form was shown (minimum fill time). */
+  formToken?: string | null;
+  /** The solved puzzle when the form asks for one. */
+  proofOfWork?: Record<string, unknown> | null;
+  /** Honeypot (spam.honeypot_field): leave empty. */
+  website?: string | null;
+}
+
+export interface PrivacyRequestItem {
+  id: number;
+  kind: PrivacyRequestKind;
+  origin: PrivacyRequestItemOrigin;
+  /** Removed once the request is rejected, expired or its erasure done. */
+  email?: string | null;
+  status: PrivacyRequestItemStatus;
+  createdAt: string;
+  confirmedAt?: string | null;
+  /** 30 days after the request (Art. 12(3)). */
+  dueAt: string;
+  completedAt?: string | null;
+  overdue: boolean;
+  erasureId?: number | null;
+}
+
+export interface PrivacyRequestList {
+  items: PrivacyRequestItem[];
+}
+
+export interface PrivacySearchResult {
+  subject: PrivacySubjectView;
+  manifest: PrivacyManifestEntry[];
+  rows: number;
+  files: number;
+}
+
+export interface PrivacySubjectInput {
+  /** What `value` is: an e-mail address, an id passed to frontdesk.identify, a visitor id from the visitor's browser, a consent id, or a ticket id. */
+  kind: PrivacyExportKind;
+  /** The identifier; an e-mail is matched case-insensitively, a ticket id that is no number names no ticket. Surrounding white space is trimmed; then 1 to 320 characters on one line, no control characters. */
+  value: string;
+}
+
+export interface PrivacySubjectView {
+  emails: string[];
+  userIds: string[];
+  visitors: string[];
+  consentIds: string[];
+  ticketIds: number[];
+  conversationIds: number[];
+  accountIds: number[];
+  names: string[];
+}
+
+export interface PrivacyTokenInput {
+  token: string;
 }
 
 export interface ProfileChange {
