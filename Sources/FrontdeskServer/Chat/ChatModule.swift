@@ -5,9 +5,8 @@ import ServiceLifecycle
 /// Live chat: the console's chat API, the protocol documents and the hub behind both sockets;
 /// in demo mode, the scripted demo visitor.
 struct ChatModule: FeatureModule {
-    static var settings: [SettingSpec] { DemoVisitorSettings.all }
+    static var settings: [SettingSpec] { DemoVisitorSettings.all + [ChatRetention.conversations.spec] }
     static var mailTemplates: [String] { ["chat_transcript"] }
-    static var settings: [SettingSpec] { [ChatRetention.conversations.spec] }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
     var personalData: [any PersonalDataKind] { [ChatPersonalData()] }
