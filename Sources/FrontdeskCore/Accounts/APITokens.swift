@@ -5,9 +5,11 @@ import GRDB
 /// A `write` scope does not imply `read`; a token asks for both when it needs both.
 package enum TokenScopes {
     /// The features a token can be scoped to, each with `:read` and `:write`.
-    package static let features = ["agents", "analytics", "chat", "consent", "contacts", "faq", "mail", "newsletter", "reviews", "tickets", "users", "settings"]
-    /// Scopes only an admin may put on a token: account management and site settings.
-    package static let adminOnlyFeatures: Set<String> = ["users", "settings"]
+    package static let features = ["agents", "analytics", "chat", "consent", "contacts", "engage", "faq", "mail", "newsletter", "privacy", "reviews", "tickets",
+                                     "users", "settings"]
+    /// Scopes only an admin may put on a token: account management, site settings, and the
+    /// privacy tools (every person's data, and erasure).
+    package static let adminOnlyFeatures: Set<String> = ["users", "settings", "privacy"]
     /// Every scope a token can carry, sorted.
     package static let all: [String] = features.flatMap { ["\($0):read", "\($0):write"] }.sorted()
 

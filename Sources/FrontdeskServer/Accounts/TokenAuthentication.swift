@@ -23,7 +23,7 @@ enum TokenRouteScopes {
     /// Route segment → token feature.
     static let features: [String: String] = [
         "agents": "agents", "analytics": "analytics", "chat": "chat", "consent": "consent", "contact-submissions": "contacts",
-        "faq": "faq", "mail": "mail", "newsletter": "newsletter", "reviews": "reviews", "tickets": "tickets", "users": "users",
+        "engage": "engage", "faq": "faq", "privacy": "privacy", "mail": "mail", "newsletter": "newsletter", "reviews": "reviews", "tickets": "tickets", "users": "users",
         "webhooks": "settings", "webhook-deliveries": "settings", "settings": "settings",
     ]
     /// Route segments only a console session may use.

@@ -1596,7 +1596,7 @@ export interface TokenList {
   tokens: Token[];
 }
 
-export type TokenScope = "agents:read" | "agents:write" | "analytics:read" | "analytics:write" | "chat:read" | "chat:write" | "consent:read" | "consent:write" | "contacts:read" | "contacts:write" | "faq:read" | "faq:write" | "mail:read" | "mail:write" | "newsletter:read" | "newsletter:write" | "reviews:read" | "reviews:write" | "settings:read" | "settings:write" | "tickets:read" | "tickets:write" | "users:read" | "users:write";
+export type TokenScope = "agents:read" | "agents:write" | "analytics:read" | "analytics:write" | "chat:read" | "chat:write" | "consent:read" | "consent:write" | "contacts:read" | "contacts:write" | "engage:read" | "engage:write" | "faq:read" | "faq:write" | "mail:read" | "mail:write" | "newsletter:read" | "newsletter:write" | "privacy:read" | "privacy:write" | "reviews:read" | "reviews:write" | "settings:read" | "settings:write" | "tickets:read" | "tickets:write" | "users:read" | "users:write";
 
 export interface UnsubscribeInput {
   token: string;

@@ -10,11 +10,11 @@ import { CreatedToken, Token, TokenList, TokenScope } from "../generated/api-typ
 // Every scope of the document is listed here (the type says so), by feature.
 const SCOPES: Record<TokenScope, true> = {
   "agents:read": true, "agents:write": true, "analytics:read": true, "analytics:write": true, "chat:read": true, "chat:write": true,
-  "consent:read": true, "consent:write": true, "contacts:read": true, "contacts:write": true, "faq:read": true, "faq:write": true,
-  "mail:read": true, "mail:write": true, "newsletter:read": true, "newsletter:write": true, "reviews:read": true, "reviews:write": true,
+  "consent:read": true, "consent:write": true, "contacts:read": true, "contacts:write": true, "engage:read": true, "engage:write": true, "faq:read": true, "faq:write": true,
+  "mail:read": true, "mail:write": true, "newsletter:read": true, "newsletter:write": true, "privacy:read": true, "privacy:write": true, "reviews:read": true, "reviews:write": true,
   "settings:read": true, "settings:write": true, "tickets:read": true, "tickets:write": true, "users:read": true, "users:write": true,
 };
-const ADMIN_ONLY = ["users", "settings"];
+const ADMIN_ONLY = ["users", "settings", "privacy"];
 
 export function tokensScreen(): Screen {
   let main: HTMLElement;
