@@ -76,13 +76,16 @@ class Controller {
   etag = "";
 
   constructor(readonly rt: Runtime) {
-    // New or returning: a visit ends after 30 minutes without a page; stored locally only.
+    // New or returning: a visit ends after 30 minutes without a page; remembered in this
+    // browser only with analytics consent (cookieless, every visitor counts as new).
     const s = load();
     const now = Date.now();
     this.returning = !!s.last && now - s.last > 18e5 ? true : !!s.ret;
-    s.ret = this.returning;
-    s.last = now;
-    save(s);
+    if ((window as any).frontdesk?.consent?.analytics) {
+      s.ret = this.returning;
+      s.last = now;
+      save(s);
+    }
     this.fetch();
     this.connect();
     addEventListener("popstate", () => this.render());
