@@ -245,15 +245,6 @@ struct ReviewsAPITests {
 
 @Suite("Review requests")
 struct ReviewRequestTests {
-    /// A settable clock for `now`.
-    final class Now: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value: Date
-        init(_ value: Date) { self.value = value }
-        var date: Date { lock.withLock { value } }
-        func advance(minutes: Double) { lock.withLock { value = value.addingTimeInterval(minutes * 60) } }
-    }
-
     static func resolvedTicket(_ env: TestEnvironment, email: String, subject: String, now: Date) async throws -> Int64 {
         let ticket = try NewTicket(json: ["email": .string(email), "name": .string("Ida Lind"), "subject": .string(subject), "description": .string("Help.")])
         let created = try await env.runtime.tickets.create(ticket, now: now)
@@ -264,18 +255,18 @@ struct ReviewRequestTests {
 
     @Test("a resolved ticket is asked once, after the delay, never for what was resolved before switching on; the link verifies one review")
     func ticketRequestFlow() async throws {
-        let now = Now(Date(timeIntervalSince1970: 1_780_000_000))
+        let now = Locked(Date(timeIntervalSince1970: 1_780_000_000))
         let env = try TestEnvironment(flags: ["rate_limit.enabled": "false", "reviews.request_after": "tickets", "reviews.request_delay_minutes": "30",
-                                              "reviews.notify_owner": "false"], now: { now.date })
+                                              "reviews.notify_owner": "false"], now: { now.withLock { $0 } })
         let service = ReviewsModule.requestService(env.runtime, sources: [.ticket], clock: ContinuousClock())
         // Resolved before the feature's first pass: never asked.
-        _ = try await Self.resolvedTicket(env, email: "old@example.com", subject: "Old request", now: now.date)
-        now.advance(minutes: 1)
+        _ = try await Self.resolvedTicket(env, email: "old@example.com", subject: "Old request", now: now.withLock { $0 })
+        now.withLock { $0 += 60 }
         #expect(await service.tick() == 0)
-        let ticket = try await Self.resolvedTicket(env, email: "ida@example.com", subject: "Broken mug", now: now.date)
-        now.advance(minutes: 29)
+        let ticket = try await Self.resolvedTicket(env, email: "ida@example.com", subject: "Broken mug", now: now.withLock { $0 })
+        now.withLock { $0 += 29 * 60 }
         #expect(await service.tick() == 0, "the delay has not passed")
-        now.advance(minutes: 2)
+        now.withLock { $0 += 2 * 60 }
         #expect(await service.tick() == 1)
         #expect(await service.tick() == 0, "asked once")
 
@@ -314,18 +305,18 @@ struct ReviewRequestTests {
 
     @Test("an expired link is refused by name and stores nothing")
     func expiry() async throws {
-        let now = Now(Date(timeIntervalSince1970: 1_780_000_000))
+        let now = Locked(Date(timeIntervalSince1970: 1_780_000_000))
         let env = try TestEnvironment(flags: ["rate_limit.enabled": "false", "reviews.request_after": "both", "reviews.request_delay_minutes": "0",
-                                              "reviews.request_valid_days": "1", "reviews.notify_owner": "false"], now: { now.date })
+                                              "reviews.request_valid_days": "1", "reviews.notify_owner": "false"], now: { now.withLock { $0 } })
         let service = ReviewsModule.requestService(env.runtime, sources: [.ticket, .chat], clock: ContinuousClock())
         #expect(await service.tick() == 0)
-        now.advance(minutes: 1)
-        _ = try await Self.resolvedTicket(env, email: "late@example.com", subject: "Late", now: now.date)
-        now.advance(minutes: 1)
+        now.withLock { $0 += 60 }
+        _ = try await Self.resolvedTicket(env, email: "late@example.com", subject: "Late", now: now.withLock { $0 })
+        now.withLock { $0 += 60 }
         #expect(await service.tick() == 1)
         let text = try await env.runtime.database.read { db in try String.fetchOne(db, sql: "SELECT text_body FROM mail_outbox WHERE kind = 'review_request'") } ?? ""
         let token = try #require(text.firstMatch(of: /review=([A-Za-z0-9_-]+)/)?.1).description
-        now.advance(minutes: 24 * 60 + 1)
+        now.withLock { $0 += (24 * 60 + 1) * 60 }
         try await env.application().test(.router) { client in
             let late = try await post(client, "/api/v1/reviews", #"{"rating":3,"content":"Too late.","name":"Lu","requestToken":"\#(token)"}"#)
             #expect(late.status == .unprocessableContent)

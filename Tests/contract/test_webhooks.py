@@ -37,6 +37,8 @@ class Receiver:
     def __init__(self, cert: Path, key: Path) -> None:
         self.requests: list[dict] = []
         self.lock = threading.Lock()
+        # Notified on every request: tests wait on a delivery attempt, not on the clock.
+        self.arrived = threading.Condition(self.lock)
         self.flaky_failures = 0
         receiver = self
 
@@ -53,6 +55,7 @@ class Receiver:
                         status = 503
                     elif self.path == "/redirect":
                         status = 302
+                    receiver.arrived.notify_all()
                 self.send_response(status)
                 if status == 302:
                     self.send_header("Location", f"https://127.0.0.1:{receiver.port}/ok")
@@ -73,6 +76,13 @@ class Receiver:
     def url(self, path: str) -> str:
         return f"https://127.0.0.1:{self.port}{path}"
 
+    def wait(self, path: str, count: int = 1, timeout: float = 30.0) -> list[dict]:
+        """The requests to `path` once there are at least `count` of them."""
+        with self.arrived:
+            if not self.arrived.wait_for(lambda: len([r for r in self.requests if r["path"] == path]) >= count, timeout):
+                raise AssertionError(f"timed out waiting for {count} request(s) to {path}")
+            return [r for r in self.requests if r["path"] == path]
+
     def at(self, path: str) -> list[dict]:
         with self.lock:
             return [r for r in self.requests if r["path"] == path]
@@ -81,13 +91,17 @@ class Receiver:
         self.server.shutdown()
 
 
-def wait_for(predicate, timeout: float = 30.0, what: str = "condition"):
+def wait_for(predicate, receiver: "Receiver", timeout: float = 30.0, what: str = "condition"):
+    """Re-checks `predicate` (the server's delivery log) after each delivery attempt reaches
+    `receiver` — the only thing that moves a delivery on — and once more shortly after it, for
+    the log write that follows the receiver's answer."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
         if value:
             return value
-        time.sleep(0.2)
+        with receiver.arrived:
+            receiver.arrived.wait(min(0.5, max(0.0, deadline - time.monotonic())))
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -130,7 +144,7 @@ def test_signed_delivery_of_a_real_event(webhook_server) -> None:
     endpoint = create_endpoint(session, server, receiver.url("/ok"), ["contact.created"])
     r = requests.post(server.url("/api/v1/contact"), json={"name": "Ada", "email": "ada@example.com", "message": "Hello from the site"}, timeout=10)
     assert r.status_code == 201, r.text
-    got = wait_for(lambda: receiver.at("/ok"), what="the delivery")[0]
+    got = receiver.wait("/ok")[0]
     # The reference implementation verifies the signature with the endpoint's secret.
     payload = Webhook(endpoint["secret"]).verify(got["body"], got["headers"])
     assert payload["type"] == "contact.created"
@@ -140,7 +154,7 @@ def test_signed_delivery_of_a_real_event(webhook_server) -> None:
     # A wrong secret does not verify.
     with pytest.raises(Exception):
         Webhook("whsec_" + "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB").verify(got["body"], got["headers"])
-    log = wait_for(lambda: [d for d in deliveries(session, server, endpoint["id"]) if d["status"] == "delivered"], what="the log")
+    log = wait_for(lambda: [d for d in deliveries(session, server, endpoint["id"]) if d["status"] == "delivered"], receiver, what="the log")
     assert log[0]["lastStatusCode"] == 204 and log[0]["attempts"] == 1
     assert log[0]["log"][0]["statusCode"] == 204
 
@@ -156,7 +170,7 @@ def test_retries_then_accepts_dead_letters_redirects_and_redelivers(webhook_serv
         assert session.post(server.url(f"/api/v1/admin/webhooks/{endpoint['id']}/test"), timeout=10).status_code == 202
 
     # Fails twice (500), then accepted: three attempts with one webhook-id, each signed anew.
-    flaky_log = wait_for(lambda: [d for d in deliveries(session, server, flaky["id"]) if d["status"] == "delivered"], what="flaky delivered")[0]
+    flaky_log = wait_for(lambda: [d for d in deliveries(session, server, flaky["id"]) if d["status"] == "delivered"], receiver, what="flaky delivered")[0]
     assert flaky_log["attempts"] == 3
     assert [a["statusCode"] for a in flaky_log["log"]] == [500, 500, 200]
     hits = receiver.at("/flaky")
@@ -165,19 +179,19 @@ def test_retries_then_accepts_dead_letters_redirects_and_redelivers(webhook_serv
         assert Webhook(flaky["secret"]).verify(hit["body"], hit["headers"])["type"] == "webhook.test"
 
     # Always 503: dead after webhooks.max_attempts (3).
-    dead = wait_for(lambda: [d for d in deliveries(session, server, down["id"]) if d["status"] == "dead"], what="dead letter")[0]
+    dead = wait_for(lambda: [d for d in deliveries(session, server, down["id"]) if d["status"] == "dead"], receiver, what="dead letter")[0]
     assert dead["attempts"] == 3 and dead["lastStatusCode"] == 503
     assert len(receiver.at("/down")) == 3
 
     # A redirect is never followed: /ok gets nothing, and the attempt is a failure naming it.
-    red = wait_for(lambda: [d for d in deliveries(session, server, redirect["id"]) if d["status"] == "dead"], what="redirect dead")[0]
+    red = wait_for(lambda: [d for d in deliveries(session, server, redirect["id"]) if d["status"] == "dead"], receiver, what="redirect dead")[0]
     assert red["lastStatusCode"] == 302 and "redirect" in red["lastError"]
     assert receiver.at("/ok") == []
 
     # Redeliver the dead letter: queued again with the same webhook-id.
     r = session.post(server.url(f"/api/v1/admin/webhook-deliveries/{dead['id']}/redeliver"), timeout=10)
     assert r.status_code == 202 and r.json()["messageId"] == dead["messageId"]
-    wait_for(lambda: len(receiver.at("/down")) >= 4, what="the redelivery")
+    receiver.wait("/down", 4)
     assert receiver.at("/down")[-1]["headers"]["webhook-id"] == dead["messageId"]
 
 

@@ -27,16 +27,7 @@ package struct BackupService<C: Clock>: Service where C.Duration == Duration {
     }
 
     package func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            do {
-                // A graceful shutdown does not cancel sleeps by itself; this makes it end the wait at once.
-                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
-            } catch {
-                return
-            }
-            if Task.isShuttingDownGracefully { return }
-            await backupNow()
-        }
+        await runPeriodically(every: interval, on: clock, immediately: false) { _ = await backupNow() }
     }
 
     /// One scheduled backup plus pruning; failures are logged, never fatal to the server.

@@ -23,14 +23,7 @@ package struct ConsentRetentionService<C: Clock>: Service where C.Duration == Du
     }
 
     package func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            await tick()
-            do {
-                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
-            } catch {
-                break
-            }
-        }
+        await runPeriodically(every: interval, on: clock, immediately: true) { await tick() }
     }
 
     /// One sweep; an error is logged and the next sweep tries again.

@@ -29,14 +29,7 @@ package struct InboxMaintenanceService<C: Clock>: Service where C.Duration == Du
     }
 
     package func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            await tick()
-            do {
-                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
-            } catch {
-                break
-            }
-        }
+        await runPeriodically(every: interval, on: clock, immediately: true) { await tick() }
     }
 
     /// One pass; errors are logged and the next pass tries again.

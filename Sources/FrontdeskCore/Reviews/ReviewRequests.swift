@@ -122,12 +122,4 @@ package struct ReviewRequests: Sendable {
         }
         try db.execute(sql: "UPDATE review_requests SET used_at = ?, review_id = ? WHERE id = ?", arguments: [stamp, reviewID, row["id"] as Int64])
     }
-
-    /// Requests sent and used, for the console.
-    package func counts() async throws -> (sent: Int, used: Int) {
-        try await database.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT count(*), count(used_at) FROM review_requests")
-            return (row?[0] ?? 0, row?[1] ?? 0)
-        }
-    }
 }

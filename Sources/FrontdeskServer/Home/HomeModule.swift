@@ -81,9 +81,9 @@ struct HomeController: Sendable {
     /// demo's lines only in demo mode. Every value is escaped for HTML.
     static func frontPage(template: String, base: String, demo: Bool, siteName: String) -> String {
         var page = template
-            .replacingOccurrences(of: "@BASE@", with: escape(base))
-            .replacingOccurrences(of: "@SITE@", with: escape(siteName))
-            .replacingOccurrences(of: "@VERSION@", with: escape(FrontdeskVersion.current))
+            .replacingOccurrences(of: "@BASE@", with: SafeHTML.escape(base))
+            .replacingOccurrences(of: "@SITE@", with: SafeHTML.escape(siteName))
+            .replacingOccurrences(of: "@VERSION@", with: SafeHTML.escape(FrontdeskVersion.current))
         // `<!--demo-->…<!--/demo-->` is shown in demo mode only.
         while let start = page.range(of: "<!--demo-->"), let end = page.range(of: "<!--/demo-->", range: start.upperBound..<page.endIndex) {
             if demo {
@@ -96,18 +96,4 @@ struct HomeController: Sendable {
         return page
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        for ch in text {
-            switch ch {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(ch)
-            }
-        }
-        return out
-    }
 }

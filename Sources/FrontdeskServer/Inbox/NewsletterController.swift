@@ -164,16 +164,16 @@ enum HTMLPage {
         var html = """
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <meta name="robots" content="noindex"><title>\(escape(title))</title><link rel="stylesheet" href="/static/page.css"></head>
-            <body><main class="card"><h1>\(escape(heading))</h1>
+            <meta name="robots" content="noindex"><title>\(SafeHTML.escape(title))</title><link rel="stylesheet" href="/static/page.css"></head>
+            <body><main class="card"><h1>\(SafeHTML.escape(heading))</h1>
             """
-        for paragraph in paragraphs { html += "<p>\(escape(paragraph))</p>" }
+        for paragraph in paragraphs { html += "<p>\(SafeHTML.escape(paragraph))</p>" }
         if let form {
-            html += "<form method=\"post\" action=\"\(escape(form.action))\"\(form.submitsOnLoad ? " data-submit-on-load" : "")>"
+            html += "<form method=\"post\" action=\"\(SafeHTML.escape(form.action))\"\(form.submitsOnLoad ? " data-submit-on-load" : "")>"
             for (name, value) in form.hidden.sorted(by: { $0.key < $1.key }) {
-                html += "<input type=\"hidden\" name=\"\(escape(name))\" value=\"\(escape(value))\">"
+                html += "<input type=\"hidden\" name=\"\(SafeHTML.escape(name))\" value=\"\(SafeHTML.escape(value))\">"
             }
-            let button = "<button type=\"submit\">\(escape(form.button))</button>"
+            let button = "<button type=\"submit\">\(SafeHTML.escape(form.button))</button>"
             html += (form.submitsOnLoad ? "<noscript>\(button)</noscript>" : button) + "</form>"
         }
         html += "</main>"
@@ -185,19 +185,4 @@ enum HTMLPage {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 }

@@ -71,42 +71,27 @@ package struct ProcessingRecord: Sendable {
     /// The record as a standalone HTML page.
     package var html: String {
         var out = PrivacyHTML.head("Record of processing activities — \(siteName)")
-        out += "<p>Generated \(PrivacyHTML.escape(generatedAt)) by Frontdesk \(PrivacyHTML.escape(FrontdeskVersion.current)) from the running configuration.</p>\n"
+        out += "<p>Generated \(SafeHTML.escape(generatedAt)) by Frontdesk \(SafeHTML.escape(FrontdeskVersion.current)) from the running configuration.</p>\n"
         out += "<table><thead><tr><th>Data</th><th>Purpose</th><th>Stored in</th><th>Retention</th><th>On erasure</th></tr></thead><tbody>\n"
         for a in activities {
-            out += "<tr><td><code>\(PrivacyHTML.escape(a.kind))</code><br>\(PrivacyHTML.escape(a.tables.joined(separator: ", ")))</td><td>\(PrivacyHTML.escape(a.purpose))</td>"
-                + "<td>\(a.storedIn)</td><td>\(PrivacyHTML.escape(a.retention))</td><td>\(PrivacyHTML.escape(a.erasure))</td></tr>\n"
+            out += "<tr><td><code>\(SafeHTML.escape(a.kind))</code><br>\(SafeHTML.escape(a.tables.joined(separator: ", ")))</td><td>\(SafeHTML.escape(a.purpose))</td>"
+                + "<td>\(a.storedIn)</td><td>\(SafeHTML.escape(a.retention))</td><td>\(SafeHTML.escape(a.erasure))</td></tr>\n"
         }
-        out += "</tbody></table>\n<h2>Recipients</h2><ul>" + recipients.map { "<li>\(PrivacyHTML.escape($0))</li>" }.joined() + "</ul>\n"
-        out += "<h2>Notes</h2><ul>" + notes.map { "<li>\(PrivacyHTML.escape($0))</li>" }.joined() + "</ul>\n</body></html>\n"
+        out += "</tbody></table>\n<h2>Recipients</h2><ul>" + recipients.map { "<li>\(SafeHTML.escape($0))</li>" }.joined() + "</ul>\n"
+        out += "<h2>Notes</h2><ul>" + notes.map { "<li>\(SafeHTML.escape($0))</li>" }.joined() + "</ul>\n</body></html>\n"
         return out
     }
 }
 
 /// Plain, escaped HTML for the privacy documents (no script, no external resource).
 package enum PrivacyHTML {
-    package static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
 
     static func head(_ title: String) -> String {
         """
         <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><title>\(escape(title))</title>
+        <html lang="en"><head><meta charset="utf-8"><title>\(SafeHTML.escape(title))</title>
         <style>body{font:15px/1.5 system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .5em;vertical-align:top;text-align:left}pre{white-space:pre-wrap;background:#f6f6f6;padding:.5em}</style>
-        </head><body><h1>\(escape(title))</h1>
+        </head><body><h1>\(SafeHTML.escape(title))</h1>
 
         """
     }
@@ -114,25 +99,25 @@ package enum PrivacyHTML {
     /// A readable rendering of an export: the manifest, then each kind's rows as tables.
     package static func render(_ export: PrivacyExport) -> String {
         var out = head("Your data — \(export.request["kind"] ?? "") \(export.request["value"] ?? "")")
-        out += "<p>Generated \(escape(export.generatedAt)). \(export.rowCount) item\(export.rowCount == 1 ? "" : "s") found.</p>\n"
+        out += "<p>Generated \(SafeHTML.escape(export.generatedAt)). \(export.rowCount) item\(export.rowCount == 1 ? "" : "s") found.</p>\n"
         out += "<h2>What was searched</h2><table><thead><tr><th>Data</th><th>Stored in</th><th>Tables</th><th>Found</th><th>Purpose</th></tr></thead><tbody>\n"
         for m in export.manifest {
-            out += "<tr><td><code>\(escape(m.kind))</code></td><td>\(escape(m.database))</td><td>\(escape(m.tables.joined(separator: ", ")))</td><td>\(m.rows)</td><td>\(escape(m.purpose))</td></tr>\n"
+            out += "<tr><td><code>\(SafeHTML.escape(m.kind))</code></td><td>\(SafeHTML.escape(m.database))</td><td>\(SafeHTML.escape(m.tables.joined(separator: ", ")))</td><td>\(m.rows)</td><td>\(SafeHTML.escape(m.purpose))</td></tr>\n"
         }
         out += "</tbody></table>\n"
         for kind in export.data.keys.sorted() {
             for (table, rows) in export.data[kind]!.sorted(by: { $0.key < $1.key }) where !rows.isEmpty {
-                out += "<h2>\(escape(table))</h2>\n"
+                out += "<h2>\(SafeHTML.escape(table))</h2>\n"
                 let columns = Array(Set(rows.flatMap { $0.keys })).sorted()
-                out += "<table><thead><tr>" + columns.map { "<th>\(escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
+                out += "<table><thead><tr>" + columns.map { "<th>\(SafeHTML.escape($0))</th>" }.joined() + "</tr></thead><tbody>\n"
                 for row in rows {
-                    out += "<tr>" + columns.map { "<td>\(escape(text(row[$0] ?? .null)))</td>" }.joined() + "</tr>\n"
+                    out += "<tr>" + columns.map { "<td>\(SafeHTML.escape(text(row[$0] ?? .null)))</td>" }.joined() + "</tr>\n"
                 }
                 out += "</tbody></table>\n"
             }
         }
         for file in export.files {
-            out += "<h2>\(escape(file.name))</h2><pre>\(escape(file.text))</pre>\n"
+            out += "<h2>\(SafeHTML.escape(file.name))</h2><pre>\(SafeHTML.escape(file.text))</pre>\n"
         }
         return out + "</body></html>\n"
     }

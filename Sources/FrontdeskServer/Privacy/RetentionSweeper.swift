@@ -57,14 +57,7 @@ struct RetentionSweeper<C: Clock>: Service where C.Duration == Duration {
     let metrics: any MetricsFactory
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            do {
-                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
-            } catch {
-                break
-            }
-            await tick()
-        }
+        await runPeriodically(every: interval, on: clock, immediately: false) { _ = await tick() }
     }
 
     /// One pass; errors are logged and the next pass tries again.

@@ -29,14 +29,7 @@ struct ReviewRequestService<C: Clock>: Service where C.Duration == Duration {
     static var batch: Int { 100 }
 
     func run() async throws {
-        while !Task.isShuttingDownGracefully {
-            await tick()
-            do {
-                try await cancelWhenGracefulShutdown { try await clock.sleep(for: interval) }
-            } catch {
-                break
-            }
-        }
+        await runPeriodically(every: interval, on: clock, immediately: true) { _ = await tick() }
     }
 
     /// One pass; errors are logged and the next pass tries again. Returns the requests queued.
