@@ -80,33 +80,46 @@ package final class AnalyticsIngest: Sendable {
     package var pending: Int { state.withLock { $0.queue.count } }
 
     /// Writes everything queued so far and returns once it is committed (or failed).
+    ///
+    /// The waiter is registered and, when nobody drains, the drain started under the same
+    /// lock: hits queued between a look at the queue and the wait cannot be left undrained.
     package func flush() async {
-        let start = state.withLock { state -> Bool in
-            if state.draining || state.queue.isEmpty { return false }
-            state.draining = true
-            return true
-        }
-        if start { await drain() }
+        enum Next { case idle, wait, drain }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let idle = state.withLock { state -> Bool in
-                if !state.draining && state.queue.isEmpty { return true }
+            let next = state.withLock { state -> Next in
+                if !state.draining && state.queue.isEmpty { return .idle }
                 state.idleWaiters.append(continuation)
-                return false
+                if state.draining { return .wait }
+                state.draining = true
+                return .drain
             }
-            if idle { continuation.resume() }
+            switch next {
+            case .idle: continuation.resume()
+            case .wait: break
+            case .drain: Task { await self.drain() }
+            }
         }
     }
 
-    /// Writes batches until the queue is empty. Only one drain runs at a time (`draining`).
+    /// Writes batches until the queue is empty. Only one drain runs at a time (`draining`): it
+    /// gives the flag up, and wakes the waiters, only under the lock that saw the queue empty.
     private func drain() async {
         while true {
-            let batch = state.withLock { state -> [AnalyticsHit] in
+            let (batch, waiters) = state.withLock { state -> ([AnalyticsHit], [CheckedContinuation<Void, Never>]) in
+                if state.queue.isEmpty {
+                    state.draining = false
+                    defer { state.idleWaiters = [] }
+                    return ([], state.idleWaiters)
+                }
                 let count = min(batchSize, state.queue.count)
                 let batch = Array(state.queue.prefix(count))
                 state.queue.removeFirst(count)
-                return batch
+                return (batch, [])
             }
-            if batch.isEmpty { break }
+            if batch.isEmpty {
+                waiters.forEach { $0.resume() }
+                return
+            }
             let started = ContinuousClock.now
             do {
                 try await database.pool.write { [recorder] db in try recorder.record(batch, in: db) }
@@ -119,17 +132,6 @@ package final class AnalyticsIngest: Sendable {
             }
             batchTimer.recordNanoseconds(Int64((ContinuousClock.now - started).nanoseconds))
         }
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            if !state.queue.isEmpty { return [] }
-            state.draining = false
-            defer { state.idleWaiters = [] }
-            return state.idleWaiters
-        }
-        if waiters.isEmpty, pending > 0 {
-            await drain()
-            return
-        }
-        waiters.forEach { $0.resume() }
     }
 }
 
