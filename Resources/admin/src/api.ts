@@ -32,6 +32,8 @@ export class ApiError extends Error {
 
 let csrfToken = "";
 let onUnauthorized: () => void = () => {};
+/** A call that ends this browser's session and starts a new one (a password change), while in flight. */
+let renewal: Promise<unknown> | null = null;
 
 export function setCsrfToken(token: string): void {
   csrfToken = token;
@@ -113,7 +115,19 @@ export const api = {
   postText: <T>(path: string, text: string, contentType: string) => call<T>("POST", path, { rawBody: text, contentType }),
   /** Sign-in and setup: a 401 there is a wrong password, not an ended session. */
   signIn: (path: string, body: unknown) => call<AdminSession>("POST", path, { body, quiet401: true }),
-  session: () => call<AdminSession>("GET", "/api/v1/admin/session", { quiet401: true }),
+  /** The session check waits for a renewal in flight: the server ends the old session (and closes
+   *  the agent socket) before its answer brings the new cookie, and a check in between would see 401. */
+  session: async () => {
+    if (renewal) await renewal;
+    return call<AdminSession>("GET", "/api/v1/admin/session", { quiet401: true });
+  },
+  /** A state change whose answer replaces this browser's session cookie. */
+  renewSession: <T>(path: string, body: unknown): Promise<T> => {
+    const pending = call<T>("POST", path, { body });
+    const current: Promise<unknown> = pending.then(() => undefined, () => undefined).then(() => { if (renewal === current) renewal = null; });
+    renewal = current;
+    return pending;
+  },
   signOut: () => call<void>("DELETE", "/api/v1/admin/session", { quiet401: true }),
 };
 

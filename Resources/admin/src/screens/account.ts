@@ -35,7 +35,7 @@ export function accountScreen(): Screen {
     pwForm.addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        const session = await api.post<AdminSession>("/api/v1/admin/account/password", { currentPassword: current.value, newPassword: next.value });
+        const session = await api.renewSession<AdminSession>("/api/v1/admin/account/password", { currentPassword: current.value, newPassword: next.value });
         setSession(session.user, session.csrfToken);
         current.value = ""; next.value = "";
         toast("Password changed; your other sessions have ended", "ok");
