@@ -130,10 +130,13 @@ package struct ChatConversationFilter: Sendable, Equatable {
 package struct ChatStore: Sendable {
     let database: AppDatabase
     let now: @Sendable () -> Date
+    /// Queues `chat.*` events in each change's transaction; nil when webhooks are off.
+    package var webhooks: WebhookOutbox?
 
-    package init(database: AppDatabase, now: @escaping @Sendable () -> Date = { Date() }) {
+    package init(database: AppDatabase, now: @escaping @Sendable () -> Date = { Date() }, webhooks: WebhookOutbox? = nil) {
         self.database = database
         self.now = now
+        self.webhooks = webhooks
     }
 
     /// The pattern of a `clientMessageId`.
@@ -326,6 +329,10 @@ package struct ChatStore: Sendable {
             conversation.lastMessageId = systemMessages.last?.id ?? message.id
             conversation.updatedAt = stamp
             try Self.save(db, conversation)
+            if let webhooks {
+                if created { try webhooks.emit("chat.conversation.started", Self.event(conversation), in: db) }
+                try webhooks.emit("chat.message.created", Self.event(message), in: db)
+            }
             return ChatSendResult(message: message, conversation: conversation, duplicate: false, created: created, assigned: assigned,
                                   systemMessages: systemMessages)
         }
@@ -487,12 +494,12 @@ package struct ChatStore: Sendable {
                   visitorId == nil || conversation.visitorId == visitorId else {
                 throw FrontdeskError.notFound("Conversation \(conversationId)")
             }
-            return try Self.close(db, conversation, by: by, agent: agent, at: stamp, ticketId: nil)
+            return try Self.close(db, conversation, by: by, agent: agent, at: stamp, ticketId: nil, webhooks: webhooks)
         }
     }
 
     static func close(_ db: Database, _ conversation: ChatConversation, by: ChatClosedBy, agent: ChatAgent?, at stamp: String,
-                      ticketId: Int64?) throws -> ChatLifecycleResult {
+                      ticketId: Int64?, webhooks: WebhookOutbox?) throws -> ChatLifecycleResult {
         var conversation = conversation
         guard conversation.status != .closed else {
             return ChatLifecycleResult(conversation: conversation, systemMessage: nil, changed: false)
@@ -513,7 +520,25 @@ package struct ChatStore: Sendable {
         conversation.lastMessageId = system.id
         conversation.updatedAt = stamp
         try Self.save(db, conversation)
+        try webhooks?.emit("chat.conversation.closed", event(conversation), in: db)
         return ChatLifecycleResult(conversation: conversation, systemMessage: system, changed: true)
+    }
+
+    /// A conversation as webhook events carry it.
+    static func event(_ c: ChatConversation) -> [String: JSONValue] {
+        ["id": .number(Double(c.id)), "visitorId": .string(c.visitorId), "userId": c.userId.map(JSONValue.string) ?? .null,
+         "visitorName": c.visitorName.map(JSONValue.string) ?? .null, "visitorEmail": c.visitorEmail.map(JSONValue.string) ?? .null,
+         "status": .string(c.status.rawValue), "assigneeId": c.assigneeId.map { .number(Double($0)) } ?? .null,
+         "pageUrl": c.pageUrl.map(JSONValue.string) ?? .null, "ticketId": c.ticketId.map { .number(Double($0)) } ?? .null,
+         "closedBy": c.closedBy.map { .string($0.rawValue) } ?? .null, "createdAt": .string(c.createdAt),
+         "closedAt": c.closedAt.map(JSONValue.string) ?? .null]
+    }
+
+    /// A chat message as webhook events carry it.
+    static func event(_ m: ChatMessage) -> [String: JSONValue] {
+        ["id": .number(Double(m.id)), "conversationId": .number(Double(m.conversationId)), "sender": .string(m.sender.rawValue),
+         "agentId": m.agentId.map { .number(Double($0)) } ?? .null, "senderName": m.senderName.map(JSONValue.string) ?? .null,
+         "text": .string(m.text), "createdAt": .string(m.createdAt)]
     }
 
     /// Closes every conversation whose last activity is older than `cutoff`.
@@ -523,7 +548,7 @@ package struct ChatStore: Sendable {
         return try await database.writer.write { db in
             let stale = try ChatConversation.filter(sql: "status != 'closed' AND COALESCE(last_message_at, created_at) < ?", arguments: [limit])
                 .limit(500).fetchAll(db)
-            return try stale.map { try Self.close(db, $0, by: .inactivity, agent: nil, at: stamp, ticketId: nil) }
+            return try stale.map { try Self.close(db, $0, by: .inactivity, agent: nil, at: stamp, ticketId: nil, webhooks: webhooks) }
         }
     }
 
@@ -613,7 +638,7 @@ package struct ChatStore: Sendable {
             let ticketId = try sink.createTicket(ChatTicketRequest(
                 conversationId: conversation.id, email: email, name: name ?? conversation.visitorName,
                 subject: "Chat: " + subject, transcript: ChatTranscript.plainText(transcript), at: now()), in: db)
-            var result = try Self.close(db, conversation, by: .ticket, agent: nil, at: stamp, ticketId: ticketId)
+            var result = try Self.close(db, conversation, by: .ticket, agent: nil, at: stamp, ticketId: ticketId, webhooks: webhooks)
             result.conversation.offline = true
             try Self.save(db, result.conversation)
             return (result, newMessages, ticketId)

@@ -133,7 +133,7 @@ package final class FrontdeskRuntime: Sendable {
                                             metrics: metricsFactory, now: now)
         self.analytics = try AnalyticsRuntime(config: config, logger: logger, metrics: metricsFactory, now: now)
         self.chat = ChatHub.make(config: config, database: database, state: state, accounts: accounts, outbox: outbox, templates: templates,
-                                 tickets: tickets, mailBudget: mailBudget, logger: logger, now: now)
+                                 tickets: tickets, mailBudget: mailBudget, webhooks: webhooks, logger: logger, now: now)
         self.engage = EngageScheduler.make(config: config, database: database, cache: ReadThrough(cache: state.cache), hub: chat,
                                            timeZone: analytics.timeZone, logger: logger, now: now)
     }

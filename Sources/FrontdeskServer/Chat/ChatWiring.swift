@@ -7,9 +7,9 @@ import Logging
 extension ChatHubService where C == ContinuousClock {
     /// The hub of one running Frontdesk, from its configuration and shared parts.
     static func make(config: FrontdeskConfig, database: AppDatabase, state: AppState, accounts: AccountStore, outbox: MailOutbox,
-                     templates: MailTemplates, tickets: (any ChatTicketSink)?, mailBudget: VisitorMailBudget, logger: Logger,
-                     now: @escaping @Sendable () -> Date) -> ChatHub {
-        return ChatHub(store: ChatStore(database: database, now: now), settings: config.chat, limitsEnabled: config.rateLimits.enabled,
+                     templates: MailTemplates, tickets: (any ChatTicketSink)?, mailBudget: VisitorMailBudget, webhooks: WebhookOutbox?,
+                     logger: Logger, now: @escaping @Sendable () -> Date) -> ChatHub {
+        return ChatHub(store: ChatStore(database: database, now: now, webhooks: webhooks), settings: config.chat, limitsEnabled: config.rateLimits.enabled,
                        limiter: state.rateLimiter, sessions: state.sessions, tickets: tickets,
                        agentLookup: { id in
                            guard let user = try await accounts.find(id: id), !user.disabled, let userId = user.id else { return nil }
