@@ -108,6 +108,99 @@ struct WebhookTests {
         }
     }
 
+    @Test("a chat queues chat.conversation.started, chat.message.created for each visitor and agent line, and chat.conversation.closed")
+    func chatEvents() async throws {
+        let env = try TestEnvironment(flags: ["webhooks.allow_private": "true"])
+        try await env.addUser("owner@example.com", role: .admin)
+        try await env.application().test(.router) { client in
+            var owner = ConsoleClient(client: client)
+            _ = try await owner.signIn("owner@example.com")
+            let made = try await owner.send(.post, "/api/v1/admin/webhooks",
+                                            json: #"{"url":"https://127.0.0.1:9/x","events":["chat.conversation.started","chat.message.created","chat.conversation.closed"]}"#)
+            #expect(made.status == .created)
+        }
+        let store = env.runtime.chat.store
+        let offline = ChatAvailability(available: false, reason: "no_agents", agentsOnline: 0)
+        let visitor = ChatVisitor(id: ChatIdentity.newVisitorId(), name: "Mia", email: "mia@example.com")
+        let first = try await store.send(ChatSendRequest(actor: .visitor(visitor), conversationId: nil, clientMessageId: "v-1", text: "Is the rye bread vegan?", availability: offline))
+        // A resent line (same clientMessageId) is the same message: no second event.
+        _ = try await store.send(ChatSendRequest(actor: .visitor(visitor), conversationId: nil, clientMessageId: "v-1", text: "Is the rye bread vegan?", availability: offline))
+        let agent = ChatAgent(id: 1, name: "Pat")
+        _ = try await store.send(ChatSendRequest(actor: .agent(agent), conversationId: first.conversation.id, clientMessageId: "a-1", text: "Yes, it is.", availability: offline))
+        _ = try await store.close(conversationId: first.conversation.id, by: .agent, agent: agent)
+        let queued = try await env.runtime.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT event_type, payload FROM webhook_deliveries ORDER BY id").map { ($0["event_type"] as String? ?? "", $0["payload"] as String? ?? "") }
+        }
+        #expect(queued.map(\.0) == ["chat.conversation.started", "chat.message.created", "chat.message.created", "chat.conversation.closed"])
+        let payloads = try queued.map { try #require(JSONSerialization.jsonObject(with: Data($0.1.utf8)) as? [String: Any]) }
+        let data = payloads.map { $0["data"] as? [String: Any] ?? [:] }
+        #expect(data[0]["visitorEmail"] as? String == "mia@example.com")
+        #expect(data[1]["text"] as? String == "Is the rye bread vegan?")
+        #expect(data[1]["sender"] as? String == "visitor")
+        #expect(data[2]["sender"] as? String == "agent")
+        #expect(data[2]["senderName"] as? String == "Pat")
+        #expect(data[3]["status"] as? String == "closed")
+        #expect(data[3]["closedBy"] as? String == "agent")
+    }
+
+    @Test("[[webhooks.endpoints]] in the TOML file: bad tables name their problem; written at start, read-only in the console, removed with the table")
+    func configuredEndpoints() async throws {
+        let directory = NSTemporaryDirectory() + "webhooks-toml-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/frontdesk.toml"
+        let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+        try """
+            [[webhooks.endpoints]]
+            url = "https://crm.example.com/hooks/frontdesk"
+            events = ["contact.created", "ticket.created"]
+            secret = "\(secret)"
+            description = "CRM"
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let config = try FrontdeskConfig.load(file: file, environment: [:], features: FeatureModules.settings)
+        let configured = config[WebhookSettings.endpoints]
+        #expect(configured == [ConfiguredWebhook(url: "https://crm.example.com/hooks/frontdesk", events: ["contact.created", "ticket.created"],
+                                                 secret: secret, description: "CRM")])
+        for (table, named) in [(#"url = "http://crm.example.com/x""#, "https"), (#"url = "https://a.example/x""# + "\nevents = [\"contact.deleted\"]", "events"),
+                               (#"url = "https://a.example/x""# + "\nevents = [\"contact.created\"]\nsecret = \"hunter2\"", "whsec_"),
+                               (#"url = "https://a.example/x""# + "\nevents = [\"contact.created\"]\nsecret = \"\(secret)\"\ncolour = 1", "colour")] {
+            try "[[webhooks.endpoints]]\n\(table)\n".write(toFile: file, atomically: true, encoding: .utf8)
+            #expect { try FrontdeskConfig.load(file: file, environment: [:], features: FeatureModules.settings) } throws: { error in
+                "\(error)".contains("webhooks.endpoints") && "\(error)".contains(named)
+            }
+        }
+
+        let env = try TestEnvironment()
+        try await env.addUser("owner@example.com", role: .admin)
+        let store = WebhookStore(database: env.runtime.database, outbox: WebhookOutbox())
+        #expect(try await store.syncConfigured(configured) == (1, 0, 0))
+        #expect(try await store.syncConfigured(configured) == (0, 0, 0), "a second start with the same file changes nothing")
+        try await env.application().test(.router) { client in
+            var owner = ConsoleClient(client: client)
+            _ = try await owner.signIn("owner@example.com")
+            let list = try await owner.send(.get, "/api/v1/admin/webhooks")
+            let items = try #require(list.json?["items"] as? [[String: Any]])
+            #expect(items.count == 1)
+            #expect(items.first?["managedBy"] as? String == "config")
+            #expect(items.first?["secret"] == nil)
+            let id = try #require(items.first?["id"] as? Int)
+            let patch = try await owner.send(.patch, "/api/v1/admin/webhooks/\(id)", json: #"{"enabled":false}"#)
+            #expect(patch.status == .conflict)
+            #expect(patch.envelope?.error.code == "webhook_managed_by_config")
+            #expect(try await owner.send(.delete, "/api/v1/admin/webhooks/\(id)").status == .conflict)
+            // Its events are queued like any other endpoint's.
+            _ = try await env.runtime.tickets.create(NewTicket(email: "b@example.com", name: nil, subject: "Hi", description: "Help"), now: Date())
+            #expect(try await env.runtime.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?", arguments: [id]) } == 1)
+        }
+        var changed = configured
+        changed[0].events = ["newsletter.confirmed"]
+        #expect(try await store.syncConfigured(changed) == (0, 1, 0))
+        #expect(try await store.endpoints().first?.eventList == ["newsletter.confirmed"])
+        _ = try await store.createEndpoint(url: "https://other.example/x", events: ["contact.created"], description: "made in the console")
+        #expect(try await store.syncConfigured([]) == (0, 0, 1))
+        #expect(try await store.endpoints().map(\.url) == ["https://other.example/x"], "console endpoints are left alone")
+    }
+
     @Test("without webhooks.allow_private, loopback and private URLs are refused at save time")
     func privateRefusedByDefault() async throws {
         let env = try TestEnvironment()

@@ -30,22 +30,35 @@ package struct WebhookDeliveryService: Service {
     let policy: WebhookRetryPolicy
     let allowPrivate: Bool
     let pollInterval: Duration
+    /// `[[webhooks.endpoints]]`, written to the table when the service starts.
+    let configured: [ConfiguredWebhook]
     let now: @Sendable () -> Date
     let logger: Logger
 
     package init(store: WebhookStore, client: WebhookClient, policy: WebhookRetryPolicy, allowPrivate: Bool, pollInterval: Duration = .seconds(1),
-                 now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
+                 configured: [ConfiguredWebhook] = [], now: @escaping @Sendable () -> Date = { Date() }, logger: Logger) {
         self.store = store
         self.client = client
         self.policy = policy
         self.allowPrivate = allowPrivate
         self.pollInterval = pollInterval
+        self.configured = configured
         self.now = now
         self.logger = logger
     }
 
-    /// Polls every `pollInterval` (a delivery queued now goes out within it); shutdown cancels the wait.
+    /// Writes the configured endpoints, then polls every `pollInterval` (a delivery queued now
+    /// goes out within it); shutdown cancels the wait.
     package func run() async throws {
+        do {
+            let (added, updated, removed) = try await store.syncConfigured(configured)
+            if added + updated + removed > 0 {
+                logger.notice("webhook endpoints from the configuration file written",
+                              metadata: ["added": "\(added)", "updated": "\(updated)", "removed": "\(removed)"])
+            }
+        } catch {
+            logger.error("writing the configured webhook endpoints failed", metadata: ["error": "\(error)"])
+        }
         try await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 await deliverDue()

@@ -24,13 +24,18 @@ package struct WebhookEndpoint: Codable, Sendable, Equatable, FetchableRecord, M
     package var enabled: Bool
     package var createdAt: String
     package var updatedAt: String
+    /// `console` (made in the console or the API) or `config` (a `[[webhooks.endpoints]]` table,
+    /// written at every start and not editable elsewhere).
+    package var managedBy: String = "console"
 
     package var eventList: [String] { events.split(separator: " ").map(String.init) }
+    package var isConfigured: Bool { managedBy == ConfiguredWebhook.managedBy }
 
     enum CodingKeys: String, CodingKey {
         case id, url, description, events, secret, enabled
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case managedBy = "managed_by"
     }
 
     package mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
@@ -188,6 +193,46 @@ package struct WebhookStore: Sendable {
         },
     ]
 
+    /// `[[webhooks.endpoints]]` may be added to an existing install: its column.
+    package static let configuredMigrations = [
+        SchemaMigration("0046-webhook-endpoints-from-config") { db in
+            try db.execute(sql: """
+                ALTER TABLE webhook_endpoints ADD COLUMN managed_by TEXT NOT NULL DEFAULT 'console' CHECK (managed_by IN ('console', 'config'));
+                """)
+        },
+    ]
+
+    /// Makes the endpoints from the configuration what the table holds: each `[[webhooks.endpoints]]`
+    /// (matched by URL) inserted or brought up to date, and configured endpoints no longer in the
+    /// file deleted with their queue. Endpoints made in the console are left alone.
+    @discardableResult
+    package func syncConfigured(_ configured: [ConfiguredWebhook]) async throws -> (added: Int, updated: Int, removed: Int) {
+        let stamp = Timestamps.iso8601Milliseconds(now())
+        return try await database.writer.write { db in
+            var existing = Dictionary(try WebhookEndpoint.filter(Column("managed_by") == ConfiguredWebhook.managedBy).fetchAll(db).map { ($0.url, $0) },
+                                      uniquingKeysWith: { first, _ in first })
+            var added = 0, updated = 0
+            for item in configured {
+                let events = item.events.joined(separator: " ")
+                if var endpoint = existing.removeValue(forKey: item.url) {
+                    guard endpoint.events != events || endpoint.description != item.description || endpoint.secret != item.secret
+                        || endpoint.enabled != item.enabled else { continue }
+                    endpoint.events = events; endpoint.description = item.description; endpoint.secret = item.secret
+                    endpoint.enabled = item.enabled; endpoint.updatedAt = stamp
+                    try endpoint.update(db)
+                    updated += 1
+                } else {
+                    var endpoint = WebhookEndpoint(id: nil, url: item.url, description: item.description, events: events, secret: item.secret,
+                                                   enabled: item.enabled, createdAt: stamp, updatedAt: stamp, managedBy: ConfiguredWebhook.managedBy)
+                    try endpoint.insert(db)
+                    added += 1
+                }
+            }
+            for gone in existing.values { _ = try gone.delete(db) }
+            return (added, updated, existing.count)
+        }
+    }
+
     /// A new signing secret: `whsec_` and the base64 of 24 random bytes.
     package static func newSecret() -> String {
         "whsec_" + Data((0..<24).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
@@ -216,6 +261,7 @@ package struct WebhookStore: Sendable {
         let stamp = Timestamps.iso8601Milliseconds(now())
         return try await database.writer.write { db in
             guard var endpoint = try WebhookEndpoint.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The webhook endpoint") }
+            if endpoint.isConfigured { throw ConfiguredWebhook.notEditable }
             if let url { endpoint.url = url }
             if let events { endpoint.events = events.joined(separator: " ") }
             if let description { endpoint.description = description }
@@ -227,8 +273,11 @@ package struct WebhookStore: Sendable {
     }
 
     package func deleteEndpoint(id: Int64) async throws {
-        let deleted = try await database.writer.write { db in try WebhookEndpoint.deleteOne(db, key: id) }
-        if !deleted { throw FrontdeskError.notFound("The webhook endpoint") }
+        try await database.writer.write { db in
+            guard let endpoint = try WebhookEndpoint.fetchOne(db, key: id) else { throw FrontdeskError.notFound("The webhook endpoint") }
+            if endpoint.isConfigured { throw ConfiguredWebhook.notEditable }
+            _ = try endpoint.delete(db)
+        }
     }
 
     /// Queues a `webhook.test` event for one endpoint, whatever events it asked for.

@@ -16,6 +16,12 @@ enum WebhookSettings {
                                                   doc: "Attempts before a delivery is dead-lettered (the console can redeliver it).")
     static let retryBaseSeconds = Setting<Int>.integer("webhooks.retry_base_seconds", env: "FRONTDESK_WEBHOOKS_RETRY_BASE_SECONDS", default: 30, range: 0...86_400,
                                                        doc: "Wait before the second attempt; it doubles with each further attempt (capped at six hours).")
+    static let endpoints = Setting<[ConfiguredWebhook]>.structured(
+        "webhooks.endpoints", env: "FRONTDESK_WEBHOOKS_ENDPOINTS", shape: "an array of tables [[webhooks.endpoints]] with url, events, secret, description, enabled",
+        default: [], defaultJSON: "[]",
+        doc: "Endpoints kept in this file instead of the console, each [[webhooks.endpoints]] with url (https), events (names), secret (whsec_…, what the receiver verifies with), description and enabled; written to the database at every start, shown read-only in the console.") { text in
+        try ConfiguredWebhook.decode(text)
+    }
 }
 
 /// Outgoing webhooks: endpoints with their events and signing secrets, the durable delivery
@@ -23,9 +29,9 @@ enum WebhookSettings {
 struct WebhooksModule: FeatureModule {
     static var settings: [SettingSpec] {
         [WebhookSettings.allowPrivate.spec, WebhookSettings.caFile.spec, WebhookSettings.timeoutSeconds.spec, WebhookSettings.maxAttempts.spec,
-         WebhookSettings.retryBaseSeconds.spec]
+         WebhookSettings.retryBaseSeconds.spec, WebhookSettings.endpoints.spec]
     }
-    static var migrations: [SchemaMigration] { WebhookStore.migrations }
+    static var migrations: [SchemaMigration] { WebhookStore.migrations + WebhookStore.configuredMigrations }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
 
@@ -45,7 +51,7 @@ struct WebhooksModule: FeatureModule {
             let policy = WebhookRetryPolicy(baseSeconds: Double(config[WebhookSettings.retryBaseSeconds]), maxAttempts: config[WebhookSettings.maxAttempts],
                                             timeoutSeconds: config[WebhookSettings.timeoutSeconds])
             return [WebhookDeliveryService(store: store, client: client, policy: policy, allowPrivate: config[WebhookSettings.allowPrivate],
-                                           now: context.runtime.now, logger: context.runtime.logger)]
+                                           configured: config[WebhookSettings.endpoints], now: context.runtime.now, logger: context.runtime.logger)]
         } catch {
             context.runtime.logger.error("webhook deliveries are off: the TLS setup failed", metadata: ["error": "\(error)"])
             return []
@@ -67,12 +73,13 @@ struct WebhooksController: Sendable {
         let enabled: Bool
         let createdAt: String
         let updatedAt: String
+        let managedBy: String
         /// Only in the answer that creates the endpoint.
         let secret: String?
 
         init(_ e: WebhookEndpoint, secret: Bool = false) {
             id = e.id ?? 0; url = e.url; description = e.description; events = e.eventList; enabled = e.enabled
-            createdAt = e.createdAt; updatedAt = e.updatedAt; self.secret = secret ? e.secret : nil
+            createdAt = e.createdAt; updatedAt = e.updatedAt; managedBy = e.managedBy; self.secret = secret ? e.secret : nil
         }
     }
 

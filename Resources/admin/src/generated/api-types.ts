@@ -90,6 +90,8 @@ export const TICKET_SOURCES = ["form", "contact", "chat"] as const;
 export type TicketSource = (typeof TICKET_SOURCES)[number];
 export const WEBHOOK_DELIVERY_STATUSES = ["pending", "delivered", "dead"] as const;
 export type WebhookDeliveryStatus = (typeof WEBHOOK_DELIVERY_STATUSES)[number];
+export const WEBHOOK_ENDPOINT_MANAGED_BY_VALUES = ["console", "config"] as const;
+export type WebhookEndpointManagedBy = (typeof WEBHOOK_ENDPOINT_MANAGED_BY_VALUES)[number];
 
 export interface AdminReview {
   id: number;
@@ -1648,6 +1650,8 @@ export interface WebhookEndpoint {
   updatedAt: string;
   /** Only when created. */
   secret?: string;
+  /** `config`: a [[webhooks.endpoints]] table in the configuration file, written at every start; PATCH and DELETE answer 409 for it. */
+  managedBy: WebhookEndpointManagedBy;
 }
 
 export interface WebhookEndpointChange {

@@ -37,13 +37,17 @@ export function webhooksScreen(): Screen {
 
   function card(e: WebhookEndpoint): HTMLElement {
     const log = h("div", { class: "webhook-log" });
+    // Endpoints from the configuration file are changed there; the console only tests and reads them.
+    const fromFile = e.managedBy === "config";
     const el = h("section", { class: "card", "data-id": String(e.id) },
       h("h2", { class: "mono" }, e.url), e.description ? h("p", null, e.description) : null,
-      h("p", { class: "small" }, pill(e.enabled ? "enabled" : "disabled", "status"), " ", e.events.join(", ")),
+      h("p", { class: "small" }, pill(e.enabled ? "enabled" : "disabled", "status"), " ",
+        fromFile ? h("span", { class: "pill", title: "Set in the configuration file ([[webhooks.endpoints]]); change it there." }, "from frontdesk.toml") : null,
+        fromFile ? " " : null, e.events.join(", ")),
       h("div", { class: "page-actions" },
         h("button", { class: "btn btn-small", type: "button", "data-action": "test", onclick: () => void test(e, log) }, "Send test event"),
-        h("button", { class: "btn btn-small", type: "button", "data-action": "toggle", onclick: () => void toggle(e) }, e.enabled ? "Disable" : "Enable"),
-        h("button", { class: "btn btn-small btn-ghost-danger", type: "button", "data-action": "delete", onclick: () => void remove(e) }, "Delete")),
+        fromFile ? null : h("button", { class: "btn btn-small", type: "button", "data-action": "toggle", onclick: () => void toggle(e) }, e.enabled ? "Disable" : "Enable"),
+        fromFile ? null : h("button", { class: "btn btn-small btn-ghost-danger", type: "button", "data-action": "delete", onclick: () => void remove(e) }, "Delete")),
       log);
     void deliveries(e, log);
     return el;
