@@ -129,11 +129,18 @@ struct RestoreCommand: AsyncParsableCommand {
     }
 }
 
-/// A one-line progress bar on a terminal; silent when stdout is not one.
+/// A one-line progress bar on a terminal; silent when `output` (standard output unless the data
+/// goes there) is not one.
 final class ProgressBar: @unchecked Sendable {
-    private let enabled = isatty(STDOUT_FILENO) == 1
+    private let output: Int32
+    private let enabled: Bool
     private let lock = NSLock()
     private var last = -1
+
+    init(output: Int32 = STDOUT_FILENO) {
+        self.output = output
+        enabled = isatty(output) == 1
+    }
 
     func update(_ phase: String, _ fraction: Double) {
         guard enabled else { return }
@@ -144,11 +151,11 @@ final class ProgressBar: @unchecked Sendable {
             let filled = percent / 4
             let line = "\r\(phase.padding(toLength: 18, withPad: " ", startingAt: 0)) [" + String(repeating: "#", count: filled)
                 + String(repeating: " ", count: 25 - filled) + "] \(percent)%"
-            FileHandle.standardOutput.write(Data(line.utf8))
+            FileHandle(fileDescriptor: output, closeOnDealloc: false).write(Data(line.utf8))
         }
     }
 
     func finish() {
-        if enabled { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        if enabled { FileHandle(fileDescriptor: output, closeOnDealloc: false).write(Data("\n".utf8)) }
     }
 }

@@ -13,7 +13,7 @@ struct Frontdesk: AsyncParsableCommand {
         and listens on http://127.0.0.1:8080/.
         """,
         version: FrontdeskVersion.current,
-        subcommands: [Serve.self, Migrate.self, UserCommand.self, TokenCommand.self, BackupCommand.self, RestoreCommand.self, CheckConfig.self, Doctor.self, AnalyticsCommand.self, ConsentCommand.self, PrivacyCommand.self, Version.self,
+        subcommands: [Serve.self, Migrate.self, UserCommand.self, TokenCommand.self, BackupCommand.self, RestoreCommand.self, CheckConfig.self, Doctor.self, AnalyticsCommand.self, ConsentCommand.self, PrivacyCommand.self, NewsletterCommand.self, InboxExport.self, Version.self,
                       UserAgentCommand.self, GeoIPCommand.self]
     )
 }

@@ -44,6 +44,12 @@ package struct NewsletterSubscription: Codable, Sendable, Equatable, FetchableRe
         id = inserted.rowID
     }
 
+    /// The CSV export's columns (console and `frontdesk newsletter export`): a file `import` reads back.
+    package static let exportHeader = ["email", "name", "topics", "status", "subscribed_at", "confirmed_at", "unsubscribed_at", "consent_version", "source"]
+    package var exportFields: [String?] {
+        [email, name, topicList.joined(separator: ";"), status.rawValue, subscribedAt, confirmedAt, unsubscribedAt, consentVersion, source]
+    }
+
     package var topicList: [String] {
         (try? JSONDecoder().decode([String].self, from: Data(topics.utf8))) ?? []
     }
@@ -270,18 +276,31 @@ package struct NewsletterStore: Sendable {
 
     /// Imports rows from CSV (`email[,name[,topics]]`, a header row optional; topics separated by `;`).
     /// Rows become `confirmed` only when `confirmed` is true (the site owner vouches for earlier
-    /// consent); otherwise `pending` with a confirmation mail. Existing addresses are skipped.
-    package func importCSV(_ text: String, confirmed: Bool, now: Date) async throws -> ImportResult {
+    /// consent); otherwise `pending` with a confirmation mail. Existing addresses, and rows whose `status` column (an export's) says unsubscribed, are skipped.
+    ///
+    /// Rows are written 500 to a transaction, `progress(done, total)` after each; an import cut
+    /// short can simply be run again (the rows already in are skipped).
+    package func importCSV(_ text: String, confirmed: Bool, now: Date,
+                           progress: (@Sendable (_ done: Int, _ total: Int) -> Void)? = nil) async throws -> ImportResult {
         let stamp = Timestamps.iso8601Milliseconds(now)
         let rows = CSV.parse(text)
         let allowed = Set(settings.topics.map(\.id))
         var result = ImportResult()
         var accepted: [(line: Int, NewSubscription)] = []
+        // A file from the export carries a status column: who unsubscribed stays out.
+        var statusColumn: Int?
         for (index, fields) in rows.enumerated() {
             let line = index + 1
             let first = fields.first?.trimmingCharacters(in: .whitespaces) ?? ""
-            if index == 0, first.lowercased() == "email" { continue }
+            if index == 0, first.lowercased() == "email" {
+                statusColumn = fields.firstIndex { $0.trimmingCharacters(in: .whitespaces).lowercased() == "status" }
+                continue
+            }
             if fields.allSatisfy({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) { continue }
+            if let statusColumn, statusColumn < fields.count,
+               fields[statusColumn].trimmingCharacters(in: .whitespaces).lowercased() == SubscriptionStatus.unsubscribed.rawValue {
+                result.skipped += 1; continue
+            }
             guard let email = EmailAddress.normalize(first) else {
                 result.errors.append(ImportProblem(line: line, message: "\"\(first.prefix(80))\" is not a valid email address")); continue
             }
@@ -297,25 +316,30 @@ package struct NewsletterStore: Sendable {
         }
         let version = settings.consentVersion
         let mailer = self.mailer
-        let rowsToImport = accepted
-        let counts = try await database.writer.write { db -> (Int, Int) in
-            var imported = 0
-            var skipped = 0
-            for (_, input) in rowsToImport {
-                if try NewsletterSubscription.filter(NewsletterSubscription.Columns.email == input.email).fetchCount(db) > 0 { skipped += 1; continue }
-                var row = NewsletterSubscription(
-                    id: nil, email: input.email, name: input.name, status: confirmed ? .confirmed : .pending,
-                    topics: String(decoding: try JSONEncoder.sorted.encode(input.topics), as: UTF8.self), token: Secrets.urlSafeToken(),
-                    consentVersion: confirmed ? "import" : version, source: "import", clientNetwork: nil, subscribedAt: stamp,
-                    confirmedAt: confirmed ? stamp : nil, unsubscribedAt: nil, confirmationSentAt: confirmed ? nil : stamp, updatedAt: stamp)
-                try row.insert(db)
-                if !confirmed { try mailer?.newsletterConfirmation(email: row.email, token: row.token, in: db) }
-                imported += 1
+        let total = accepted.count
+        progress?(0, total)
+        for start in stride(from: 0, to: total, by: 500) {
+            let rowsToImport = accepted[start..<min(total, start + 500)]
+            let counts = try await database.writer.write { db -> (Int, Int) in
+                var imported = 0
+                var skipped = 0
+                for (_, input) in rowsToImport {
+                    if try NewsletterSubscription.filter(NewsletterSubscription.Columns.email == input.email).fetchCount(db) > 0 { skipped += 1; continue }
+                    var row = NewsletterSubscription(
+                        id: nil, email: input.email, name: input.name, status: confirmed ? .confirmed : .pending,
+                        topics: String(decoding: try JSONEncoder.sorted.encode(input.topics), as: UTF8.self), token: Secrets.urlSafeToken(),
+                        consentVersion: confirmed ? "import" : version, source: "import", clientNetwork: nil, subscribedAt: stamp,
+                        confirmedAt: confirmed ? stamp : nil, unsubscribedAt: nil, confirmationSentAt: confirmed ? nil : stamp, updatedAt: stamp)
+                    try row.insert(db)
+                    if !confirmed { try mailer?.newsletterConfirmation(email: row.email, token: row.token, in: db) }
+                    imported += 1
+                }
+                return (imported, skipped)
             }
-            return (imported, skipped)
+            result.imported += counts.0
+            result.skipped += counts.1
+            progress?(min(total, start + 500), total)
         }
-        result.imported = counts.0
-        result.skipped = counts.1
         return result
     }
 }

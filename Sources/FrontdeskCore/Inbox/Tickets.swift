@@ -406,6 +406,17 @@ package struct TicketStore: Sendable {
          "authorName": message.authorName.map(JSONValue.string) ?? .null, "body": .string(message.body), "createdAt": .string(message.createdAt)]
     }
 
+    /// Up to `limit` tickets after `after` by id, each with its whole thread (internal notes
+    /// too): `frontdesk export` pages through every ticket with this.
+    package func exportBatch(after: Int64, limit: Int = 200) async throws -> [(ticket: SupportTicket, messages: [TicketMessage])] {
+        try await database.read { db in
+            let tickets = try SupportTicket.filter(sql: "id > ?", arguments: [after]).order(Column("id")).limit(limit).fetchAll(db)
+            return try tickets.map { ticket in
+                (ticket, try TicketMessage.filter(sql: "ticket_id = ?", arguments: [ticket.id ?? 0]).order(Column("id")).fetchAll(db))
+            }
+        }
+    }
+
     package func delete(id: Int64) async throws {
         let deleted = try await database.writer.write { db in try SupportTicket.deleteOne(db, key: id) }
         if !deleted { throw FrontdeskError.notFound("The ticket") }

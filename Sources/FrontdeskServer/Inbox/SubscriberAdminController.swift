@@ -19,11 +19,9 @@ struct SubscriberAdminController: Sendable {
         }
         admin.get("/newsletter/subscribers/export") { request, _ in
             let query = try ListQuery(request.queryDictionary, sortable: NewsletterStore.sortable, defaultSort: "subscribedAt", filters: NewsletterStore.filters)
-            return AdminRoutes.csvResponse(filename: "newsletter-subscribers.csv",
-                               header: ["email", "name", "topics", "status", "subscribed_at", "confirmed_at", "unsubscribed_at", "consent_version", "source"]) { after in
+            return AdminRoutes.csvResponse(filename: "newsletter-subscribers.csv", header: NewsletterSubscription.exportHeader) { after in
                 let rows = try await newsletter.exportBatch(query, after: after)
-                return (rows.map { [$0.email, $0.name, $0.topicList.joined(separator: ";"), $0.status.rawValue, $0.subscribedAt, $0.confirmedAt,
-                                    $0.unsubscribedAt, $0.consentVersion, $0.source] }, rows.last?.id)
+                return (rows.map(\.exportFields), rows.last?.id)
             }
         }
         admin.post("/newsletter/subscribers/import") { request, context in
