@@ -36,10 +36,19 @@ enum PrivacyFixture {
     /// consent record, and the mail all that sent (delivered into the spool).
     static func seed(_ env: TestEnvironment, _ client: some TestClientProtocol, port: Int, _ person: SeededPerson, approveWith console: ConsoleClient) async throws {
         let email = person.email, name = person.name
+        // An endpoint for every event: the deliveries' payloads carry what the changes carried.
+        let webhooks = WebhookStore(database: env.runtime.database, outbox: WebhookOutbox())
+        if try await webhooks.endpoints().isEmpty {
+            _ = try await webhooks.createEndpoint(url: "https://127.0.0.1:9/crm", events: WebhookEvents.all, description: "CRM")
+        }
         #expect(try await post(client, "/api/v1/contact", #"{"name":"\#(name)","email":"\#(email)","message":"Please call me back about the wedding cake."}"#).status.code < 300)
         let ticket = try await post(client, "/api/v1/tickets", #"{"email":"\#(email)","name":"\#(name)","subject":"Broken box","description":"The cake box arrived crushed."}"#)
         #expect(ticket.status == .created)
         let ticketID = try #require(ticket.json?["id"] as? Int), access = try #require(ticket.json?["accessToken"] as? String)
+        // The review request a resolved ticket brings (its link's token kept only as a hash).
+        #expect(try await ReviewRequests(database: env.runtime.database).create(
+            ReviewRequests.Due(source: .ticket, sourceID: Int64(ticketID), email: email, name: name, about: "Broken box"),
+            tokenHash: ReviewRequests.newToken().hash, now: Date(), validFor: 86_400, enqueue: { _, _ in }))
         #expect(try await post(client, "/api/v1/tickets/\(ticketID)/messages", #"{"body":"Any news, \#(name) asks?"}"#,
                                headers: [.contentType: "application/json", .authorization: "Bearer \(access)"]).status.code < 300)
         #expect(try await post(client, "/api/v1/newsletter/subscriptions", #"{"email":"\#(email)","name":"\#(name)"}"#).status.code < 300)
@@ -155,6 +164,13 @@ struct PrivacyTests {
         #expect(rows("analytics.visits", "visitor_sessions").count == 1)
         #expect(rows("analytics.visits", "visitor_events").count == 2)
         #expect(rows("accounts.users", "users").count == 1 && rows("accounts.users", "users").first?["password_hash"] == nil)
+        #expect(rows("reviews.requests", "review_requests").count == 1 && rows("reviews.requests", "review_requests").first?["token_hash"] == nil)
+        // contact.created, two ticket.created (the form's and the chat's), the customer's reply, newsletter, the chat's events.
+        let deliveries = rows("webhooks.deliveries", "webhook_deliveries")
+        let events = Set(deliveries.compactMap { if case .string(let type)? = $0["event_type"] { return type } else { return nil } })
+        #expect(events.isSuperset(of: ["contact.created", "ticket.created", "ticket.message.created", "chat.conversation.started", "chat.message.created"]),
+                "\(events)")
+        #expect(deliveries.allSatisfy { if case .string(let payload)? = $0["payload"] { return !payload.contains("Bobrik") } else { return false } })
         let mails = rows("mail.outbox", "mail_outbox")
         #expect(mails.contains { $0["to_address"] == .string(ada.email) })
         #expect(mails.contains { $0["to_address"] == .string("owner@example.com") })
@@ -164,7 +180,7 @@ struct PrivacyTests {
         let searched = Set(export.manifest.map(\.kind))
         #expect(searched.isSuperset(of: ["inbox.contacts", "inbox.tickets", "inbox.newsletter", "inbox.idempotency", "chat.conversations", "reviews.reviews",
                                          "reviews.votes", "faq.votes", "consent.records", "analytics.visits", "mail.outbox", "mail.spool",
-                                         "accounts.users", "privacy.requests"]))
+                                         "accounts.users", "privacy.requests", "reviews.requests", "webhooks.deliveries"]))
 
         // The consent record is found by its consent id, the visit by the visitor id alone.
         let byConsent = try await privacy.export(.consent(ada.consentID))

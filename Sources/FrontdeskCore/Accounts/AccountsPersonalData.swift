@@ -8,7 +8,7 @@ package struct AccountsPersonalData: PersonalDataKind {
     package init() {}
     package let name = "accounts.users"
     package let database = PrivacyDatabase.main
-    package let tables = ["users", "chat_messages", "ticket_messages", "chat_conversations"]
+    package let tables = ["users", "api_tokens", "chat_messages", "ticket_messages", "chat_conversations"]
     package let purpose = "Sign agents and admins in to the console (e-mail, name, role, password hash) and show who answered a chat or ticket."
     package let erasure = ErasureRule.delete
 
@@ -28,7 +28,10 @@ package struct AccountsPersonalData: PersonalDataKind {
 
     package func export(_ subject: PrivacySubject, in db: Database) throws -> [String: [[String: JSONValue]]] {
         let (clause, args) = matching(subject)
-        return ["users": try PersonalDataSQL.rows(db, "SELECT * FROM users WHERE \(clause) ORDER BY id", args, omitting: ["password_hash", "session_epoch"])]
+        return ["users": try PersonalDataSQL.rows(db, "SELECT * FROM users WHERE \(clause) ORDER BY id", args, omitting: ["password_hash", "session_epoch"]),
+                // The account's API tokens, with where they were last used (never the secret's hash).
+                "api_tokens": try PersonalDataSQL.rows(db, "SELECT * FROM api_tokens WHERE user_id IN (SELECT id FROM users WHERE \(clause)) ORDER BY id", args,
+                                                       omitting: ["secret_hash"])]
     }
 
     package func erase(_ subject: PrivacySubject, in db: Database, now: Date) throws -> [String: Int] {
@@ -48,8 +51,10 @@ package struct AccountsPersonalData: PersonalDataKind {
         let tickets = db.changesCount
         try db.execute(sql: "UPDATE chat_conversations SET assignee_name = NULL WHERE assignee_id IN \(list)", arguments: arguments)
         let conversations = db.changesCount
+        try db.execute(sql: "DELETE FROM api_tokens WHERE user_id IN \(list)", arguments: arguments)
+        let tokens = db.changesCount
         try db.execute(sql: "DELETE FROM users WHERE id IN \(list)", arguments: arguments)
-        return ["users": db.changesCount, "chat_messages (agent name removed)": chat, "ticket_messages (agent name removed)": tickets,
+        return ["users": db.changesCount, "api_tokens": tokens, "chat_messages (agent name removed)": chat, "ticket_messages (agent name removed)": tickets,
                 "chat_conversations (assignee name removed)": conversations]
     }
 }

@@ -4,7 +4,32 @@ import GRDB
 /// The reviews' personal data: the reviews a person wrote (by e-mail) and the helpful votes and
 /// reports a visitor gave (by the vote id their browser sent, stored only as a keyed hash).
 package enum ReviewsPersonalData {
-    package static func kinds(store: ReviewStore) -> [any PersonalDataKind] { [Reviews(), Votes(store: store)] }
+    package static func kinds(store: ReviewStore) -> [any PersonalDataKind] { [Reviews(), Votes(store: store), Requests()] }
+
+    /// `review_requests`: the "how did we do?" mail's link after a resolved ticket or chat.
+    package struct Requests: PersonalDataKind {
+        package init() {}
+        package let name = "reviews.requests"
+        package let database = PrivacyDatabase.main
+        package let tables = ["review_requests"]
+        package let purpose = "Ask a customer once, after their ticket or chat was resolved, for a review through a single-use link."
+        package let erasure = ErasureRule.delete
+
+        private func matching(_ s: PrivacySubject) -> (String, [any DatabaseValueConvertible]) {
+            ("lower(email) IN \(PersonalDataSQL.placeholders(s.emails.count))", PersonalDataSQL.values(s.emails))
+        }
+
+        package func export(_ subject: PrivacySubject, in db: Database) throws -> [String: [[String: JSONValue]]] {
+            let (clause, args) = matching(subject)
+            return ["review_requests": try PersonalDataSQL.rows(db, "SELECT * FROM review_requests WHERE \(clause) ORDER BY id", args, omitting: ["token_hash"])]
+        }
+
+        package func erase(_ subject: PrivacySubject, in db: Database, now: Date) throws -> [String: Int] {
+            let (clause, args) = matching(subject)
+            try db.execute(sql: "DELETE FROM review_requests WHERE \(clause)", arguments: StatementArguments(args))
+            return ["review_requests": db.changesCount]
+        }
+    }
 
     /// `reviews`: what a person wrote, with the name they gave.
     package struct Reviews: PersonalDataKind {

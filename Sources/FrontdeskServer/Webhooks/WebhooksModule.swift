@@ -34,6 +34,7 @@ struct WebhooksModule: FeatureModule {
     static var migrations: [SchemaMigration] { WebhookStore.migrations + WebhookStore.configuredMigrations }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
+    var personalData: [any PersonalDataKind] { [WebhookPersonalData()] }
 
     var store: WebhookStore {
         WebhookStore(database: context.runtime.database, outbox: context.runtime.webhookOutbox ?? WebhookOutbox(now: context.runtime.now), now: context.runtime.now)
