@@ -91,20 +91,21 @@ class TLSServer(FrontdeskServer):
     def log_file(self) -> Path:
         return self.data_dir / "logs" / "frontdesk.log"
 
-    def wait_for_log(self, message: str, after: int) -> dict:
-        """The first JSON log line past byte `after` whose msg is `message`."""
-        deadline = time.monotonic() + DEADLINE_S
-        while time.monotonic() < deadline:
-            text = self.log_file().read_bytes()[after:].decode(errors="replace")
-            for line in text.splitlines():
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if entry.get("msg") == message:
-                    return entry
-            time.sleep(0.05)
-        raise AssertionError(f"no log line {message!r} within {DEADLINE_S}s\n{self.log_tail()}")
+
+def wait_for_log(server: FrontdeskServer, message: str, after: int) -> dict:
+    """The first JSON log line of the server's log file past byte `after` whose msg is `message`."""
+    log_file = server.data_dir / "logs" / "frontdesk.log"
+    deadline = time.monotonic() + DEADLINE_S
+    while time.monotonic() < deadline:
+        for line in log_file.read_bytes()[after:].decode(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if entry.get("msg") == message:
+                return entry
+        time.sleep(0.05)
+    raise AssertionError(f"no log line {message!r} within {DEADLINE_S}s\n{server.log_tail()}")
 
 
 def curl(server: TLSServer, *args: str) -> subprocess.CompletedProcess[str]:
@@ -203,7 +204,7 @@ def test_sighup_serves_a_new_certificate_and_keeps_it_when_files_break(tls_serve
     mark = tls_server.log_file().stat().st_size
     live_cert.write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
     tls_server.proc.send_signal(signal.SIGHUP)
-    entry = tls_server.wait_for_log("TLS certificate reload failed; still serving the previous certificate", mark)
+    entry = wait_for_log(tls_server, "TLS certificate reload failed; still serving the previous certificate", mark)
     assert entry["level"] == "error" and entry["file"] == str(live_cert), entry
     assert tls_server.served_certificate() == der(second_cert)
     assert curl(tls_server, "-o", "/dev/null", "-w", "%{http_code}", tls_server.url("/healthz")).stdout == "200"
@@ -229,3 +230,19 @@ def test_tls_files_that_do_not_parse_stop_the_start(tmp_path: Path, pki: Path) -
     served = subprocess.run([str(frontdesk_bin()), "serve", "--config", str(config), "--data-dir", str(tmp_path / "data"), "--port", "0"],
                             capture_output=True, text=True, timeout=30)
     assert served.returncode != 0 and str(bad) in served.stderr, served.stderr
+
+
+def test_sighup_without_tls_keeps_serving(tmp_path: Path) -> None:
+    server = FrontdeskServer(tmp_path / "data", log_path=tmp_path / "server.log")
+    server.start()
+    try:
+        mark = (tmp_path / "data" / "logs" / "frontdesk.log").stat().st_size
+        assert server.proc is not None
+        server.proc.send_signal(signal.SIGHUP)
+        wait_for_log(server, "SIGHUP: no TLS certificate to reload (server.tls_cert is not set)", mark)
+        with urllib.request.urlopen(server.url("/healthz"), timeout=5) as resp:
+            assert resp.status == 200
+            assert resp.headers.get("Strict-Transport-Security") is None
+    finally:
+        code = server.stop()
+    assert code == 0, server.log_tail()

@@ -286,13 +286,10 @@ package func runFrontdesk(_ runtime: FrontdeskRuntime, onServerRunning: @escapin
         boundPort.withLock { $0 = port }
         await onServerRunning(host, port)
     }
-    // Serving TLS: SIGHUP reloads the certificate, and the optional plain-HTTP listener redirects.
-    var tlsServices: [any Service] = []
-    if let certificates = runtime.tls {
-        tlsServices.append(TLSReloadService(certificates: certificates))
-        if runtime.config[TLSSettings.redirectPort] != 0 {
-            tlsServices.append(HTTPSRedirect.application(runtime: runtime, tlsPort: { boundPort.withLock { $0 } }))
-        }
+    // SIGHUP reloads the TLS certificate; serving TLS, the optional plain-HTTP listener redirects.
+    var tlsServices: [any Service] = [TLSReloadService(certificates: runtime.tls, logger: runtime.logger)]
+    if runtime.tls != nil, runtime.config[TLSSettings.redirectPort] != 0 {
+        tlsServices.append(HTTPSRedirect.application(runtime: runtime, tlsPort: { boundPort.withLock { $0 } }))
     }
     // Services shut down in reverse order: the HTTP server drains first, the database closes last.
     let group = ServiceGroup(configuration: .init(

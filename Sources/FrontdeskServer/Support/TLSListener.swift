@@ -65,14 +65,20 @@ final class TLSCertificates: Sendable {
 }
 
 /// Reloads the TLS certificate and key whenever the process gets SIGHUP
-/// (`systemctl reload frontdesk`, or a certificate renewal hook).
+/// (`systemctl kill --signal=HUP frontdesk`, or a certificate renewal hook). Without TLS the
+/// signal is trapped all the same and only logged, so a reload never stops the server.
 struct TLSReloadService: Service {
-    let certificates: TLSCertificates
+    let certificates: TLSCertificates?
+    let logger: Logger
 
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
-            certificates.reload()
+            if let certificates {
+                certificates.reload()
+            } else {
+                logger.info("SIGHUP: no TLS certificate to reload (server.tls_cert is not set)")
+            }
         }
     }
 }
