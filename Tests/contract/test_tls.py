@@ -13,7 +13,6 @@ import signal
 import ssl
 import subprocess
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Iterator
@@ -54,32 +53,12 @@ def der(pem: Path) -> bytes:
 
 
 class TLSServer(FrontdeskServer):
-    """`frontdesk serve` with TLS: ready when /healthz answers over https with the test CA."""
+    """`frontdesk serve` with TLS, trusting the test CA."""
 
     def __init__(self, data_dir: Path, ca: Path, **kwargs) -> None:
-        super().__init__(data_dir, **kwargs)
+        super().__init__(data_dir, ssl_context=ssl.create_default_context(cafile=str(ca)), **kwargs)
         self.ca = ca
-        self.context = ssl.create_default_context(cafile=str(ca))
-
-    @property
-    def base_url(self) -> str:
-        return f"https://{self.host}:{self.port}/"
-
-    def _wait_ready(self, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        last_error = "no attempt"
-        while time.monotonic() < deadline:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"frontdesk exited with code {self.proc.returncode}\n{self.log_tail()}")
-            try:
-                with urllib.request.urlopen(self.url("/healthz"), timeout=2, context=self.context) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, OSError) as e:
-                last_error = str(e)
-            time.sleep(0.1)
-        raise RuntimeError(f"frontdesk not ready over https ({last_error})\n{self.log_tail()}")
+        self.context = self.ssl_context
 
     def served_certificate(self) -> bytes:
         """The DER certificate a new connection is handed."""
