@@ -23,6 +23,7 @@ from websockets.sync.client import connect as ws_connect
 from support.frontdesk_proc import FrontdeskServer, free_port, frontdesk_bin
 
 DEADLINE_S = 20.0
+PASSWORD = "correct horse battery staple"
 
 
 def openssl(*args: str, cwd: Path) -> None:
@@ -112,6 +113,9 @@ def tls_server(tmp_path_factory: pytest.TempPathFactory, pki: Path) -> Iterator[
         "FRONTDESK_HTTP_REDIRECT_PORT": str(redirect_port),
     })
     server.redirect_port = redirect_port  # type: ignore[attr-defined]
+    added = subprocess.run([str(frontdesk_bin()), "user", "add", "--data-dir", str(tmp / "data"), "--email", "owner@example.com",
+                            "--role", "admin", "--password-stdin"], input=PASSWORD, capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
     server.start()
     try:
         yield server
@@ -133,6 +137,18 @@ def test_http1_and_http2_over_tls_with_hsts(tls_server: TLSServer) -> None:
     assert missing.stdout.strip().endswith("404") and "strict-transport-security: max-age=" in missing.stdout.lower()
     # The ready line names the https address.
     assert f"ready at https://127.0.0.1:{tls_server.port}/" in tls_server.output()
+
+
+def test_console_sign_in_over_tls_gets_the_secure_cookie(tls_server: TLSServer) -> None:
+    """No proxy says X-Forwarded-Proto: the TLS listener itself makes the session cookie secure."""
+    request = urllib.request.Request(tls_server.url("/api/v1/admin/session"), method="POST",
+                                     data=json.dumps({"email": "owner@example.com", "password": PASSWORD}).encode(),
+                                     headers={"Content-Type": "application/json", "Origin": tls_server.base_url.rstrip("/")})
+    with urllib.request.urlopen(request, timeout=10, context=tls_server.context) as response:
+        assert response.status == 200
+        cookies = response.headers.get_all("Set-Cookie") or []
+    session = [c for c in cookies if c.startswith("__Host-fd_session=")]
+    assert session and "Secure" in session[0], cookies
 
 
 def test_plain_http_listener_redirects_with_308(tls_server: TLSServer) -> None:

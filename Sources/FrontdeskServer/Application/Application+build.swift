@@ -217,7 +217,8 @@ package func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContex
                                                  metrics: HTTPMetrics(factory: runtime.metricsFactory),
                                                  maxBodyBytes: config.maxBodyBytes,
                                                  addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies)),
-                                                 errors: ErrorMiddleware(logger: runtime.logger, routes: table)))
+                                                 errors: ErrorMiddleware(logger: runtime.logger, routes: table),
+                                                 listenerIsTLS: runtime.tls != nil))
     let context = FeatureContext(runtime: runtime)
     let routes = Routes(router: router, table: table, runtime: runtime, users: context.users, publicOrigin: publicOrigin)
     for module in runtime.modules {
