@@ -139,6 +139,15 @@ def test_http1_and_http2_over_tls_with_hsts(tls_server: TLSServer) -> None:
     assert f"ready at https://127.0.0.1:{tls_server.port}/" in tls_server.output()
 
 
+def test_tls_older_than_1_2_is_refused(tls_server: TLSServer) -> None:
+    old = curl(tls_server, "--tlsv1.1", "--tls-max", "1.1", "-o", "/dev/null", tls_server.url("/healthz"))
+    # The server's alert, not the client refusing to try: curl's OpenSSL does send a TLS 1.1 hello.
+    assert old.returncode != 0 and "alert protocol version" in old.stderr, old.stderr
+    for version in ("1.2", "1.3"):
+        ok = curl(tls_server, f"--tlsv{version}", "--tls-max", version, "-o", "/dev/null", "-w", "%{http_code}", tls_server.url("/healthz"))
+        assert ok.stdout == "200", f"TLS {version}: {ok.stderr}"
+
+
 def test_console_sign_in_over_tls_gets_the_secure_cookie(tls_server: TLSServer) -> None:
     """No proxy says X-Forwarded-Proto: the TLS listener itself makes the session cookie secure."""
     request = urllib.request.Request(tls_server.url("/api/v1/admin/session"), method="POST",

@@ -117,10 +117,12 @@ package struct TLSIdentity: Sendable {
         return identity
     }
 
-    /// The server's TLS configuration: this chain and key, ALPN `h2` (when offered) then `http/1.1`.
+    /// The server's TLS configuration: this chain and key, TLS 1.2 or newer (swift-nio-ssl's
+    /// server default still admits 1.0), ALPN `h2` (when offered) then `http/1.1`.
     package func serverConfiguration(http2: Bool) -> TLSConfiguration {
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain.map { .certificate($0) },
                                                                      privateKey: .privateKey(privateKey))
+        configuration.minimumTLSVersion = .tlsv12
         configuration.applicationProtocols = http2 ? ["h2", "http/1.1"] : ["http/1.1"]
         return configuration
     }
