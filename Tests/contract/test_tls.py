@@ -224,6 +224,10 @@ def test_tls_files_that_do_not_parse_stop_the_start(tmp_path: Path, pki: Path) -
     checked = subprocess.run([str(frontdesk_bin()), "check-config", "--config", str(config)], capture_output=True, text=True)
     assert checked.returncode == 2
     assert "server.tls_cert" in checked.stderr and str(bad) in checked.stderr, checked.stderr
+    # The good pair is valid, and check-config says it will serve HTTPS.
+    config.write_text(f'[server]\ntls_cert = "{cert}"\ntls_key = "{key}"\n')
+    good = subprocess.run([str(frontdesk_bin()), "check-config", "--config", str(config)], capture_output=True, text=True)
+    assert good.returncode == 0 and f"with HTTPS (certificate {cert})" in good.stdout, good.stdout + good.stderr
     # A key that is not the certificate's names the key file.
     other_cert, other_key = issue(pki, "fourth")
     config.write_text(f'[server]\ntls_cert = "{cert}"\ntls_key = "{other_key}"\n')
