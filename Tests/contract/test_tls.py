@@ -254,3 +254,42 @@ def test_sighup_without_tls_keeps_serving(tmp_path: Path) -> None:
     finally:
         code = server.stop()
     assert code == 0, server.log_tail()
+
+
+def test_slow_headers_over_tls_are_cut_and_http2_is_not(tmp_path: Path, pki: Path) -> None:
+    """The slowloris deadline reads the plaintext after TLS; HTTP/2's binary frames are not mistaken for a slow header."""
+    import socket
+    cert, key = issue(pki, "slow")
+    server = TLSServer(tmp_path / "data", pki / "ca.pem", log_path=tmp_path / "server.log", env={
+        "FRONTDESK_TLS_CERT": str(cert), "FRONTDESK_TLS_KEY": str(key), "FRONTDESK_HEADER_TIMEOUT_SECONDS": "1",
+    })
+    server.start()
+    try:
+        # An HTTP/2 connection that sent its preface and one request stays open past the header deadline.
+        h2_context = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+        h2_context.set_alpn_protocols(["h2"])
+        with socket.create_connection((server.host, server.port), timeout=10) as raw, \
+                h2_context.wrap_socket(raw, server_hostname=server.host) as h2:
+            assert h2.selected_alpn_protocol() == "h2"
+            # Client preface, an empty SETTINGS frame; the server answers with its SETTINGS.
+            h2.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+            assert h2.recv(9)[3] == 4, "no SETTINGS frame from the server"
+            # A slow HTTP/1.1 header block on a second connection is cut after about a second.
+            with socket.create_connection((server.host, server.port), timeout=10) as raw1, \
+                    server.context.wrap_socket(raw1, server_hostname=server.host) as slow:
+                slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                started = time.monotonic()
+                assert slow.recv(4096) == b"", "the slow header was answered"
+                assert time.monotonic() - started < 8
+            # The HTTP/2 connection, older than that deadline, is still open: a PING is answered.
+            h2.sendall(bytes([0, 0, 8, 6, 0, 0, 0, 0, 0]) + b"frontdsk")
+            frames = b""
+            deadline = time.monotonic() + 10
+            while b"frontdsk" not in frames and time.monotonic() < deadline:
+                chunk = h2.recv(4096)
+                assert chunk, "the HTTP/2 connection was closed"
+                frames += chunk
+            assert b"frontdsk" in frames
+    finally:
+        code = server.stop()
+    assert code == 0, server.log_tail()
