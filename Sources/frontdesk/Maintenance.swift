@@ -71,7 +71,8 @@ struct CheckConfig: AsyncParsableCommand {
         }
         let environment = ProcessInfo.processInfo.environment
         let resolved = try loadConfigOrExit(file: config, environment: environment, flags: [:])
-        print("\(config ?? "configuration") is valid: listening on \(resolved.host):\(resolved.port), data in \(resolved.dataDirectory).")
+        let https = resolved.tlsFiles.map { " with HTTPS (certificate \($0.certificate))" } ?? ""
+        print("\(config ?? "configuration") is valid: listening on \(resolved.host):\(resolved.port)\(https), data in \(resolved.dataDirectory).")
     }
 }
 

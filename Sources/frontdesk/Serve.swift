@@ -75,7 +75,7 @@ struct Serve: AsyncParsableCommand {
         runtime.logger.info("starting", metadata: ["version": "\(FrontdeskVersion.current)", "data_dir": "\(config.dataDirectory)",
                                                    "synchronous": "\(config.synchronous.rawValue)"])
         try await runFrontdesk(runtime) { host, port in
-            let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+            let base = "\(runtime.scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
             var lines = [
                 "Frontdesk \(FrontdeskVersion.current) is ready at \(base)",
                 "  open:     \(base)   (the front page: console, API reference, health, the embed snippet)",
@@ -84,6 +84,14 @@ struct Serve: AsyncParsableCommand {
                 "  health:   \(base)healthz",
             ]
             if config.demo { lines.append("  demo:     \(base)demo") }
+            if let files = config.tlsFiles {
+                lines.append("  TLS:      \(files.certificate)   (HTTP/2 \(config[TLSSettings.http2] ? "and" : "off,") HTTP/1.1; SIGHUP reloads it)")
+                let redirect = config[TLSSettings.redirectPort]
+                if redirect != 0 {
+                    let bound = host.contains(":") ? "[\(host)]" : host
+                    lines.append("  redirect: http://\(bound):\(redirect)/ answers 308 to \(base)")
+                }
+            }
             if let demoAccount {
                 lines.append("  demo sign-in: \(demoAccount.email)  password: \(demoAccount.password)   (at \(base)admin/)")
                 let interval = config[DemoVisitorSettings.interval]

@@ -17,6 +17,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import time
 import urllib.error
@@ -68,8 +69,11 @@ class FrontdeskServer:
         log_path: Path | None = None,
         binary: Path | None = None,
         env: dict[str, str] | None = None,
+        ssl_context: "ssl.SSLContext | None" = None,
     ) -> None:
         self.data_dir = Path(data_dir)
+        # A server started with server.tls_cert / tls_key: https URLs, readiness checked with this context.
+        self.ssl_context = ssl_context
         self.host = host
         self.port = port or free_port(host)
         self.binary = binary or frontdesk_bin()
@@ -92,7 +96,8 @@ class FrontdeskServer:
     @property
     def base_url(self) -> str:
         """Root URL with a trailing slash, e.g. http://127.0.0.1:41234/."""
-        return f"http://{self.host}:{self.port}/"
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self.host}:{self.port}/"
 
     def url(self, path: str) -> str:
         """Absolute URL for a server path such as "/healthz"."""
@@ -134,7 +139,7 @@ class FrontdeskServer:
                     f"command: {' '.join(self.args)}\n{self.log_tail()}"
                 )
             try:
-                with urllib.request.urlopen(self.url("/healthz"), timeout=2) as resp:
+                with urllib.request.urlopen(self.url("/healthz"), timeout=2, context=self.ssl_context) as resp:
                     if resp.status == 200:
                         return
                     last_error = f"HTTP {resp.status}"

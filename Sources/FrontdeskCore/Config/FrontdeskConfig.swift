@@ -85,7 +85,7 @@ package struct FrontdeskConfig: Sendable {
     /// The catalogue of settings; the single source for parsing, `--print-defaults` and the README.
     /// Features declare their own entries beside their code; here they are gathered, each
     /// section's settings kept together in the order sections first appear.
-    package static let specs: [SettingSpec] = groupedBySection(coreSpecs + ChatSettings.specs + ConnectionSettings.specs)
+    package static let specs: [SettingSpec] = groupedBySection(coreSpecs + ChatSettings.specs + ConnectionSettings.specs + TLSSettings.specs)
 
     static func groupedBySection(_ specs: [SettingSpec]) -> [SettingSpec] {
         var order: [String] = []
@@ -353,6 +353,7 @@ package struct FrontdeskConfig: Sendable {
         problems += mail.problems(source: source)
         problems += chat.problems(source: source)
         problems += connections.problems(source: source)
+        problems += TLSSettings.problems(self, source: source)
         if !FormDefinition.isValidName(spam.honeypotField) || FormDefinition.builtInNames.contains(spam.honeypotField) {
             problems.append(ConfigProblem(key: "spam.honeypot_field", source: source,
                                           reason: .invalid("must be a lower-case field name that no form uses, like \"website\"")))

@@ -28,12 +28,14 @@ package enum SecurityReview {
         }
         let listensPublicly = !isLoopbackHost(config.host)
         let tls = config.publicURL.hasPrefix("https://")
-        if listensPublicly && !tls {
+        // server.tls_cert / tls_key: Frontdesk terminates TLS itself, no proxy in front.
+        let servesTLS = config.tlsFiles != nil
+        if listensPublicly && !tls && !servesTLS {
             add(.unsafe, "server.public_url",
                 "Frontdesk listens on \(config.host) but server.public_url is not an https:// address: sign-ins, session cookies and visitors' messages would cross the network unencrypted.",
-                "Put a TLS proxy (Caddy, nginx) in front, set server.public_url = \"https://…\" and server.host = \"127.0.0.1\".")
+                "Put a TLS proxy (Caddy, nginx) in front, set server.public_url = \"https://…\" and server.host = \"127.0.0.1\"; or serve TLS directly with server.tls_cert and server.tls_key.")
         }
-        if listensPublicly && config.trustedProxies.isEmpty && tls {
+        if listensPublicly && config.trustedProxies.isEmpty && tls && !servesTLS {
             add(.note, "server.trusted_proxies",
                 "server.public_url is https but no proxy is trusted: if a proxy terminates TLS, every visitor looks like the proxy to rate limits and sign-in throttling.",
                 "List the proxy's address in server.trusted_proxies (e.g. [\"127.0.0.1\"]).")

@@ -2,6 +2,7 @@ import FrontdeskAssets
 import FrontdeskCore
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdWebSocket
 import Logging
 import Metrics
@@ -57,6 +58,11 @@ package final class FrontdeskRuntime: Sendable {
     package let analytics: AnalyticsRuntime
     /// Notification banners: the store and the scheduler that pushes publish, withdraw and schedule edges live.
     package let engage: EngageScheduler
+    /// The certificate the listener serves when `server.tls_cert` and `server.tls_key` are set;
+    /// nil for plain HTTP (behind a TLS proxy).
+    let tls: TLSCertificates?
+    /// The scheme of the main listener: "https" when serving TLS.
+    package var scheme: String { tls == nil ? "http" : "https" }
 
     /// Creates the data directory, opens the log file and the database, and applies migrations.
     package static func open(_ config: FrontdeskConfig, echoLogsToStderr: Bool = false, passwordHasher: PasswordHasher = PasswordHasher(),
@@ -136,6 +142,10 @@ package final class FrontdeskRuntime: Sendable {
                                  tickets: tickets, mailBudget: mailBudget, webhooks: webhooks, logger: logger, now: now)
         self.engage = EngageScheduler.make(config: config, database: database, cache: ReadThrough(cache: state.cache), hub: chat,
                                            timeZone: analytics.timeZone, logger: logger, now: now)
+        // The files were checked with the configuration; read again here, they may have changed since.
+        self.tls = try config.tlsFiles.map {
+            try TLSCertificates(certificatePath: $0.certificate, keyPath: $0.key, http2: config[TLSSettings.http2], logger: logger)
+        }
     }
 
     /// The mail templates: `Resources/mail/*.mustache` from the binary, or from `--assets-dir`.
@@ -199,11 +209,16 @@ package func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContex
         return "\(scheme)://\(host)" + (url.port.map { ":\($0)" } ?? "")
     }
     let table = RouteTable()
+    // Outermost, so that every answer of the TLS listener carries it, the edge's error answers too.
+    if runtime.tls != nil, config[TLSSettings.hstsMaxAge] > 0 {
+        router.add(middleware: StrictTransportSecurityMiddleware(maxAgeSeconds: config[TLSSettings.hstsMaxAge]))
+    }
     router.add(middleware: RequestEdgeMiddleware(logger: runtime.logger, accessLog: runtime.accessLog,
                                                  metrics: HTTPMetrics(factory: runtime.metricsFactory),
                                                  maxBodyBytes: config.maxBodyBytes,
                                                  addresses: ClientAddressResolver(trustedProxies: Set(config.trustedProxies)),
-                                                 errors: ErrorMiddleware(logger: runtime.logger, routes: table)))
+                                                 errors: ErrorMiddleware(logger: runtime.logger, routes: table),
+                                                 listenerIsTLS: runtime.tls != nil))
     let context = FeatureContext(runtime: runtime)
     let routes = Routes(router: router, table: table, runtime: runtime, users: context.users, publicOrigin: publicOrigin)
     for module in runtime.modules {
@@ -218,16 +233,23 @@ package func buildRouter(_ runtime: FrontdeskRuntime) -> Router<AppRequestContex
 /// - Parameter onServerRunning: called with the bound address once the socket listens.
 package func buildApplication(_ runtime: FrontdeskRuntime, onServerRunning: @escaping @Sendable (String, Int) async -> Void = { _, _ in }) -> some ApplicationProtocol {
     let router = buildRouter(runtime)
+    let server: HTTPServerBuilder
+    if let certificates = runtime.tls {
+        server = runtime.connections.tlsWithWebSocketUpgrade(certificates: certificates, webSocketRouter: ChatSockets(runtime: runtime).router(),
+                                                             configuration: ChatSockets.serverConfiguration(runtime.config))
+    } else {
+        server = runtime.connections.http1WebSocketUpgrade(webSocketRouter: ChatSockets(runtime: runtime).router(),
+                                                           configuration: ChatSockets.serverConfiguration(runtime.config))
+    }
     return Application(
         router: router,
-        server: runtime.connections.http1WebSocketUpgrade(webSocketRouter: ChatSockets(runtime: runtime).router(),
-                                                          configuration: ChatSockets.serverConfiguration(runtime.config)),
+        server: server,
         configuration: .init(address: .hostname(runtime.config.host, port: runtime.config.port), serverName: nil),
         onServerRunning: { channel in
             let address = channel.localAddress
             if runtime.config.publicURL.isEmpty, let port = address?.port {
                 let host = runtime.config.host == "0.0.0.0" || runtime.config.host == "::" ? "localhost" : runtime.config.host
-                runtime.links.setBase("http://\(host.contains(":") ? "[\(host)]" : host):\(port)")
+                runtime.links.setBase("\(runtime.scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)")
             }
             await onServerRunning(address?.ipAddress ?? runtime.config.host, address?.port ?? runtime.config.port)
         },
@@ -260,11 +282,21 @@ package struct DatabaseShutdownService: Service {
 /// Runs Frontdesk until SIGTERM or SIGINT, then drains requests for up to `drain_seconds`,
 /// flushes writes and closes the database.
 package func runFrontdesk(_ runtime: FrontdeskRuntime, onServerRunning: @escaping @Sendable (String, Int) async -> Void) async throws {
-    let app = buildApplication(runtime, onServerRunning: onServerRunning)
+    let boundPort = Locked(runtime.config.port)
+    let app = buildApplication(runtime) { host, port in
+        boundPort.withLock { $0 = port }
+        await onServerRunning(host, port)
+    }
+    // SIGHUP reloads the TLS certificate; serving TLS, the optional plain-HTTP listener redirects.
+    var tlsServices: [any Service] = [TLSReloadService(certificates: runtime.tls, logger: runtime.logger)]
+    if runtime.tls != nil, runtime.config[TLSSettings.redirectPort] != 0 {
+        tlsServices.append(HTTPSRedirect.application(runtime: runtime, tlsPort: { boundPort.withLock { $0 } }))
+    }
     // Services shut down in reverse order: the HTTP server drains first, the database closes last.
     let group = ServiceGroup(configuration: .init(
         services: [.init(service: DatabaseShutdownService(runtime: runtime))]
             + runtime.services().map { .init(service: $0) }
+            + tlsServices.map { .init(service: $0) }
             + [.init(service: app)],
         gracefulShutdownSignals: [.sigterm, .sigint],
         cancellationSignals: [],

@@ -23,6 +23,9 @@ struct RequestEdgeMiddleware: RouterMiddleware {
     let addresses: ClientAddressResolver
     /// Maps errors to the envelope; knows the routes for 405.
     let errors: ErrorMiddleware
+    /// The listener itself speaks TLS (`server.tls_cert`): every request arrived encrypted,
+    /// so secure cookies apply without a proxy's `X-Forwarded-Proto`.
+    var listenerIsTLS = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -31,7 +34,7 @@ struct RequestEdgeMiddleware: RouterMiddleware {
         context.maxUploadSize = maxBodyBytes
         let client = addresses.resolve(peer: context.peerAddress?.ipAddress, headers: request.headers)
         context.clientAddress = client.address
-        context.isSecure = client.secure
+        context.isSecure = listenerIsTLS || client.secure
         var response: Response
         if let problem = PathCanonicalForm.problem(in: request.uri.path) {
             response = ErrorEnvelope.response(for: FrontdeskError(.badRequest, code: "path_not_canonical", message: problem))

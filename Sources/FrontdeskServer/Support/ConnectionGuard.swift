@@ -204,6 +204,14 @@ final class ConnectionGuardHandler: ChannelDuplexHandler, RemovableChannelHandle
         stop()
     }
 
+    /// Stops timing HTTP/1 phases but keeps the connection counted: for a TLS connection that
+    /// negotiated HTTP/2, whose binary frames have no header block to time.
+    func passThrough() {
+        phase = .upgraded
+        ticker?.cancel()
+        ticker = nil
+    }
+
     private func stop() {
         ticker?.cancel()
         ticker = nil
