@@ -62,6 +62,8 @@ export const FORM_FIELD_TYPES = ["text", "textarea", "email", "tel", "url", "num
 export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
 export const MAIL_ITEM_STATUSES = ["queued", "sending", "sent", "failed", "dead"] as const;
 export type MailItemStatus = (typeof MAIL_ITEM_STATUSES)[number];
+export const NEW_CANNED_REPLY_SCOPES = ["personal", "shared"] as const;
+export type NewCannedReplyScope = (typeof NEW_CANNED_REPLY_SCOPES)[number];
 export const TOKEN_KINDS = ["personal", "service"] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 export const PRIVACY_EXPORT_KINDS = ["email", "user_id", "visitor", "consent", "ticket"] as const;
@@ -333,6 +335,33 @@ export interface AnalyticsTrackingSettings {
     builtAt?: string;
   };
 }
+
+export interface CannedReply {
+  id: number;
+  /** What follows `/` in the composer: letters, digits, - and _, lower case. */
+  shortcut: string;
+  text: string;
+  scope: CannedReplyScope;
+  /** Whether the caller may change or delete it. */
+  editable: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CannedReplyChange {
+  /** Surrounding white space is trimmed; then 1 to 32 characters on one line, no control characters; empty or null means absent. */
+  shortcut?: string | null;
+  /** Surrounding white space is trimmed; then 1 to 2000 characters, no control characters; empty or null means absent. */
+  text?: string | null;
+  scope?: CannedReplyScope;
+}
+
+export interface CannedReplyList {
+  items: CannedReply[];
+}
+
+/** `shared`: the team's (kept by admins); `personal`: the caller's own. */
+export type CannedReplyScope = NewCannedReplyScope;
 
 /** A live-chat conversation (see /api/chat-protocol.md, "Conversation"). */
 export interface ChatConversation {
@@ -1124,6 +1153,14 @@ export interface MessageInput {
   body: string;
   /** Agents only: an internal note, never shown to the customer nor mailed. */
   internal?: boolean | null;
+}
+
+export interface NewCannedReply {
+  /** Letters, digits, - and _; a leading / is dropped; stored in lower case. Surrounding white space is trimmed; then 1 to 32 characters on one line, no control characters. */
+  shortcut: string;
+  /** Surrounding white space is trimmed; then 1 to 2000 characters, no control characters. */
+  text: string;
+  scope?: NewCannedReplyScope;
 }
 
 export interface NewToken {
