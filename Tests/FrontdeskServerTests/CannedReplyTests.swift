@@ -115,7 +115,7 @@ struct CannedReplyTests {
         try await store.seedShared(CannedRepliesController.starterReplies, now: Date())
         let replies = try await store.list(for: 1)
         #expect(replies.count == CannedRepliesController.starterReplies.count)
-        #expect(replies.allSatisfy(\.isShared))
+        #expect(replies.allSatisfy { $0.isShared })
         #expect(replies.contains { $0.text.contains("{{visitor.name}}") })
     }
 }

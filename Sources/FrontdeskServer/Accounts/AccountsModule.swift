@@ -3,8 +3,9 @@ import Hummingbird
 
 /// Console accounts: sign-in, sign-out, first-admin setup, user management and API tokens.
 struct AccountsModule: FeatureModule {
-    static var settings: [SettingSpec] { [TokenSettings.requestsPerMinute.spec, TokenSettings.burst.spec] }
-    static var migrations: [SchemaMigration] { APITokenStore.migrations }
+    static var settings: [SettingSpec] { [TokenSettings.requestsPerMinute.spec, TokenSettings.burst.spec, InvitationSettings.ttlHours.spec] }
+    static var migrations: [SchemaMigration] { APITokenStore.migrations + InvitationStore.migrations }
+    static var mailTemplates: [String] { [InvitationsController.template] }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
     var personalData: [any PersonalDataKind] { [AccountsPersonalData()] }
@@ -12,10 +13,14 @@ struct AccountsModule: FeatureModule {
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime
         let chat = runtime.chat
-        SessionController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions, throttle: runtime.throttle,
+        let sessionController = SessionController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions, throttle: runtime.throttle,
                           setupToken: runtime.setupToken, absoluteLifetimeSeconds: runtime.config.sessionAbsoluteHours * 3600,
                           alwaysSecure: runtime.config.publicURL.hasPrefix("https://"),
-                          accountChanged: { id in await chat.recheckAgents(userId: id) }).addRoutes(to: routes)
+                          accountChanged: { id in await chat.recheckAgents(userId: id) })
+        sessionController.addRoutes(to: routes)
+        InvitationsController(store: InvitationStore(accounts: runtime.accounts), accounts: runtime.accounts, outbox: runtime.outbox,
+                              templates: runtime.mailTemplates, links: runtime.links, siteName: runtime.config.siteName,
+                              ttlHours: runtime.config[InvitationSettings.ttlHours], sessions: sessionController, now: runtime.now).addRoutes(to: routes)
         UsersController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions,
                         accountChanged: { id in await chat.recheckAgents(userId: id) }).addRoutes(to: routes)
         TokensController(store: runtime.tokens).addRoutes(to: routes)
