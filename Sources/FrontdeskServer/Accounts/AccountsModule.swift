@@ -4,7 +4,7 @@ import Hummingbird
 /// Console accounts: sign-in, sign-out, first-admin setup, user management and API tokens.
 struct AccountsModule: FeatureModule {
     static var settings: [SettingSpec] { [TokenSettings.requestsPerMinute.spec, TokenSettings.burst.spec, InvitationSettings.ttlHours.spec] }
-    static var migrations: [SchemaMigration] { APITokenStore.migrations + InvitationStore.migrations }
+    static var migrations: [SchemaMigration] { APITokenStore.migrations + InvitationStore.migrations + NotificationPreferenceStore.migrations }
     static var mailTemplates: [String] { [InvitationsController.template] }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
@@ -24,6 +24,17 @@ struct AccountsModule: FeatureModule {
         UsersController(accounts: runtime.accounts, users: context.users, sessions: runtime.state.sessions,
                         accountChanged: { id in await chat.recheckAgents(userId: id) }).addRoutes(to: routes)
         TokensController(store: runtime.tokens).addRoutes(to: routes)
+        // One's own notification preferences (console sessions only, like the rest of `account`).
+        let preferences = NotificationPreferenceStore(database: runtime.database)
+        let now = runtime.now
+        routes.admin.get("/account/notifications") { _, context in
+            try Response.json(try await preferences.preferences(userId: context.admin.id), headers: [.cacheControl: "no-store"])
+        }
+        routes.admin.patch("/account/notifications") { request, context in
+            let changed = try await preferences.preferences(userId: context.admin.id).applying(try await request.jsonObject(context: context))
+            try await preferences.save(changed, userId: context.admin.id, now: now())
+            return try Response.json(changed)
+        }
         // The agents a conversation or ticket can be assigned to.
         let accounts = runtime.accounts
         routes.admin.get("/agents") { _, _ in

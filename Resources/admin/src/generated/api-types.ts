@@ -1210,6 +1210,21 @@ export interface NewUser {
   role: UserRole;
 }
 
+export interface NotificationPreferences {
+  /** The chime on a new chat or a visitor's message. */
+  sound: boolean;
+  /** A desktop notification when a new chat waits. */
+  desktopNewChats: boolean;
+  /** A desktop notification for a visitor's message in a conversation of yours. */
+  desktopMyMessages: boolean;
+}
+
+export interface NotificationPreferencesChange {
+  sound?: boolean;
+  desktopNewChats?: boolean;
+  desktopMyMessages?: boolean;
+}
+
 export interface OwnSession {
   /** Names the session without revealing its secret id. */
   id: string;

@@ -10,29 +10,52 @@ import { emptyState, fullDate, showError, time, toast } from "../ui";
 import { Agent, agents } from "./inbox";
 import { cannedReplies, expandCanned, matchCanned } from "./canned-replies";
 import { CannedReply } from "../generated/api-types";
-import { ChatConversationPage, TicketPage } from "../generated/api-types";
+import { ChatConversationPage, NotificationPreferences, TicketPage } from "../generated/api-types";
 
-const SOUND_KEY = "frontdesk.sound";
+let prefs: Promise<NotificationPreferences> | null = null;
+let current: NotificationPreferences = { sound: true, desktopNewChats: true, desktopMyMessages: true };
+
+/** The signed-in user's notification preferences, from the server (once per sign-in). */
+export function notificationPreferences(): Promise<NotificationPreferences> {
+  prefs ??= api.get<NotificationPreferences>("/api/v1/admin/account/notifications").then((p) => (current = p), (error) => { prefs = null; throw error; });
+  return prefs;
+}
+
+/** Takes preferences just saved (the account screen, the chat toolbar's sound switch). */
+export function setNotificationPreferences(p: NotificationPreferences): void {
+  current = p;
+  prefs = Promise.resolve(p);
+}
+
+async function setSound(on: boolean): Promise<void> {
+  try {
+    setNotificationPreferences(await api.patch<NotificationPreferences>("/api/v1/admin/account/notifications", { sound: on }));
+    if (on) chime();
+  } catch (error) { showError(error); }
+}
 
 /** Opens the socket while signed in, and notifies of new conversations on every screen. */
 export function startChat(): void {
-  state.sessionListeners.push((user) => (user ? chat.start() : chat.stop()));
+  state.sessionListeners.push((user) => {
+    prefs = null;
+    if (user) { chat.start(); void notificationPreferences().catch(() => {}); } else chat.stop();
+  });
   chat.onSessionEnded = () => {
     // A 1008 close: find out whether the session really ended (then the API call sends us to sign-in).
     api.session().then(() => chat.reconnectLater(), (error) => {
       if (error?.status === 401) location.assign(`/admin/signin?expired=1&next=${encodeURIComponent(location.pathname + location.search)}`);
     });
   };
-  chat.onNewConversation.push((c) => notify("New chat", `${visitorName(c)} is waiting${c.pageUrl ? " on " + c.pageUrl : ""}`, c.id));
+  chat.onNewConversation.push((c) => notify("New chat", `${visitorName(c)} is waiting${c.pageUrl ? " on " + c.pageUrl : ""}`, c.id, current.desktopNewChats));
   chat.onVisitorMessage.push((m, c) => {
     if (chat.viewing === m.conversationId && chat.focused()) return;
     const mine = c?.assignee?.id === chat.me?.id || c?.status === "open";
-    if (mine) notify(c ? visitorName(c) : "Visitor", m.text, m.conversationId);
+    if (mine) notify(c ? visitorName(c) : "Visitor", m.text, m.conversationId, current.desktopMyMessages);
   });
   chat.onError.push((message) => toast(message, "error"));
   // Browsers let a page play sound only after the person interacted with it: unlock audio then.
   const unlock = () => {
-    if (localStorage.getItem(SOUND_KEY) === "off") return;
+    if (!current.sound) return;
     try { audio ??= new AudioContext(); void audio.resume(); } catch { /* no audio output */ }
   };
   document.addEventListener("pointerdown", unlock, { once: true });
@@ -68,7 +91,7 @@ let audio: AudioContext | null = null;
 
 /** A short two-note chime made with Web Audio (no file to load). */
 function chime(): void {
-  if (localStorage.getItem(SOUND_KEY) === "off") return;
+  if (!current.sound) return;
   try {
     audio ??= new AudioContext();
     const start = audio.currentTime + 0.01;
@@ -89,9 +112,9 @@ function chime(): void {
   }
 }
 
-function notify(title: string, body: string, conversationId: number): void {
+function notify(title: string, body: string, conversationId: number, desktop: boolean): void {
   chime();
-  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  if (!desktop || !("Notification" in window) || Notification.permission !== "granted") return;
   if (chat.focused() && location.pathname.startsWith("/admin/chat")) return;
   try {
     const n = new Notification(title, { body: body.slice(0, 180), tag: `chat-${conversationId}`, icon: "/static/favicon.svg" });
@@ -172,8 +195,8 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
           onclick: async () => { await Notification.requestPermission(); chime(); draw(); },
         }, icon("bell"), " Enable notifications") : null,
         h("label", { class: "check" }, h("input", {
-          type: "checkbox", checked: localStorage.getItem(SOUND_KEY) !== "off", id: "sound-toggle",
-          onchange: (e: Event) => { localStorage.setItem(SOUND_KEY, (e.target as HTMLInputElement).checked ? "on" : "off"); if ((e.target as HTMLInputElement).checked) chime(); },
+          type: "checkbox", checked: current.sound, id: "sound-toggle",
+          onchange: (e: Event) => void setSound((e.target as HTMLInputElement).checked),
         }), " Sound")));
   }
 
