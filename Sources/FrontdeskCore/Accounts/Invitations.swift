@@ -168,3 +168,27 @@ package struct InvitationStore: Sendable {
         }
     }
 }
+
+/// `invitations`: the e-mail address an admin invited (and the role). Exported with the person's
+/// data and deleted on erasure; the token is only a hash and is never exported.
+package struct InvitationsPersonalData: PersonalDataKind {
+    package init() {}
+    package let name = "accounts.invitations"
+    package let database = PrivacyDatabase.main
+    package let tables = ["invitations"]
+    package let purpose = "Invite a person to the console by mail (e-mail address, role, when it was sent and accepted)."
+    package let erasure = ErasureRule.delete
+
+    package func export(_ subject: PrivacySubject, in db: Database) throws -> [String: [[String: JSONValue]]] {
+        guard !subject.emails.isEmpty else { return ["invitations": []] }
+        return ["invitations": try PersonalDataSQL.rows(db, "SELECT * FROM invitations WHERE lower(email) IN \(PersonalDataSQL.placeholders(subject.emails.count)) ORDER BY id",
+                                                       PersonalDataSQL.values(subject.emails), omitting: ["token_hash"])]
+    }
+
+    package func erase(_ subject: PrivacySubject, in db: Database, now: Date) throws -> [String: Int] {
+        guard !subject.emails.isEmpty else { return ["invitations": 0] }
+        try db.execute(sql: "DELETE FROM invitations WHERE lower(email) IN \(PersonalDataSQL.placeholders(subject.emails.count))",
+                       arguments: StatementArguments(PersonalDataSQL.values(subject.emails)))
+        return ["invitations": db.changesCount]
+    }
+}

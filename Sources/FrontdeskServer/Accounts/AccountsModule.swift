@@ -8,7 +8,7 @@ struct AccountsModule: FeatureModule {
     static var mailTemplates: [String] { [InvitationsController.template] }
     let context: FeatureContext
     init(_ context: FeatureContext) { self.context = context }
-    var personalData: [any PersonalDataKind] { [AccountsPersonalData()] }
+    var personalData: [any PersonalDataKind] { [AccountsPersonalData(), InvitationsPersonalData()] }
 
     func addRoutes(to routes: Routes) {
         let runtime = context.runtime
