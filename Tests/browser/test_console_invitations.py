@@ -45,7 +45,7 @@ def test_invitation_through_the_mail_spool_to_a_signed_in_agent(console_server, 
     wait_for(driver, "#invite-email").send_keys(address)
     click(driver, "#invite-submit")
     wait_text(driver, "#invitations-table", address)
-    assert "pending" in driver.find_element(By.CSS_SELECTOR, f'#invitations-table tr[data-email="{address}"]').text
+    assert "pending" in driver.find_element(By.CSS_SELECTOR, f'#invitations-table tr[data-email="{address}"]').text.lower()
 
     message = invitation_mail(console_server, before, address)
     assert "invited you" in str(message["Subject"])

@@ -154,7 +154,7 @@ struct InvitationsController: Sendable {
         """
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="robots" content="noindex"><meta name="referrer" content="no-referrer"><title>\(SafeHTML.escape(title))</title><link rel="stylesheet" href="/static/page.css"></head>
+        <meta name="robots" content="noindex"><meta name="referrer" content="same-origin"><title>\(SafeHTML.escape(title))</title><link rel="stylesheet" href="/static/page.css"></head>
         <body><main class="card">
         """
     }
