@@ -4,7 +4,7 @@
 import { api } from "../api";
 import { ConsoleModule, Screen, state } from "../app";
 import { h, replace } from "../dom";
-import { confirmAction, emptyState, field, pill, select, showError, showFormError, toast } from "../ui";
+import { confirmAction, emptyState, field, pill, select, showError, showFormError, toast, openDialog } from "../ui";
 import { CannedReply, CannedReplyList, CannedReplyScope } from "../generated/api-types";
 
 let cache: Promise<CannedReply[]> | null = null;
@@ -125,11 +125,7 @@ export function cannedRepliesScreen(): Screen {
         showFormError(form, errors, error);
       }
     });
-    dialog.appendChild(form);
-    dialog.addEventListener("close", () => dialog.remove());
-    document.body.appendChild(dialog);
-    dialog.showModal();
-    shortcut.focus();
+    openDialog(dialog, form, shortcut);
   }
 
   return { section: "canned-replies", title: "Canned replies", render(el) { main = el; void load(); } };

@@ -4,7 +4,7 @@
 import { ApiError, PublicUser, api } from "../api";
 import { ConsoleModule, Screen, state } from "../app";
 import { h, replace } from "../dom";
-import { confirmAction, emptyState, field, generatePassword, modal, pill, select, showError, showFormError, time, toast } from "../ui";
+import { confirmAction, emptyState, field, generatePassword, modal, pill, select, showError, showFormError, time, toast, openDialog } from "../ui";
 import { Invitation, InvitationList, UserList, UserRole } from "../generated/api-types";
 
 // Every role of the document has a label here (the type says so); agent first, the default.
@@ -90,11 +90,7 @@ export function usersScreen(): Screen {
         void load();
       } catch (error) { showFormError(form, errors, error); }
     });
-    dialog.appendChild(form);
-    dialog.addEventListener("close", () => dialog.remove());
-    document.body.appendChild(dialog);
-    dialog.showModal();
-    email.focus();
+    openDialog(dialog, form, email);
   }
 
   async function update(u: PublicUser, change: Record<string, unknown>, done: string): Promise<boolean> {
