@@ -18,10 +18,11 @@ from typing import Callable
 import pytest
 import websocket  # websocket-client, which Selenium depends on
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
-    click, ADMIN, AGENT, XSS_MARKER, assert_no_alert, attr_of, assert_no_console_errors, chat_available, console_server,
+    click, ADMIN, AGENT, ConsoleAPI, XSS_MARKER, assert_no_alert, attr_of, assert_no_console_errors, chat_available, console_server,
     injected_elements, naughty_strings, page_text, shots, sign_in, wait_for, wait_text,
 )
 
@@ -142,9 +143,13 @@ def test_agent_answers_a_visitor_with_receipts_on_both_sides(console_server, dri
         WebDriverWait(driver, 10).until(lambda d: attr_of(d, bubble, "data-receipt") == "read")
         shots(driver, "chat")
 
-        # Canned reply, then transfer to the admin and close.
-        Select(driver.find_element(By.ID, "canned-select")).select_by_index(1)
-        assert driver.find_element(By.ID, "chat-input").get_attribute("value").strip()
+        # A canned reply from the server, then transfer to the admin and close.
+        ConsoleAPI(console_server, ADMIN["email"], ADMIN["password"]).post(
+            "/api/v1/admin/canned-replies", json={"shortcut": f"bye{tag}", "text": "Bye for now!", "scope": "shared"}).raise_for_status()
+        box.send_keys(f"/bye{tag}")
+        wait_for(driver, f'#canned-list [data-shortcut="bye{tag}"]')
+        box.send_keys(Keys.ENTER)
+        assert box.get_attribute("value") == "Bye for now!"
         click(driver, "#chat-send")
         visitor.expect("chat.message", lambda d: d["message"]["sender"] == "agent" and d["message"]["id"] > reply["id"])
         options = [o.text for o in Select(driver.find_element(By.ID, "chat-transfer")).options]
@@ -238,5 +243,57 @@ def test_away_agent_gets_queue_notification_and_sound_then_takes_the_chat(consol
         click(driver, "#presence-online")
         visitor.expect("presence.agent", lambda d: d["status"] == "online")
         assert_no_console_errors(driver, "chat queue", console_server)
+    finally:
+        visitor.close()
+
+
+def test_canned_reply_inserted_with_a_variable(console_server, driver, shots) -> None:
+    """Typing / in the composer lists the server's canned replies filtered by shortcut; arrow
+    keys and Enter insert one with its variables filled in (a missing visitor name reads
+    "there", an unknown variable stays visible), and Escape closes the list."""
+    tag = uuid.uuid4().hex[:6]
+    admin = ConsoleAPI(console_server, ADMIN["email"], ADMIN["password"])
+    for shortcut, text in [(f"greet{tag}", "Hello {{visitor.name}}, I'm {{agent.name}}. Your order {{order.number}}?"),
+                           (f"greetx{tag}", "Good morning!")]:
+        admin.post("/api/v1/admin/canned-replies", json={"shortcut": shortcut, "text": text, "scope": "shared"}).raise_for_status()
+    sign_in(driver, console_server, AGENT, "/admin/chat?tab=all")
+    wait_text(driver, "#chat-connection", "Connected")
+    visitor = Visitor(console_server, "https://bakery.example/cakes")
+    try:
+        visitor.say(f"Is my cake ready? {tag}")
+        open_conversation(driver, visitor.conversation_id)
+        if driver.find_elements(By.ID, "chat-take"):
+            click(driver, "#chat-take")
+        box = wait_for(driver, "#chat-input")
+        box.send_keys("/zzz-nothing")
+        wait_text(driver, "#canned-list", "No canned reply matches")
+        box.send_keys(Keys.ESCAPE)
+        WebDriverWait(driver, 5).until(lambda d: not d.find_element(By.ID, "canned-list").is_displayed())
+        assert box.get_attribute("value") == "/zzz-nothing"
+        box.clear()
+
+        # Typing after the / filters by shortcut; taking letters away widens the list again.
+        box.send_keys("/greet")
+        wait_for(driver, f'#canned-list [data-shortcut="greetx{tag}"]')
+        box.send_keys(tag)
+        WebDriverWait(driver, 5).until(lambda d: [o.get_attribute("data-shortcut") for o in d.find_elements(By.CSS_SELECTOR, "#canned-list [data-shortcut]")] == [f"greet{tag}"])
+        box.send_keys(Keys.BACKSPACE * len(tag))
+        wait_for(driver, f'#canned-list [data-shortcut="greetx{tag}"]')
+        active = lambda d: attr_of(d, "#canned-list .canned-option.active", "data-shortcut")
+        WebDriverWait(driver, 5).until(lambda d: active(d) == f"greet{tag}")
+        box.send_keys(Keys.ARROW_DOWN)
+        WebDriverWait(driver, 5).until(lambda d: active(d) == f"greetx{tag}")
+        box.send_keys(Keys.ARROW_UP)
+        WebDriverWait(driver, 5).until(lambda d: active(d) == f"greet{tag}")
+        assert box.get_attribute("aria-activedescendant") == driver.find_element(By.CSS_SELECTOR, "#canned-list .canned-option.active").get_attribute("id")
+        box.send_keys(Keys.ENTER)
+        expected = f"Hello there, I'm {AGENT['name']}. Your order {{{{order.number}}}}?"
+        WebDriverWait(driver, 5).until(lambda d: box.get_attribute("value") == expected)
+        assert not driver.find_element(By.ID, "canned-list").is_displayed()
+        shots(driver, "chat-canned-reply")
+        box.send_keys(Keys.ENTER)
+        sent = visitor.expect("chat.message", lambda d: d["message"]["sender"] == "agent")["message"]
+        assert sent["text"] == expected
+        assert_no_console_errors(driver, "chat canned reply", console_server)
     finally:
         visitor.close()

@@ -6,6 +6,7 @@ import type { ConsoleModule } from "./app";
 import { analyticsModule } from "./screens/analytics";
 import { accountModule } from "./screens/account";
 import { authModule } from "./screens/auth";
+import { cannedRepliesModule } from "./screens/canned-replies";
 import { chatModule } from "./screens/chat";
 import { consentModule } from "./screens/consent";
 import { faqModule } from "./screens/faq";
@@ -21,6 +22,7 @@ import { webhooksModule } from "./screens/webhooks";
 export const MODULES: ConsoleModule[] = [
   authModule,
   chatModule,
+  cannedRepliesModule,
   inboxModule,
   analyticsModule,
   faqModule,

@@ -54,6 +54,15 @@ export function modal(title: string, body: Child, buttons: { label: string; valu
   });
 }
 
+/** Shows a dialog holding `form` until it closes (then removes it), with `focus` focused. */
+export function openDialog(dialog: HTMLDialogElement, form: HTMLFormElement, focus: HTMLElement): void {
+  dialog.appendChild(form);
+  dialog.addEventListener("close", () => dialog.remove());
+  document.body.appendChild(dialog);
+  dialog.showModal();
+  focus.focus();
+}
+
 /** Asks before something that cannot be undone. */
 export async function confirmAction(title: string, text: string, action: string, danger = false): Promise<boolean> {
   const answer = await modal(title, h("p", null, text), [

@@ -22,8 +22,8 @@ enum TokenSettings {
 enum TokenRouteScopes {
     /// Route segment → token feature.
     static let features: [String: String] = [
-        "agents": "agents", "analytics": "analytics", "chat": "chat", "consent": "consent", "contact-submissions": "contacts",
-        "engage": "engage", "faq": "faq", "privacy": "privacy", "mail": "mail", "newsletter": "newsletter", "reviews": "reviews", "tickets": "tickets", "users": "users",
+        "agents": "agents", "analytics": "analytics", "canned-replies": "chat", "chat": "chat", "consent": "consent", "contact-submissions": "contacts",
+        "engage": "engage", "faq": "faq", "privacy": "privacy", "mail": "mail", "newsletter": "newsletter", "reviews": "reviews", "tickets": "tickets", "users": "users", "invitations": "users",
         "webhooks": "settings", "webhook-deliveries": "settings", "settings": "settings",
     ]
     /// Route segments only a console session may use.

@@ -74,6 +74,7 @@ package enum FeatureModules {
         MailModule.self,
         BackupModule.self,
         ChatModule.self,
+        CannedRepliesModule.self,
         AnalyticsModule.self,
         ConsentModule.self,
         FAQModule.self,

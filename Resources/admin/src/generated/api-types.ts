@@ -52,7 +52,7 @@ export const ENGAGE_BANNER_AUDIENCES = ["all", "new", "returning"] as const;
 export type EngageBannerAudience = (typeof ENGAGE_BANNER_AUDIENCES)[number];
 export const FAQ_ENTRY_STATUSES = ["draft", "published"] as const;
 export type FAQEntryStatus = (typeof FAQ_ENTRY_STATUSES)[number];
-export const ERROR_CODES = ["already_reported", "already_set_up", "already_voted", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "data_locked", "duplicate_review", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "insufficient_scope", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "invalid_token", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "request_closed", "request_not_confirmed", "scope_not_allowed", "shutting_down", "slug_taken", "submitted_too_fast", "token_expired", "token_not_accepted", "token_revoked", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed", "webhook_disabled"] as const;
+export const ERROR_CODES = ["already_reported", "already_set_up", "already_voted", "bad_request", "busy", "conflict", "consent_action_mismatch", "consent_hash_mismatch", "conversation_closed", "csrf_failed", "data_locked", "duplicate_review", "email_taken", "events_queue_full", "forbidden", "form_token_used", "funnel_exists", "goal_exists", "goal_in_funnel", "idempotency_key_reused", "insufficient_scope", "internal_error", "invalid_credentials", "invalid_idempotency_key", "invalid_setup_token", "invalid_token", "invitation_accepted", "last_admin", "login_throttled", "mail_budget_exhausted", "mail_not_retryable", "malformed_json", "method_not_allowed", "metrics_forbidden", "not_found", "not_ready", "origin_not_allowed", "path_not_canonical", "payload_too_large", "proof_of_work_failed", "rate_limited", "request_closed", "request_not_confirmed", "scope_not_allowed", "shutting_down", "slug_taken", "submitted_too_fast", "token_expired", "token_not_accepted", "token_revoked", "too_many_connections", "too_many_funnels", "too_many_goals", "unauthorized", "unknown_consent_category", "unknown_consent_version", "unsupported_media_type", "upgrade_required", "validation_failed", "webhook_disabled"] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export const FAQ_EVENT_TYPES = ["view", "deflection"] as const;
 export type FAQEventType = (typeof FAQ_EVENT_TYPES)[number];
@@ -60,8 +60,12 @@ export const FAQ_SEARCH_HIT_MATCHES = ["fts", "fuzzy"] as const;
 export type FAQSearchHitMatch = (typeof FAQ_SEARCH_HIT_MATCHES)[number];
 export const FORM_FIELD_TYPES = ["text", "textarea", "email", "tel", "url", "number", "select", "checkbox"] as const;
 export type FormFieldType = (typeof FORM_FIELD_TYPES)[number];
+export const INVITATION_STATUSES = ["pending", "accepted", "revoked", "expired"] as const;
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
 export const MAIL_ITEM_STATUSES = ["queued", "sending", "sent", "failed", "dead"] as const;
 export type MailItemStatus = (typeof MAIL_ITEM_STATUSES)[number];
+export const NEW_CANNED_REPLY_SCOPES = ["personal", "shared"] as const;
+export type NewCannedReplyScope = (typeof NEW_CANNED_REPLY_SCOPES)[number];
 export const TOKEN_KINDS = ["personal", "service"] as const;
 export type TokenKind = (typeof TOKEN_KINDS)[number];
 export const PRIVACY_EXPORT_KINDS = ["email", "user_id", "visitor", "consent", "ticket"] as const;
@@ -335,6 +339,33 @@ export interface AnalyticsTrackingSettings {
     builtAt?: string;
   };
 }
+
+export interface CannedReply {
+  id: number;
+  /** What follows `/` in the composer: letters, digits, - and _, lower case. */
+  shortcut: string;
+  text: string;
+  scope: CannedReplyScope;
+  /** Whether the caller may change or delete it. */
+  editable: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface CannedReplyChange {
+  /** Surrounding white space is trimmed; then 1 to 32 characters on one line, no control characters; empty or null means absent. */
+  shortcut?: string | null;
+  /** Surrounding white space is trimmed; then 1 to 2000 characters, no control characters; empty or null means absent. */
+  text?: string | null;
+  scope?: CannedReplyScope;
+}
+
+export interface CannedReplyList {
+  items: CannedReply[];
+}
+
+/** `shared`: the team's (kept by admins); `personal`: the caller's own. */
+export type CannedReplyScope = NewCannedReplyScope;
 
 /** A live-chat conversation (see /api/chat-protocol.md, "Conversation"). */
 export interface ChatConversation {
@@ -844,6 +875,8 @@ export interface ErrorBody {
    * - `consent_action_mismatch`: A consent's action contradicts its categories (accept_all must grant all; reject_all, withdraw and expired only necessary).
    * - `already_voted`: A visitor's second vote on the same FAQ entry or review.
    * - `slug_taken`: Another FAQ entry (same locale) or category has this slug.
+   * - `email_taken`: An account with this e-mail address exists already.
+   * - `invitation_accepted`: The invitation was accepted already and cannot be revoked.
    * - `data_locked`: A backup or restore holds the data lock; erase again when it has finished.
    * - `last_admin`: The last enabled admin account cannot be erased.
    * - `request_not_confirmed`: A privacy request that is not confirmed cannot be approved.
@@ -1100,6 +1133,26 @@ export interface ImportResult {
   }[];
 }
 
+export interface Invitation {
+  id: number;
+  email: string;
+  role: UserRole;
+  status: InvitationStatus;
+  createdAt: string;
+  expiresAt: string;
+  acceptedAt?: string | null;
+}
+
+export interface InvitationAcceptance {
+  token: string;
+  name: string;
+  password: string;
+}
+
+export interface InvitationList {
+  items: Invitation[];
+}
+
 export interface MailItem {
   id: number;
   to: string;
@@ -1128,6 +1181,19 @@ export interface MessageInput {
   internal?: boolean | null;
 }
 
+export interface NewCannedReply {
+  /** Letters, digits, - and _; a leading / is dropped; stored in lower case. Surrounding white space is trimmed; then 1 to 32 characters on one line, no control characters. */
+  shortcut: string;
+  /** Surrounding white space is trimmed; then 1 to 2000 characters, no control characters. */
+  text: string;
+  scope?: NewCannedReplyScope;
+}
+
+export interface NewInvitation {
+  email: string;
+  role: UserRole;
+}
+
 export interface NewToken {
   /** Surrounding white space is trimmed; then 1 to 100 characters on one line, no control characters. */
   name: string;
@@ -1144,6 +1210,21 @@ export interface NewUser {
   name?: string | null;
   password: string;
   role: UserRole;
+}
+
+export interface NotificationPreferences {
+  /** The chime on a new chat or a visitor's message. */
+  sound: boolean;
+  /** A desktop notification when a new chat waits. */
+  desktopNewChats: boolean;
+  /** A desktop notification for a visitor's message in a conversation of yours. */
+  desktopMyMessages: boolean;
+}
+
+export interface NotificationPreferencesChange {
+  sound?: boolean;
+  desktopNewChats?: boolean;
+  desktopMyMessages?: boolean;
 }
 
 export interface OwnSession {

@@ -1,7 +1,8 @@
 // Your account: display name, password (changing it signs you out everywhere else), your
 // active sessions with the network each signed in from, and "sign out everywhere".
 
-import { AdminSession, OwnSession, OwnSessionList, PublicUser } from "../generated/api-types";
+import { AdminSession, NotificationPreferences, OwnSession, OwnSessionList, PublicUser } from "../generated/api-types";
+import { notificationPreferences, setNotificationPreferences } from "./chat";
 import { api } from "../api";
 import { ConsoleModule, Screen, sessionEnded, setSession, state } from "../app";
 import { h, replace } from "../dom";
@@ -43,7 +44,27 @@ export function accountScreen(): Screen {
       } catch (error) { showFormError(pwForm, pwErrors, error); }
     });
 
-    replace(main, h("div", { class: "page-head" }, h("h1", null, "Your account")), nameForm, pwForm,
+    const prefsBox = h("section", { class: "card", id: "account-notifications" }, h("h2", null, "Notifications"), h("p", { class: "muted" }, "Loading…"));
+    void notificationPreferences().then((prefs) => {
+      const labels: [keyof NotificationPreferences, string][] = [
+        ["sound", "Play a sound for new chats and visitor messages"],
+        ["desktopNewChats", "Desktop notification when a new chat waits"],
+        ["desktopMyMessages", "Desktop notification for visitor messages in my chats"],
+      ];
+      replace(prefsBox, h("h2", null, "Notifications"), h("p", { class: "muted" }, "Kept with your account: every browser you sign in with follows them."),
+        labels.map(([key, label]) => h("label", { class: "check" }, h("input", {
+          type: "checkbox", name: key, id: `pref-${key}`, checked: prefs[key], onchange: async (e: Event) => {
+            const input = e.target as HTMLInputElement;
+            try {
+              const saved = await api.patch<NotificationPreferences>("/api/v1/admin/account/notifications", { [key]: input.checked });
+              setNotificationPreferences(saved);
+              toast("Notification preferences saved", "ok");
+            } catch (error) { input.checked = !input.checked; showError(error); }
+          },
+        }), " ", label)));
+    }, showError);
+
+    replace(main, h("div", { class: "page-head" }, h("h1", null, "Your account")), nameForm, prefsBox, pwForm,
       h("section", { class: "card" }, h("h2", null, "Sessions"),
         h("p", { class: "muted" }, "Where you are signed in to the console."), sessionsBox,
         h("button", { class: "btn btn-ghost-danger", type: "button", id: "account-sign-out-everywhere", onclick: () => void everywhere() }, "Sign out everywhere")));

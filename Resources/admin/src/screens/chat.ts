@@ -1,43 +1,61 @@
 // The live chat console: waiting visitors, conversations (mine / unassigned / all), the open
 // conversation with typing and receipts, take / transfer / close, the visitor's context,
-// canned replies, presence, and desktop notification plus sound on a new conversation.
+// canned replies (from the server, `/` in the composer), presence, and desktop notification plus sound on a new conversation.
 
 import { api } from "../api";
 import { ConsoleModule, Screen, Shortcut, navigate, setNavBadge, setTitleCount, state } from "../app";
 import { Conversation, Message, chat } from "../chat/client";
 import { h, icon, replace } from "../dom";
-import { emptyState, fullDate, modal, showError, time, toast } from "../ui";
+import { emptyState, fullDate, showError, time, toast } from "../ui";
 import { Agent, agents } from "./inbox";
-import { ChatConversationPage, TicketPage } from "../generated/api-types";
+import { cannedReplies, expandCanned, matchCanned } from "./canned-replies";
+import { CannedReply } from "../generated/api-types";
+import { ChatConversationPage, NotificationPreferences, TicketPage } from "../generated/api-types";
 
-const SOUND_KEY = "frontdesk.sound";
-const CANNED_KEY = "frontdesk.canned";
-const DEFAULT_CANNED = [
-  "Hello! Thanks for getting in touch — how can I help?",
-  "Let me check that for you, one moment please.",
-  "Is there anything else I can help you with?",
-  "Thanks for chatting with us. Have a great day!",
-];
+let prefs: Promise<NotificationPreferences> | null = null;
+let current: NotificationPreferences = { sound: true, desktopNewChats: true, desktopMyMessages: true };
+
+/** The signed-in user's notification preferences, from the server (once per sign-in). */
+export function notificationPreferences(): Promise<NotificationPreferences> {
+  prefs ??= api.get<NotificationPreferences>("/api/v1/admin/account/notifications").then((p) => (current = p), (error) => { prefs = null; throw error; });
+  return prefs;
+}
+
+/** Takes preferences just saved (the account screen, the chat toolbar's sound switch). */
+export function setNotificationPreferences(p: NotificationPreferences): void {
+  current = p;
+  prefs = Promise.resolve(p);
+}
+
+async function setSound(on: boolean): Promise<void> {
+  try {
+    setNotificationPreferences(await api.patch<NotificationPreferences>("/api/v1/admin/account/notifications", { sound: on }));
+    if (on) chime();
+  } catch (error) { showError(error); }
+}
 
 /** Opens the socket while signed in, and notifies of new conversations on every screen. */
 export function startChat(): void {
-  state.sessionListeners.push((user) => (user ? chat.start() : chat.stop()));
+  state.sessionListeners.push((user) => {
+    prefs = null;
+    if (user) { chat.start(); void notificationPreferences().catch(() => {}); } else chat.stop();
+  });
   chat.onSessionEnded = () => {
     // A 1008 close: find out whether the session really ended (then the API call sends us to sign-in).
     api.session().then(() => chat.reconnectLater(), (error) => {
       if (error?.status === 401) location.assign(`/admin/signin?expired=1&next=${encodeURIComponent(location.pathname + location.search)}`);
     });
   };
-  chat.onNewConversation.push((c) => notify("New chat", `${visitorName(c)} is waiting${c.pageUrl ? " on " + c.pageUrl : ""}`, c.id));
+  chat.onNewConversation.push((c) => notify("New chat", `${visitorName(c)} is waiting${c.pageUrl ? " on " + c.pageUrl : ""}`, c.id, current.desktopNewChats));
   chat.onVisitorMessage.push((m, c) => {
     if (chat.viewing === m.conversationId && chat.focused()) return;
     const mine = c?.assignee?.id === chat.me?.id || c?.status === "open";
-    if (mine) notify(c ? visitorName(c) : "Visitor", m.text, m.conversationId);
+    if (mine) notify(c ? visitorName(c) : "Visitor", m.text, m.conversationId, current.desktopMyMessages);
   });
   chat.onError.push((message) => toast(message, "error"));
   // Browsers let a page play sound only after the person interacted with it: unlock audio then.
   const unlock = () => {
-    if (localStorage.getItem(SOUND_KEY) === "off") return;
+    if (!current.sound) return;
     try { audio ??= new AudioContext(); void audio.resume(); } catch { /* no audio output */ }
   };
   document.addEventListener("pointerdown", unlock, { once: true });
@@ -73,7 +91,7 @@ let audio: AudioContext | null = null;
 
 /** A short two-note chime made with Web Audio (no file to load). */
 function chime(): void {
-  if (localStorage.getItem(SOUND_KEY) === "off") return;
+  if (!current.sound) return;
   try {
     audio ??= new AudioContext();
     const start = audio.currentTime + 0.01;
@@ -94,36 +112,15 @@ function chime(): void {
   }
 }
 
-function notify(title: string, body: string, conversationId: number): void {
+function notify(title: string, body: string, conversationId: number, desktop: boolean): void {
   chime();
-  if (!("Notification" in window) || Notification.permission !== "granted") return;
+  if (!desktop || !("Notification" in window) || Notification.permission !== "granted") return;
   if (chat.focused() && location.pathname.startsWith("/admin/chat")) return;
   try {
     const n = new Notification(title, { body: body.slice(0, 180), tag: `chat-${conversationId}`, icon: "/static/favicon.svg" });
     n.onclick = () => { window.focus(); navigate(`/admin/chat/${conversationId}`); n.close(); };
   } catch {
     // Some browsers only allow notifications from a service worker; the sound still plays.
-  }
-}
-
-// ---- canned replies ----------------------------------------------------------------------------
-
-function cannedReplies(): string[] {
-  try {
-    const saved = JSON.parse(localStorage.getItem(CANNED_KEY) ?? "null");
-    if (Array.isArray(saved) && saved.every((s) => typeof s === "string")) return saved;
-  } catch { /* fall back to the defaults */ }
-  return DEFAULT_CANNED;
-}
-
-async function editCanned(): Promise<void> {
-  const area = h("textarea", { rows: "8", name: "canned", id: "canned-editor", class: "wide" });
-  area.value = cannedReplies().join("\n");
-  const answer = await modal("Canned replies", [h("p", null, "One reply per line. They are kept in this browser."), area],
-    [{ label: "Cancel", value: "cancel" }, { label: "Save", value: "save", primary: true }]);
-  if (answer === "save") {
-    localStorage.setItem(CANNED_KEY, JSON.stringify(area.value.split("\n").map((s) => s.trim()).filter(Boolean)));
-    toast("Canned replies saved", "ok");
   }
 }
 
@@ -198,8 +195,8 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
           onclick: async () => { await Notification.requestPermission(); chime(); draw(); },
         }, icon("bell"), " Enable notifications") : null,
         h("label", { class: "check" }, h("input", {
-          type: "checkbox", checked: localStorage.getItem(SOUND_KEY) !== "off", id: "sound-toggle",
-          onchange: (e: Event) => { localStorage.setItem(SOUND_KEY, (e.target as HTMLInputElement).checked ? "on" : "off"); if ((e.target as HTMLInputElement).checked) chime(); },
+          type: "checkbox", checked: current.sound, id: "sound-toggle",
+          onchange: (e: Event) => void setSound((e.target as HTMLInputElement).checked),
         }), " Sound")));
   }
 
@@ -258,18 +255,20 @@ export function chatScreen(match: RegExpMatchArray, params: URLSearchParams): Sc
       composer = h("textarea", { rows: "3", id: "chat-input", name: "text", placeholder: "Type a reply… (Enter sends, Shift+Enter for a new line)", "aria-label": "Reply" });
       const conversationId = selected;
       composer.addEventListener("input", () => chat.sendTyping(conversationId, composer!.value.trim() !== ""));
+      const picker = cannedPicker(composer, () => {
+        const c = chat.conversations.get(conversationId);
+        return { visitorName: c?.visitor?.name, visitorEmail: c?.visitor?.email, agentName: state.user?.name || chat.me?.name };
+      }, () => chat.sendTyping(conversationId, true));
       composer.addEventListener("keydown", (e) => {
+        if (picker.handleKey(e)) return;
         if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
         if (e.key === "Escape") composer!.blur();
       });
-      const cannedMenu = h("select", { "aria-label": "Canned replies", id: "canned-select", onchange: (e: Event) => {
-        const s = e.target as HTMLSelectElement;
-        if (s.value === "__edit") void editCanned();
-        else if (s.value) { composer!.value = composer!.value ? composer!.value + " " + s.value : s.value; composer!.focus(); chat.sendTyping(conversationId, true); }
-        s.value = "";
-      } }, h("option", { value: "" }, "Canned replies…"), cannedReplies().map((r) => h("option", { value: r }, r.length > 60 ? r.slice(0, 59) + "…" : r)), h("option", { value: "__edit" }, "Edit canned replies…"));
-      const form = h("form", { class: "chat-composer", id: "chat-form" }, composer,
-        h("div", { class: "composer-bar" }, cannedMenu, h("button", { class: "btn btn-primary", type: "submit", id: "chat-send" }, "Send")));
+      const cannedButton = h("button", { class: "btn btn-small", type: "button", id: "canned-open", title: "Insert a canned reply (type / in the reply)",
+        onclick: () => picker.open() }, "Canned replies");
+      const form = h("form", { class: "chat-composer", id: "chat-form" }, picker.list, composer,
+        h("div", { class: "composer-bar" }, cannedButton, h("a", { class: "small", href: "/admin/canned-replies" }, "Manage"),
+          h("button", { class: "btn btn-primary", type: "submit", id: "chat-send" }, "Send")));
       form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
       replace(convEl, headEl, threadEl, typingEl, form);
       contextFor = null;
@@ -481,6 +480,116 @@ function visitorsNow(): HTMLElement | null {
         h("span", { class: "muted small" }, ` · ${v.source} · ${v.country === "(none)" ? "" : v.country + " · "}${v.device} · on site ${since(v.startedAt)}`)))))
       : h("p", { class: "muted small" }, "Nobody right now."),
     h("a", { class: "small", href: "/admin/analytics" }, "Open analytics"));
+}
+
+/**
+ * The composer's canned-reply list: typing `/` at the start of a word opens it, the letters
+ * after it filter by shortcut; arrow keys move, Enter or Tab inserts (variables filled in),
+ * Escape closes. The textarea stays the focus (a combobox with `aria-activedescendant`).
+ */
+function cannedPicker(input: HTMLTextAreaElement, values: () => Parameters<typeof expandCanned>[1], inserted: () => void) {
+  const list = h("ul", { class: "canned-list", id: "canned-list", role: "listbox", "aria-label": "Canned replies", hidden: true });
+  input.setAttribute("role", "combobox");
+  input.setAttribute("aria-autocomplete", "list");
+  input.setAttribute("aria-controls", "canned-list");
+  input.setAttribute("aria-expanded", "false");
+  let replies: CannedReply[] = [];
+  let shown: CannedReply[] = [];
+  let active = 0;
+  let token: { start: number; end: number } | null = null;
+
+  /** The `/word` right before the caret, if any. */
+  function slashToken(): { start: number; end: number; query: string } | null {
+    const end = input.selectionStart ?? input.value.length;
+    const m = input.value.slice(0, end).match(/(^|\s)\/([\w-]*)$/);
+    return m ? { start: end - m[2].length - 1, end, query: m[2] } : null;
+  }
+
+  function close(): void {
+    list.hidden = true;
+    token = null;
+    input.setAttribute("aria-expanded", "false");
+    input.removeAttribute("aria-activedescendant");
+  }
+
+  function draw(): void {
+    if (!token) return close();
+    list.hidden = false;
+    input.setAttribute("aria-expanded", "true");
+    if (!shown.length) {
+      replace(list, h("li", { class: "canned-empty muted small", role: "option", "aria-disabled": "true" }, replies.length ? "No canned reply matches." : "No canned replies yet."));
+      input.removeAttribute("aria-activedescendant");
+      return;
+    }
+    replace(list, shown.slice(0, 8).map((r, i) => h("li", {
+      id: `canned-option-${r.id}`, role: "option", class: i === active ? "canned-option active" : "canned-option", "aria-selected": String(i === active),
+      "data-shortcut": r.shortcut, onmousedown: (e: Event) => { e.preventDefault(); active = i; insert(); },
+    }, h("strong", { class: "mono" }, `/${r.shortcut}`), " ", h("span", { class: "muted" }, r.text.length > 80 ? r.text.slice(0, 79) + "…" : r.text))));
+    input.setAttribute("aria-activedescendant", `canned-option-${shown[active].id}`);
+  }
+
+  async function refresh(): Promise<void> {
+    const found = slashToken();
+    if (!found) return close();
+    try { replies = await cannedReplies(); } catch { replies = []; }
+    const again = slashToken();
+    if (!again) return close();
+    token = again;
+    const previous = shown[active]?.id;
+    shown = matchCanned(replies, again.query).slice(0, 8);
+    active = Math.max(0, shown.findIndex((r) => r.id === previous));
+    draw();
+  }
+
+  function insert(): void {
+    const reply = shown[active];
+    if (!reply || !token) return close();
+    const text = expandCanned(reply.text, values());
+    input.value = input.value.slice(0, token.start) + text + input.value.slice(token.end);
+    const caret = token.start + text.length;
+    input.setSelectionRange(caret, caret);
+    close();
+    input.focus();
+    inserted();
+  }
+
+  input.addEventListener("input", () => void refresh());
+  input.addEventListener("blur", () => close());
+
+  return {
+    list,
+    /** Opens the list from the button: a `/` at the caret (after a space when needed). */
+    open(): void {
+      input.focus();
+      const at = input.selectionStart ?? input.value.length;
+      const before = input.value.slice(0, at);
+      const slash = before === "" || /\s$/.test(before) ? "/" : " /";
+      input.setRangeText(slash, at, input.selectionEnd ?? at, "end");
+      void refresh();
+    },
+    /** Handles the list's keys while it is open; true when the key was for it. */
+    handleKey(e: KeyboardEvent): boolean {
+      if (list.hidden || !token) return false;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        if (shown.length) active = (active + (e.key === "ArrowDown" ? 1 : shown.length - 1)) % shown.length;
+        draw();
+        return true;
+      }
+      if ((e.key === "Enter" || e.key === "Tab") && !e.shiftKey && !e.isComposing && shown.length) {
+        e.preventDefault();
+        insert();
+        return true;
+      }
+      if (e.key === "Escape") {
+        e.preventDefault();
+        e.stopPropagation();
+        close();
+        return true;
+      }
+      return false;
+    },
+  };
 }
 
 function bubble(m: Message): HTMLElement {
