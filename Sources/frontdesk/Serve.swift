@@ -41,6 +41,8 @@ struct Serve: AsyncParsableCommand {
     var rateLimit: String?
 
     func run() async throws {
+        // A peer or a child that went away must give EPIPE to the writer, never end the server.
+        signal(SIGPIPE, SIG_IGN)
         let environment = ProcessInfo.processInfo.environment
         var flags = data.flagValues
         if let host { flags["server.host"] = host }

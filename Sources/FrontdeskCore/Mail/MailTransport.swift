@@ -129,7 +129,13 @@ struct ProcessResult: Sendable {
 
 /// Runs a program with input on stdin and collects its output, without blocking the cooperative pool.
 enum ProcessRunner {
+    /// A write to a child that exited gives EPIPE only when SIGPIPE is ignored; by default the
+    /// signal kills the whole server (seen: the test process died mid-run in the sendmail
+    /// timeout test). Ignored once, for the process, before the first child is started.
+    private static let brokenPipesIgnored: Void = { signal(SIGPIPE, SIG_IGN) }()
+
     static func run(path: String, arguments: [String], input: Data, timeout: Duration) async throws -> ProcessResult {
+        _ = brokenPipesIgnored
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
         process.arguments = arguments
