@@ -125,7 +125,9 @@ final class ChatTestSocket: @unchecked Sendable {
             if let ready { continuation.resume(returning: ready) }
         }
         guard let frame else {
-            throw ChatTestTimeout(description: "no \(type) frame arrived (have: \(lock.withLock { frames.map { $0["type"] as? String ?? "?" } }))")
+            let (have, closed) = lock.withLock { (frames.map { $0["type"] as? String ?? "?" }, closeCode) }
+            let state = closed.map { code in "the server closed the socket (\(code.map { "\($0)" } ?? "no code"))" } ?? "the socket is open"
+            throw ChatTestTimeout(description: "no \(type) frame arrived; \(state) (have: \(have))")
         }
         return frame.value
     }

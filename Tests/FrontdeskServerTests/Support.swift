@@ -77,8 +77,17 @@ let testMetricsToken = "metrics-token-for-the-server-tests"
 extension TestEnvironment {
     /// Creates a user directly in the store.
     @discardableResult
+    /// The password hashing gate is one per process, shared by every test running in parallel:
+    /// when its queue is full it answers `busy`, and like any caller the fixture tries again.
     func addUser(_ email: String, role: Role = .agent, password: String = "correct horse battery") async throws -> User {
-        try await runtime.accounts.create(AccountStore.NewUser(email: email, password: password, role: role))
+        for _ in 0..<50 {
+            do {
+                return try await runtime.accounts.create(AccountStore.NewUser(email: email, password: password, role: role))
+            } catch let error as FrontdeskError where error.code == "busy" {
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        return try await runtime.accounts.create(AccountStore.NewUser(email: email, password: password, role: role))
     }
 }
 
@@ -99,7 +108,12 @@ struct ConsoleClient {
     /// Signs in; returns the response status.
     mutating func signIn(_ email: String, _ password: String = "correct horse battery") async throws -> HTTPResponse.Status {
         let body = ByteBuffer(string: #"{"email":"\#(email)","password":"\#(password)"}"#)
-        let response = try await client.executeRequest(uri: "/api/v1/admin/session", method: .post, headers: headers, body: body)
+        var response = try await client.executeRequest(uri: "/api/v1/admin/session", method: .post, headers: headers, body: body)
+        // 503 busy: the process-wide hashing gate is full of parallel tests' sign-ins; try again as the console would.
+        for _ in 0..<50 where response.status == .serviceUnavailable {
+            try await Task.sleep(for: .milliseconds(100))
+            response = try await client.executeRequest(uri: "/api/v1/admin/session", method: .post, headers: headers, body: body)
+        }
         if response.status == .ok {
             let setCookie = response.headers[.setCookie] ?? ""
             cookie = String(setCookie.split(separator: ";").first ?? "")

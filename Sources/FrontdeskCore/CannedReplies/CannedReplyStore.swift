@@ -62,6 +62,9 @@ package struct CannedReplyInput: Sendable, Equatable {
             case "personal": shared = false
             default: reader.fail("scope", "must be \"shared\" or \"personal\"")
             }
+        } else if json["scope"] == .null {
+            // null is no scope: left out means "as it is", null is a mistake.
+            reader.fail("scope", "must be \"shared\" or \"personal\", not null")
         }
         try reader.validate()
         self.shortcut = shortcut
