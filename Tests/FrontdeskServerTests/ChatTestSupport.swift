@@ -107,7 +107,7 @@ final class ChatTestSocket: @unchecked Sendable {
     }
 
     /// The next frame of `type` (and matching `where`), waiting up to `timeout` for it.
-    func next(_ type: String, timeout: Duration = .seconds(10), where predicate: @escaping ([String: Any]) -> Bool = { _ in true }) async throws -> [String: Any] {
+    func next(_ type: String, timeout: Duration = .seconds(30), where predicate: @escaping ([String: Any]) -> Bool = { _ in true }) async throws -> [String: Any] {
         let match: ([String: Any]) -> Bool = { ($0["type"] as? String) == type && predicate($0) }
         let id = lock.withLock { nextWaiter += 1; return nextWaiter }
         let timer = Task {
