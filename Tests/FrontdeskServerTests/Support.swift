@@ -22,7 +22,7 @@ final class TestEnvironment: @unchecked Sendable {
         flags["metrics.token"] = flags["metrics.token"] ?? testMetricsToken
         let config = try FrontdeskConfig.load(file: nil, environment: environment, flags: flags, features: modules.flatMap { $0.settings })
         // Cheap hashing keeps tests fast; production uses OWASP's 600,000 iterations.
-        runtime = try FrontdeskRuntime.open(config, passwordHasher: PasswordHasher(iterations: 1_000), modules: modules, now: now)
+        runtime = try FrontdeskRuntime.open(config, passwordHasher: PasswordHasher(iterations: 1_000, gate: Self.hashingGate()), modules: modules, now: now)
     }
 
     /// The application for `app.test(.router)` or `.live`.
@@ -77,17 +77,14 @@ let testMetricsToken = "metrics-token-for-the-server-tests"
 extension TestEnvironment {
     /// Creates a user directly in the store.
     @discardableResult
-    /// The password hashing gate is one per process, shared by every test running in parallel:
-    /// when its queue is full it answers `busy`, and like any caller the fixture tries again.
     func addUser(_ email: String, role: Role = .agent, password: String = "correct horse battery") async throws -> User {
-        for _ in 0..<50 {
-            do {
-                return try await runtime.accounts.create(AccountStore.NewUser(email: email, password: password, role: role))
-            } catch let error as FrontdeskError where error.code == "busy" {
-                try await Task.sleep(for: .milliseconds(100))
-            }
-        }
-        return try await runtime.accounts.create(AccountStore.NewUser(email: email, password: password, role: role))
+        try await runtime.accounts.create(AccountStore.NewUser(email: email, password: password, role: role))
+    }
+
+    /// Each environment hashes through a gate of its own, sized like the server's: the
+    /// process-wide one would be shared by every test running in parallel and answer `busy`.
+    static func hashingGate() -> ConcurrencyGate {
+        ConcurrencyGate(limit: max(1, ProcessInfo.processInfo.activeProcessorCount), queueLimit: 64)
     }
 }
 
@@ -108,12 +105,7 @@ struct ConsoleClient {
     /// Signs in; returns the response status.
     mutating func signIn(_ email: String, _ password: String = "correct horse battery") async throws -> HTTPResponse.Status {
         let body = ByteBuffer(string: #"{"email":"\#(email)","password":"\#(password)"}"#)
-        var response = try await client.executeRequest(uri: "/api/v1/admin/session", method: .post, headers: headers, body: body)
-        // 503 busy: the process-wide hashing gate is full of parallel tests' sign-ins; try again as the console would.
-        for _ in 0..<50 where response.status == .serviceUnavailable {
-            try await Task.sleep(for: .milliseconds(100))
-            response = try await client.executeRequest(uri: "/api/v1/admin/session", method: .post, headers: headers, body: body)
-        }
+        let response = try await client.executeRequest(uri: "/api/v1/admin/session", method: .post, headers: headers, body: body)
         if response.status == .ok {
             let setCookie = response.headers[.setCookie] ?? ""
             cookie = String(setCookie.split(separator: ";").first ?? "")

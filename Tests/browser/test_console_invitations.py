@@ -4,42 +4,22 @@ and accepting lands them signed in to the console as the new agent; the link the
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
-import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
+from support.inbox import Spool
 from console_support import (  # noqa: F401  (fixtures are used by name)
     ADMIN, assert_no_console_errors, click, console_server, shots, sign_in, wait_for, wait_page_contains, wait_text,
 )
 
 
-def spool(server) -> dict[Path, email.message.EmailMessage]:
-    folder = server.data_dir / "mail"
-    return {p: email.message_from_bytes(p.read_bytes(), policy=email.policy.default) for p in sorted(folder.glob("*.eml"))} if folder.is_dir() else {}
-
-
-def invitation_mail(server, before: set[Path], to: str, timeout: float = 15) -> email.message.EmailMessage:
-    """The invitation to `to` that reached the spool after `before` (the mail worker writes it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for path, message in spool(server).items():
-            if path not in before and to in str(message["To"]).lower():
-                return message
-        time.sleep(0.2)
-    raise AssertionError(f"no invitation to {to} reached {server.data_dir / 'mail'}")
-
-
 def test_invitation_through_the_mail_spool_to_a_signed_in_agent(console_server, driver, shots) -> None:
     tag = uuid.uuid4().hex[:8]
     address = f"invitee-{tag}@bakery.example"
-    before = set(spool(console_server))
     sign_in(driver, console_server, ADMIN, "/admin/users")
     click(driver, "#user-invite")
     wait_for(driver, "#invite-email").send_keys(address)
@@ -47,7 +27,8 @@ def test_invitation_through_the_mail_spool_to_a_signed_in_agent(console_server, 
     wait_text(driver, "#invitations-table", address)
     assert "pending" in driver.find_element(By.CSS_SELECTOR, f'#invitations-table tr[data-email="{address}"]').text.lower()
 
-    message = invitation_mail(console_server, before, address)
+    # The address is new to this run: the first mail to it is the invitation.
+    message = Spool(console_server.data_dir).wait_for(lambda m: address in str(m["To"]).lower())
     assert "invited you" in str(message["Subject"])
     text = message.get_body(preferencelist=("plain",)).get_content()
     link = re.search(r"https?://\S+/api/v1/admin/invitations/accept\?token=[\w-]+", text).group(0)

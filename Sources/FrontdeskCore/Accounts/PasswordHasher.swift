@@ -15,8 +15,12 @@ package struct PasswordHasher: Sendable {
     package static let owaspIterations = 600_000
 
     /// Fewer iterations are for tests only.
-    package init(iterations: Int = PasswordHasher.owaspIterations) {
+    /// The gate this hasher's work runs through: the process's one by default.
+    let gate: ConcurrencyGate
+
+    package init(iterations: Int = PasswordHasher.owaspIterations, gate: ConcurrencyGate = PasswordHasher.gate) {
         self.iterations = iterations
+        self.gate = gate
     }
 
     /// The shortest and longest passwords accepted.
@@ -27,7 +31,7 @@ package struct PasswordHasher: Sendable {
         var salt = [UInt8](repeating: 0, count: 16)
         var generator = SystemRandomNumberGenerator()
         for i in salt.indices { salt[i] = generator.next() }
-        let derived = try await Self.gate.run { try await Self.derive(password, salt: salt, iterations: iterations) }
+        let derived = try await gate.run { try await Self.derive(password, salt: salt, iterations: iterations) }
         return "pbkdf2-sha256$\(iterations)$\(Data(salt).base64EncodedString())$\(derived.base64EncodedString())"
     }
 
@@ -37,7 +41,7 @@ package struct PasswordHasher: Sendable {
         let parts = stored.split(separator: "$")
         guard parts.count == 4, parts[0] == "pbkdf2-sha256", let rounds = Int(parts[1]), rounds >= 1,
               let salt = Data(base64Encoded: String(parts[2])), let expected = Data(base64Encoded: String(parts[3])) else { return false }
-        let derived = try await Self.gate.run { try? await Self.derive(password, salt: Array(salt), iterations: rounds) }
+        let derived = try await gate.run { try? await Self.derive(password, salt: Array(salt), iterations: rounds) }
         guard let derived else { return false }
         return Secrets.constantTimeEquals(derived, expected)
     }
