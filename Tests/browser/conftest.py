@@ -24,7 +24,9 @@ from typing import Callable, Iterator
 import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support import wait as selenium_wait
 
 # Tests/ on sys.path so both suites import the one server helper (Tests/support).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -35,6 +37,19 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = os.environ.get("FRONTDESK_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("FRONTDESK_CHROMEDRIVER", "/usr/bin/chromedriver")
 WINDOW = (1280, 900)
+
+# Every wait in the suite polls a page that re-renders as data arrives: an element found in one
+# poll and replaced before it is read is the condition "not yet", not a failure. Selenium's
+# waits ignore only NoSuchElementException unless told, so each wait is told here once.
+_wait_init = selenium_wait.WebDriverWait.__init__
+
+
+def _wait_ignoring_stale(self, driver, timeout, poll_frequency=0.5, ignored_exceptions=None):  # type: ignore[no-untyped-def]
+    ignored = tuple(ignored_exceptions or ()) + (StaleElementReferenceException,)
+    _wait_init(self, driver, timeout, poll_frequency, ignored)
+
+
+selenium_wait.WebDriverWait.__init__ = _wait_ignoring_stale  # type: ignore[method-assign]
 
 # Never let Selenium Manager reach for the network; the drivers come from Debian.
 os.environ.setdefault("SE_OFFLINE", "true")

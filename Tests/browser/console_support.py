@@ -192,6 +192,14 @@ def click(driver: WebDriver, css: str, timeout: float = 10) -> None:
                 raise
 
 
+def texts(driver: WebDriver, css: str, attr: str | None = None) -> list[str]:
+    """The rendered text (or an attribute) of every element matching css, read in one script: a
+    re-render between finding the elements and reading them cannot leave a stale reference."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]),"
+        " e => arguments[1] ? (e.getAttribute(arguments[1]) ?? '') : e.innerText.trim())", css, attr)
+
+
 def wait_text(driver: WebDriver, css: str, text: str, timeout: float = 10) -> None:
     try:
         WebDriverWait(driver, timeout).until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, css), text))

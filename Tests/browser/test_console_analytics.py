@@ -26,7 +26,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from console_support import ADMIN, ConsoleAPI, add_user, assert_no_console_errors, click, shots, sign_in, wait_for  # noqa: F401 (shots is a fixture)
+from console_support import ADMIN, ConsoleAPI, add_user, assert_no_console_errors, click, shots, sign_in, texts, wait_for  # noqa: F401 (shots is a fixture)
 from conftest import severe_console_entries
 from support.frontdesk_proc import FrontdeskServer
 
@@ -458,7 +458,7 @@ def test_goals_and_a_funnel_made_in_the_editor_count_the_known_visits(driver, an
         Select(select).select_by_value(ids[name])
 
     def preview_visits(d) -> list[str]:
-        return [td.text for td in d.find_elements(By.CSS_SELECTOR, "#funnel-preview-table td[data-col=visits]")]
+        return texts(d, "#funnel-preview-table td[data-col=visits]")
 
     WebDriverWait(driver, 10).until(lambda d: preview_visits(d) == ["6", "4", "2"], "the funnel preview never showed 6, 4, 2")
     click(driver, "#funnel-save")

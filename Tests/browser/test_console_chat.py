@@ -23,7 +23,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
     click, ADMIN, AGENT, ConsoleAPI, XSS_MARKER, assert_no_alert, attr_of, assert_no_console_errors, chat_available, console_server,
-    injected_elements, naughty_strings, page_text, shots, sign_in, wait_for, wait_text,
+    injected_elements, naughty_strings, page_text, shots, sign_in, texts, wait_for, wait_text,
 )
 
 
@@ -276,7 +276,7 @@ def test_canned_reply_inserted_with_a_variable(console_server, driver, shots) ->
         box.send_keys("/greet")
         wait_for(driver, f'#canned-list [data-shortcut="greetx{tag}"]')
         box.send_keys(tag)
-        WebDriverWait(driver, 5).until(lambda d: [o.get_attribute("data-shortcut") for o in d.find_elements(By.CSS_SELECTOR, "#canned-list [data-shortcut]")] == [f"greet{tag}"])
+        WebDriverWait(driver, 5).until(lambda d: texts(d, "#canned-list [data-shortcut]", "data-shortcut") == [f"greet{tag}"])
         box.send_keys(Keys.BACKSPACE * len(tag))
         wait_for(driver, f'#canned-list [data-shortcut="greetx{tag}"]')
         active = lambda d: attr_of(d, "#canned-list .canned-option.active", "data-shortcut")

@@ -8,7 +8,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from console_support import (  # noqa: F401  (fixtures are used by name)
-    ADMIN, admin_api, assert_no_console_errors, console_server, sign_in, wait_for,
+    ADMIN, admin_api, assert_no_console_errors, console_server, sign_in, texts, wait_for,
 )
 
 
@@ -47,7 +47,7 @@ def test_consent_screen_edits_previews_publishes_searches_and_charts(driver, con
     field = driver.find_element(By.CSS_SELECTOR, "#consent-search input[name=consentId]")
     field.send_keys(consent_id)
     driver.find_element(By.CSS_SELECTOR, "#consent-search button[type=submit]").click()
-    WebDriverWait(driver, 10).until(lambda d: {c.text for c in d.find_elements(By.CSS_SELECTOR, "#consent-records tbody td:nth-child(2)")} == {consent_id})
+    WebDriverWait(driver, 10).until(lambda d: set(texts(d, "#consent-records tbody td:nth-child(2)")) == {consent_id})
     links = [a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, ".consent-export a")]
     assert len(links) == 2 and all(f"consentId={consent_id}" in link for link in links)
     exported = admin_api.get(links[1].replace(console_server.base_url.rstrip("/"), "")).json()

@@ -13,7 +13,7 @@ import requests
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
-from console_support import ConsoleAPI, assert_no_console_errors, click, sign_in, wait_for, wait_text
+from console_support import ConsoleAPI, assert_no_console_errors, click, sign_in, texts, wait_for, wait_text
 from support.frontdesk_proc import FrontdeskServer
 
 
@@ -101,7 +101,7 @@ def test_scripted_visitor_chat_arrives_and_answers_the_agent(demo_server, driver
     wait_text(driver, "#chat-thread", "Hello! Yes, we can help with that.")
     # The visitor answers with the next line of its script, marked as the demo visitor.
     WebDriverWait(driver, 15).until(
-        lambda d: len([li for li in d.find_elements(By.CSS_SELECTOR, "#chat-thread li") if "[Demo visitor]" in li.text]) >= 2)
+        lambda d: len([t for t in texts(d, "#chat-thread li") if "[Demo visitor]" in t]) >= 2)
     assert len(driver.find_elements(By.CSS_SELECTOR, "#chat-thread li")) >= before + 2
     assert thread.is_displayed()
     assert_no_console_errors(driver, "chat", demo_server)
