@@ -78,3 +78,30 @@ def test_token_made_in_the_console_works_until_revoked(console_server, driver, s
     r = requests.get(console_server.url("/api/v1/admin/tickets"), headers=bearer, timeout=10)
     assert r.status_code == 401 and r.json()["error"]["code"] == "token_revoked"
     assert_no_console_errors(driver, "tokens", console_server)
+
+
+def test_notification_preferences_follow_the_account_to_another_browser(console_server, driver, shots) -> None:
+    user = fresh_agent(console_server)
+    sign_in(driver, console_server, user, "/admin/account")
+    sound = wait_for(driver, "#pref-sound")
+    assert sound.is_selected() and driver.find_element(By.ID, "pref-desktopNewChats").is_selected()
+    sound.click()
+    wait_text(driver, ".toast", "Notification preferences saved")
+    click(driver, "#pref-desktopMyMessages")
+    api = ConsoleAPI(console_server, user["email"], user["password"])
+    WebDriverWait(driver, 10).until(
+        lambda d: api.get("/api/v1/admin/account/notifications").json() == {"sound": False, "desktopNewChats": True, "desktopMyMessages": False},
+        "the switches were not saved")
+    shots(driver, "account-notifications")
+
+    # Kept with the account, not the browser: signed out and in again, the page shows them, and
+    # the chat screen's sound switch follows the account's choice.
+    click(driver, "#sign-out")
+    wait_for(driver, "#signin-email")
+    sign_in(driver, console_server, user, "/admin/account")
+    assert not wait_for(driver, "#pref-sound").is_selected()
+    assert not driver.find_element(By.ID, "pref-desktopMyMessages").is_selected()
+    assert driver.find_element(By.ID, "pref-desktopNewChats").is_selected()
+    driver.get(console_server.url("/admin/chat"))
+    assert not wait_for(driver, "#sound-toggle").is_selected()
+    assert_no_console_errors(driver, "account notifications", console_server)
