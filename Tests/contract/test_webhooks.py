@@ -32,17 +32,29 @@ def make_certificate(directory: Path) -> tuple[Path, Path]:
 
 class Receiver:
     """An HTTPS server that records every request and answers per path:
-    /ok → 204, /flaky → 500 twice then 200, /down → 503 always, /redirect → 302 to /ok."""
+    /ok → 204, /flaky → 500 twice then 200, /down → 503 always, /redirect → 302 to /ok, /moves → 301
+    to /ok for a POST but 204 for the HEAD Frontdesk asks when the URL is saved (a receiver that
+    moved after it was saved). HEADs are kept apart, in `probes`."""
 
     def __init__(self, cert: Path, key: Path) -> None:
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         # Notified on every request: tests wait on a delivery attempt, not on the clock.
         self.arrived = threading.Condition(self.lock)
+        self.probes: list[dict] = []
         self.flaky_failures = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_HEAD(self) -> None:  # noqa: N802
+                with receiver.lock:
+                    receiver.probes.append({"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}})
+                self.send_response(302 if self.path == "/redirect" else 204)
+                if self.path == "/redirect":
+                    self.send_header("Location", f"https://127.0.0.1:{receiver.port}/ok")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def do_POST(self) -> None:  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with receiver.lock:
@@ -55,9 +67,11 @@ class Receiver:
                         status = 503
                     elif self.path == "/redirect":
                         status = 302
+                    elif self.path == "/moves":
+                        status = 301
                     receiver.arrived.notify_all()
                 self.send_response(status)
-                if status == 302:
+                if status in (301, 302):
                     self.send_header("Location", f"https://127.0.0.1:{receiver.port}/ok")
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -164,7 +178,17 @@ def test_retries_then_accepts_dead_letters_redirects_and_redelivers(webhook_serv
     session = console(server)
     flaky = create_endpoint(session, server, receiver.url("/flaky"), ["contact.created"])
     down = create_endpoint(session, server, receiver.url("/down"), ["contact.created"])
-    redirect = create_endpoint(session, server, receiver.url("/redirect"), ["contact.created"])
+    # A URL that redirects is refused when saved, naming where it points; the save asked it with
+    # an unsigned HEAD, and nothing was stored.
+    r = session.post(server.url("/api/v1/admin/webhooks"), json={"url": receiver.url("/redirect"), "events": ["contact.created"]}, timeout=10)
+    assert r.status_code == 422, r.text
+    assert f"redirects (302) to https://127.0.0.1:{receiver.port}/ok" in r.json()["error"]["details"]["url"]
+    probe = next(p for p in receiver.probes if p["path"] == "/redirect")
+    assert "webhook-signature" not in probe["headers"] and receiver.at("/redirect") == []
+    assert [e["url"] for e in session.get(server.url("/api/v1/admin/webhooks"), timeout=10).json()["items"]] == [receiver.url("/flaky"), receiver.url("/down")]
+    # A receiver that redirects only later (here: only its POSTs) is saved, and then each
+    # delivery attempt fails naming the redirect, which is never followed.
+    redirect = create_endpoint(session, server, receiver.url("/moves"), ["contact.created"])
 
     for endpoint in (flaky, down, redirect):
         assert session.post(server.url(f"/api/v1/admin/webhooks/{endpoint['id']}/test"), timeout=10).status_code == 202
@@ -185,7 +209,7 @@ def test_retries_then_accepts_dead_letters_redirects_and_redelivers(webhook_serv
 
     # A redirect is never followed: /ok gets nothing, and the attempt is a failure naming it.
     red = wait_for(lambda: [d for d in deliveries(session, server, redirect["id"]) if d["status"] == "dead"], receiver, what="redirect dead")[0]
-    assert red["lastStatusCode"] == 302 and "redirect" in red["lastError"]
+    assert red["lastStatusCode"] == 301 and f"redirect to https://127.0.0.1:{receiver.port}/ok" in red["lastError"]
     assert receiver.at("/ok") == []
 
     # Redeliver the dead letter: queued again with the same webhook-id.

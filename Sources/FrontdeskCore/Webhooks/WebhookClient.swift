@@ -7,7 +7,9 @@ import NIOSSL
 /// A small HTTPS/1.1 client for webhook deliveries: one POST per connection to a checked
 /// address (`WebhookTarget`), TLS verified against the system's roots plus an optional CA file
 /// (with SNI and the certificate checked for the URL's host, not the address), a deadline for
-/// the whole exchange, and redirects never followed (a 3xx is a failed attempt). Written on
+/// the whole exchange, and redirects never followed (a 3xx is a failed attempt, naming where it
+/// pointed). `probe` asks the same address with a HEAD when an endpoint is saved, so a URL that
+/// redirects is refused then rather than failing every delivery later. Written on
 /// NIO rather than async-http-client, which would add minutes to every fresh build.
 package struct WebhookClient: Sendable {
     let sslContext: NIOSSLContext
@@ -26,15 +28,31 @@ package struct WebhookClient: Sendable {
         self.group = group
     }
 
-    /// What came back: the status code, or the error that stopped the exchange.
+    /// What came back: the status code (and a redirect's `Location`), or the error that stopped
+    /// the exchange.
     package struct Outcome: Sendable {
         package let statusCode: Int?
         package let error: String?
+        package var location: String? = nil
+
+        /// The status was a redirect (3xx).
+        package var redirected: Bool { statusCode.map { (300..<400).contains($0) } ?? false }
     }
 
     /// POSTs `body` to `target` with `headers`; never throws, the failure is in the outcome.
     package func post(to target: WebhookTarget, headers: [(String, String)], body: String, timeout: TimeAmount) async -> Outcome {
-        let promise = group.next().makePromise(of: Int.self)
+        await send(.POST, to: target, headers: headers + [("Content-Type", "application/json")], body: body, timeout: timeout)
+    }
+
+    /// A HEAD to `target`: what a delivery there would meet, without a body or a signature. The
+    /// receiver's answer is only looked at for a redirect; any other status, or no answer, is
+    /// the delivery log's business.
+    package func probe(_ target: WebhookTarget, timeout: TimeAmount) async -> Outcome {
+        await send(.HEAD, to: target, headers: [], body: nil, timeout: timeout)
+    }
+
+    private func send(_ method: HTTPMethod, to target: WebhookTarget, headers: [(String, String)], body: String?, timeout: TimeAmount) async -> Outcome {
+        let promise = group.next().makePromise(of: ResponseHead.self)
         let deadline = group.next().scheduleTask(in: timeout) {
             promise.fail(WebhookClientError.timedOut(Int(timeout.nanoseconds / 1_000_000_000)))
         }
@@ -57,17 +75,20 @@ package struct WebhookClient: Sendable {
             var fields = HTTPHeaders()
             fields.add(name: "Host", value: target.port == 443 ? target.host : "\(target.host):\(target.port)")
             fields.add(name: "User-Agent", value: "Frontdesk-Webhooks/1")
-            fields.add(name: "Content-Type", value: "application/json")
-            fields.add(name: "Content-Length", value: String(body.utf8.count))
+            if let body { fields.add(name: "Content-Length", value: String(body.utf8.count)) }
             fields.add(name: "Connection", value: "close")
             for (name, value) in headers { fields.add(name: name, value: value) }
-            let head = HTTPRequestHead(version: .http1_1, method: .POST, uri: target.path, headers: fields)
+            let head = HTTPRequestHead(version: .http1_1, method: method, uri: target.path, headers: fields)
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
-            channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil)
+            if let body { channel.write(HTTPClientRequestPart.body(.byteBuffer(ByteBuffer(string: body))), promise: nil) }
             channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
             defer { channel.close(promise: nil) }
-            let status = try await promise.futureResult.get()
-            if (300..<400).contains(status) { return Outcome(statusCode: status, error: "redirect not followed (\(status))") }
+            let answer = try await promise.futureResult.get()
+            let status = answer.status
+            if (300..<400).contains(status) {
+                let to = answer.location.map { " to \($0)" } ?? ""
+                return Outcome(statusCode: status, error: "redirect\(to) not followed (\(status))", location: answer.location)
+            }
             return Outcome(statusCode: status, error: (200..<300).contains(status) ? nil : "answered \(status)")
         } catch {
             promise.fail(error)
@@ -95,16 +116,23 @@ enum WebhookClientError: Error, CustomStringConvertible {
     }
 }
 
-/// Completes the promise with the status of the response head.
+/// The part of a response head a delivery looks at.
+private struct ResponseHead {
+    let status: Int
+    /// A redirect's target, cut to a length fit for a log line.
+    let location: String?
+}
+
+/// Completes the promise with the status (and `Location`) of the response head.
 private final class StatusHandler: ChannelInboundHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = HTTPClientResponsePart
-    let promise: EventLoopPromise<Int>
+    let promise: EventLoopPromise<ResponseHead>
 
-    init(promise: EventLoopPromise<Int>) { self.promise = promise }
+    init(promise: EventLoopPromise<ResponseHead>) { self.promise = promise }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         if case .head(let head) = unwrapInboundIn(data) {
-            promise.succeed(Int(head.status.code))
+            promise.succeed(ResponseHead(status: Int(head.status.code), location: head.headers.first(name: "Location").map { String($0.prefix(300)) }))
             context.close(promise: nil)
         }
     }

@@ -33,29 +33,38 @@ struct WebhooksModule: FeatureModule {
     }
     static var migrations: [SchemaMigration] { WebhookStore.migrations + WebhookStore.configuredMigrations }
     let context: FeatureContext
-    init(_ context: FeatureContext) { self.context = context }
+    init(_ context: FeatureContext) {
+        self.context = context
+        let caFile = context.runtime.config[WebhookSettings.caFile]
+        clientSetup = Result { try WebhookClient(caFile: caFile.isEmpty ? nil : caFile) }
+    }
     var personalData: [any PersonalDataKind] { [WebhookPersonalData()] }
+
+    /// The one HTTPS client of deliveries and save-time probes, or why the TLS setup failed
+    /// (deliveries are then off, and `services()` says so in the log).
+    let clientSetup: Result<WebhookClient, any Error>
 
     var store: WebhookStore {
         WebhookStore(database: context.runtime.database, outbox: context.runtime.webhookOutbox ?? WebhookOutbox(now: context.runtime.now), now: context.runtime.now)
     }
 
     func addRoutes(to routes: Routes) {
-        WebhooksController(store: store, allowPrivate: context.runtime.config[WebhookSettings.allowPrivate]).addRoutes(to: routes)
+        let config = context.runtime.config
+        WebhooksController(store: store, allowPrivate: config[WebhookSettings.allowPrivate], client: try? clientSetup.get(),
+                           probeTimeout: .seconds(Int64(min(config[WebhookSettings.timeoutSeconds], 5)))).addRoutes(to: routes)
     }
 
     func services() -> [any Service] {
         let config = context.runtime.config
-        let caFile = config[WebhookSettings.caFile]
-        do {
-            let client = try WebhookClient(caFile: caFile.isEmpty ? nil : caFile)
+        switch clientSetup {
+        case .failure(let error):
+            context.runtime.logger.error("webhook deliveries are off: the TLS setup failed", metadata: ["error": "\(error)"])
+            return []
+        case .success(let client):
             let policy = WebhookRetryPolicy(baseSeconds: Double(config[WebhookSettings.retryBaseSeconds]), maxAttempts: config[WebhookSettings.maxAttempts],
                                             timeoutSeconds: config[WebhookSettings.timeoutSeconds])
             return [WebhookDeliveryService(store: store, client: client, policy: policy, allowPrivate: config[WebhookSettings.allowPrivate],
                                            configured: config[WebhookSettings.endpoints], now: context.runtime.now, logger: context.runtime.logger)]
-        } catch {
-            context.runtime.logger.error("webhook deliveries are off: the TLS setup failed", metadata: ["error": "\(error)"])
-            return []
         }
     }
 }
@@ -65,6 +74,9 @@ struct WebhooksModule: FeatureModule {
 struct WebhooksController: Sendable {
     let store: WebhookStore
     let allowPrivate: Bool
+    /// Asks a URL being saved whether it redirects (nil: not asked).
+    var client: WebhookClient? = nil
+    var probeTimeout: TimeAmount = .seconds(5)
 
     struct EndpointView: Encodable {
         let id: Int64
@@ -113,8 +125,9 @@ struct WebhooksController: Sendable {
         init(_ a: WebhookAttempt) { attemptedAt = a.attemptedAt; statusCode = a.statusCode; error = a.error; durationMs = a.durationMs }
     }
 
-    /// Reads and checks an endpoint body: a URL that passes the SSRF rules now, known events.
-    func read(_ json: [String: JSONValue], creating: Bool) throws -> (url: String?, events: [String]?, description: String?, enabled: Bool?) {
+    /// Reads and checks an endpoint body: a URL that passes the SSRF rules now and does not
+    /// redirect, known events.
+    func read(_ json: [String: JSONValue], creating: Bool) async throws -> (url: String?, events: [String]?, description: String?, enabled: Bool?) {
         var reader = FieldReader(json, allowed: ["url", "events", "description", "enabled"])
         let url = reader.text("url", required: creating, maxLength: 2048)
         let description = reader.text("description", required: false, maxLength: 200)
@@ -140,10 +153,25 @@ struct WebhooksController: Sendable {
         case .bool(let value)?: enabled = value
         case let other?: reader.fail("enabled", "must be true or false, not \(other.typeName)")
         }
+        var target: WebhookTarget?
         if let url {
-            if case .failure(let refusal) = WebhookTarget.resolve(url, allowPrivate: allowPrivate) { reader.fail("url", refusal.description) }
+            switch WebhookTarget.resolve(url, allowPrivate: allowPrivate) {
+            case .success(let checked): target = checked
+            case .failure(let refusal): reader.fail("url", refusal.description)
+            }
         }
         try reader.validate()
+        // Deliveries never follow a redirect (it could lead anywhere the address checks did not
+        // look), so a URL that answers with one would fail every delivery: refused now, naming
+        // where it points. No answer at all is not refused: the receiver may not be up yet.
+        if let target, let client {
+            let answer = await client.probe(target, timeout: probeTimeout)
+            if answer.redirected, let status = answer.statusCode {
+                let to = answer.location.map { " to \($0)" } ?? ""
+                reader.fail("url", "redirects (\(status))\(to); deliveries never follow redirects, so save the address it redirects to")
+                try reader.validate()
+            }
+        }
         return (url, events, description, enabled)
     }
 
@@ -155,7 +183,7 @@ struct WebhooksController: Sendable {
         }
         group.post { request, context in
             try context.requireAdminRole()
-            let input = try read(try await request.jsonObject(context: context), creating: true)
+            let input = try await read(try await request.jsonObject(context: context), creating: true)
             let endpoint = try await store.createEndpoint(url: input.url ?? "", events: input.events ?? [], description: input.description ?? "")
             context.logger.notice("webhook endpoint created", metadata: ["endpoint_id": "\(endpoint.id ?? 0)", "by": "\(context.admin.id)"])
             return try Response.json(EndpointView(endpoint, secret: true), status: .created, headers: [.cacheControl: "no-store"])
@@ -163,7 +191,7 @@ struct WebhooksController: Sendable {
         group.patch("/:id") { request, context in
             try context.requireAdminRole()
             let id = try AdminRoutes.id(context)
-            let input = try read(try await request.jsonObject(context: context), creating: false)
+            let input = try await read(try await request.jsonObject(context: context), creating: false)
             let endpoint = try await store.updateEndpoint(id: id, url: input.url, events: input.events, description: input.description, enabled: input.enabled)
             return try Response.json(EndpointView(endpoint))
         }
