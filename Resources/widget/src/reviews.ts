@@ -27,11 +27,13 @@ const T = {
   en: { reviews: "{n} reviews", avg: "{a} out of 5", stars: "{n} of 5 stars", sort: "Sort", newest: "Newest", highest: "Highest rated", lowest: "Lowest rated", helpfulSort: "Most helpful",
     prev: "Previous", next: "Next", helpful: "Helpful ({n})", report: "Report", reported: "Reported", verified: "Verified", reply: "Reply from the owner",
     write: "Write a review", rating: "Your rating", title: "Title (optional)", text: "Your review", name: "Your name", email: "Email (optional, never shown)",
-    send: "Send review", sending: "Sending…", thanks: "Thank you! Your review will appear once it has been checked.", failed: "Failed. Please try again.", none: "No reviews yet." },
+    send: "Send review", sending: "Sending…", thanks: "Thank you! Your review will appear once it has been checked.", failed: "Failed. Please try again.", none: "No reviews yet.",
+    linkUsed: "This review link was used already: each link writes one review.", linkExpired: "This review link has expired.", linkBad: "This review link is not valid." },
   de: { reviews: "{n} Bewertungen", avg: "{a} von 5", stars: "{n} von 5 Sternen", sort: "Sortieren", newest: "Neueste", highest: "Beste", lowest: "Schlechteste", helpfulSort: "Hilfreichste",
     prev: "Zurück", next: "Weiter", helpful: "Hilfreich ({n})", report: "Melden", reported: "Gemeldet", verified: "Verifiziert", reply: "Antwort des Inhabers",
     write: "Bewertung schreiben", rating: "Ihre Bewertung", title: "Titel (optional)", text: "Ihre Bewertung", name: "Ihr Name", email: "E-Mail (optional, nie angezeigt)",
-    send: "Bewertung senden", sending: "Wird gesendet…", thanks: "Danke! Ihre Bewertung erscheint nach der Prüfung.", failed: "Fehler. Bitte erneut versuchen.", none: "Noch keine Bewertungen." },
+    send: "Bewertung senden", sending: "Wird gesendet…", thanks: "Danke! Ihre Bewertung erscheint nach der Prüfung.", failed: "Fehler. Bitte erneut versuchen.", none: "Noch keine Bewertungen.",
+    linkUsed: "Dieser Bewertungslink wurde schon benutzt: Jeder Link schreibt eine Bewertung.", linkExpired: "Dieser Bewertungslink ist abgelaufen.", linkBad: "Dieser Bewertungslink ist ungültig." },
 };
 
 const CSS = `
@@ -147,8 +149,11 @@ export function mount(el: HTMLElement, rt: Runtime): void {
         await request(rt, "api/v1/reviews", { body, headers: { "Idempotency-Key": randomKey() } });
         form.replaceChildren(h("p", { role: "status" }, t.thanks));
       } catch (err) {
-        msg.textContent = err instanceof ApiError && err.status == 422 ? err.message : t.failed;
-        send.disabled = false;
+        // A refused review link is said in the visitor's language, and sending again cannot help.
+        const refused = err instanceof ApiError ? err.details.requestToken : undefined;
+        msg.textContent = refused ? (/used/.test(refused) ? t.linkUsed : /expired/.test(refused) ? t.linkExpired : t.linkBad)
+          : err instanceof ApiError && err.status == 422 ? err.message : t.failed;
+        send.disabled = !!refused;
         if (err instanceof ApiError && (err.details.formToken || err.details.proofOfWork)) writeForm();
       }
     };
