@@ -35,8 +35,8 @@ source Benchmarks/common.sh
 need_packages wrk nginx-light
 
 echo "building the release binary…"
-swift build -c release --product frontdesk >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+swift_build -c release --product frontdesk >/dev/null
+BIN=$(swift_build -c release --show-bin-path)
 
 FRONTDESK_SITE_ORIGINS=https://www.example.com "$BIN/frontdesk" serve --data-dir "$WORK/data" --port $FD_PORT --rate-limit off --log-level warning >"$WORK/fd.log" 2>&1 &
 fd_pid=$!

@@ -28,3 +28,13 @@ CONF
   /usr/sbin/nginx -c "$WORK/nginx.conf"
   wait_for "http://127.0.0.1:$1/"
 }
+
+# `swift build` with $FRONTDESK_BENCH_BUILD_FLAGS in front: a benchmark can measure the build the
+# test command made instead of compiling its own, e.g.
+#   FRONTDESK_BENCH_BUILD_FLAGS="--scratch-path $HOME/.cache/frontdesk/test-build -Xswiftc -enable-testing" Benchmarks/faq.sh
+# (the tested modules with testing enabled: figures within a few per cent of the plain release build).
+swift_build() {
+  local flags=()
+  read -r -a flags <<<"${FRONTDESK_BENCH_BUILD_FLAGS:-}"
+  swift build "${flags[@]}" "$@"
+}

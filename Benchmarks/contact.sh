@@ -31,8 +31,8 @@ source Benchmarks/common.sh
 need_packages wrk nginx-light sqlite3
 
 echo "building the release binary…"
-swift build -c release --product frontdesk >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+swift_build -c release --product frontdesk >/dev/null
+BIN=$(swift_build -c release --show-bin-path)
 
 FRONTDESK_SYNCHRONOUS=$SYNCHRONOUS "$BIN/frontdesk" serve --data-dir "$WORK/data" --port $FD_PORT --rate-limit off >"$WORK/fd.log" 2>&1 &
 pids+=($!)

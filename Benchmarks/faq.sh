@@ -34,8 +34,8 @@ source Benchmarks/common.sh
 need_packages wrk nginx-light sqlite3
 
 echo "building the $CONFIGURATION binary…"
-swift build -c "$CONFIGURATION" --product frontdesk >/dev/null
-BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
+swift_build -c "$CONFIGURATION" --product frontdesk >/dev/null
+BIN=$(swift_build -c "$CONFIGURATION" --show-bin-path)
 
 # Migrate an empty data directory, then fill it while no server runs.
 "$BIN/frontdesk" migrate --data-dir "$WORK/data" >/dev/null

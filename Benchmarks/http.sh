@@ -27,9 +27,9 @@ source Benchmarks/common.sh
 need_packages wrk nginx-light
 
 echo "building release binaries…"
-swift build -c release --product frontdesk >/dev/null
-swift build -c release --product BareRoute >/dev/null
-BIN=$(swift build -c release --show-bin-path)
+swift_build -c release --product frontdesk >/dev/null
+swift_build -c release --product BareRoute >/dev/null
+BIN=$(swift_build -c release --show-bin-path)
 
 "$BIN/frontdesk" serve --data-dir "$WORK/data" --port $FD_PORT >"$WORK/fd.log" 2>&1 &
 pids+=($!)

@@ -35,8 +35,8 @@ source Benchmarks/common.sh
 need_packages wrk sqlite3
 
 echo "building the $CONFIGURATION binary…"
-swift build -c "$CONFIGURATION" --product frontdesk >/dev/null
-BIN=$(swift build -c "$CONFIGURATION" --show-bin-path)
+swift_build -c "$CONFIGURATION" --product frontdesk >/dev/null
+BIN=$(swift_build -c "$CONFIGURATION" --show-bin-path)
 DATA="$WORK/data"
 "$BIN/frontdesk" migrate --data-dir "$DATA" >/dev/null
 # analytics.sqlite is created by the first runtime that opens the directory.
