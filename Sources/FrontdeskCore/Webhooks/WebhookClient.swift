@@ -37,6 +37,9 @@ package struct WebhookClient: Sendable {
 
         /// The status was a redirect (3xx).
         package var redirected: Bool { statusCode.map { (300..<400).contains($0) } ?? false }
+
+        /// " to <Location>", or nothing when the redirect named none: for messages about it.
+        package static func pointing(to location: String?) -> String { location.map { " to \($0)" } ?? "" }
     }
 
     /// POSTs `body` to `target` with `headers`; never throws, the failure is in the outcome.
@@ -86,8 +89,7 @@ package struct WebhookClient: Sendable {
             let answer = try await promise.futureResult.get()
             let status = answer.status
             if (300..<400).contains(status) {
-                let to = answer.location.map { " to \($0)" } ?? ""
-                return Outcome(statusCode: status, error: "redirect\(to) not followed (\(status))", location: answer.location)
+                return Outcome(statusCode: status, error: "redirect\(Outcome.pointing(to: answer.location)) not followed (\(status))", location: answer.location)
             }
             return Outcome(statusCode: status, error: (200..<300).contains(status) ? nil : "answered \(status)")
         } catch {

@@ -33,16 +33,17 @@ struct WebhooksModule: FeatureModule {
     }
     static var migrations: [SchemaMigration] { WebhookStore.migrations + WebhookStore.configuredMigrations }
     let context: FeatureContext
-    init(_ context: FeatureContext) {
-        self.context = context
+    init(_ context: FeatureContext) { self.context = context }
+
+    /// The HTTPS client of deliveries and save-time probes, or why the TLS setup failed. Made
+    /// only where it is used (routes, services): the module is also built for its demo seed and
+    /// its personal-data kinds, which need no trust store read from disk.
+    func makeClient() -> Result<WebhookClient, any Error> {
         let caFile = context.runtime.config[WebhookSettings.caFile]
-        clientSetup = Result { try WebhookClient(caFile: caFile.isEmpty ? nil : caFile) }
+        return Result { try WebhookClient(caFile: caFile.isEmpty ? nil : caFile) }
     }
     var personalData: [any PersonalDataKind] { [WebhookPersonalData()] }
 
-    /// The one HTTPS client of deliveries and save-time probes, or why the TLS setup failed
-    /// (deliveries are then off, and `services()` says so in the log).
-    let clientSetup: Result<WebhookClient, any Error>
 
     var store: WebhookStore {
         WebhookStore(database: context.runtime.database, outbox: context.runtime.webhookOutbox ?? WebhookOutbox(now: context.runtime.now), now: context.runtime.now)
@@ -50,13 +51,13 @@ struct WebhooksModule: FeatureModule {
 
     func addRoutes(to routes: Routes) {
         let config = context.runtime.config
-        WebhooksController(store: store, allowPrivate: config[WebhookSettings.allowPrivate], client: try? clientSetup.get(),
+        WebhooksController(store: store, allowPrivate: config[WebhookSettings.allowPrivate], client: try? makeClient().get(),
                            probeTimeout: .seconds(Int64(min(config[WebhookSettings.timeoutSeconds], 5)))).addRoutes(to: routes)
     }
 
     func services() -> [any Service] {
         let config = context.runtime.config
-        switch clientSetup {
+        switch makeClient() {
         case .failure(let error):
             context.runtime.logger.error("webhook deliveries are off: the TLS setup failed", metadata: ["error": "\(error)"])
             return []
@@ -167,8 +168,7 @@ struct WebhooksController: Sendable {
         if let target, let client {
             let answer = await client.probe(target, timeout: probeTimeout)
             if answer.redirected, let status = answer.statusCode {
-                let to = answer.location.map { " to \($0)" } ?? ""
-                reader.fail("url", "redirects (\(status))\(to); deliveries never follow redirects, so save the address it redirects to")
+                reader.fail("url", "redirects (\(status))\(WebhookClient.Outcome.pointing(to: answer.location)); deliveries never follow redirects, so save the address it redirects to")
                 try reader.validate()
             }
         }
