@@ -7,7 +7,7 @@ import Testing
 @testable import FrontdeskCore
 import FrontdeskTestSupport
 
-@Suite("Mail delivery")
+@Suite("Mail delivery", .timeLimit(.minutes(3)))
 struct MailDeliveryTests {
     static let temporary = MailTransportError(step: "RCPT TO", code: 451, message: "4.7.1 try again later", permanent: false)
 

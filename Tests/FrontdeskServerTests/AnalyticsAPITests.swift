@@ -14,7 +14,7 @@ import Testing
 private let beaconHeaders: HTTPFields = [.contentType: "text/plain;charset=UTF-8", .userAgent: firefox]
 private let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:126.0) Gecko/20100101 Firefox/126.0"
 
-@Suite("Analytics API")
+@Suite("Analytics API", .timeLimit(.minutes(3)))
 struct AnalyticsAPITests {
     /// 2027-01-15 08:00 UTC, the TestClock's default start.
     static let start = Date(timeIntervalSince1970: 1_800_000_000)

@@ -8,7 +8,7 @@ import Testing
 import FrontdeskTestSupport
 
 /// The hub as a `Service` on a manual clock, and the server's own fast frame writers.
-@Suite("Chat hub service")
+@Suite("Chat hub service", .timeLimit(.minutes(3)))
 struct ChatHubServiceTests {
     /// A hub on `clock`, over the environment's database.
     static func hub(_ env: TestEnvironment, clock: TestClock) -> ChatHubService<TestClock> {

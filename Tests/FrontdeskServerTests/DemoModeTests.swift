@@ -9,7 +9,9 @@ import Testing
 import FrontdeskTestSupport
 
 /// `serve --demo`: the demo sign-in, every feature's seed, and the scripted demo visitor.
-@Suite struct DemoModeTests {
+// Tests here move a manual clock while services sleep on it: a wrong step hangs rather than
+// fails, so each is cut off (and named) after three minutes instead of stalling the run.
+@Suite(.timeLimit(.minutes(3))) struct DemoModeTests {
     @Test func theDemoSignInIsMadeOnceAndWorksInTheConsole() async throws {
         let env = try TestEnvironment(flags: ["demo.enabled": "true"])
         try await env.runtime.prepare()
@@ -97,7 +99,10 @@ import FrontdeskTestSupport
                 // The agent answers; after the reply delay the visitor answers back with its script.
                 _ = try await agent.send("chat.send", ["conversationId": conversationId, "clientMessageId": "a-1", "text": "Yes, we do!"])
                 _ = try await agent.data("chat.ack")
-                await clock.waitForSleeper()
+                // Two sleepers: the interval loop (asleep since the chat opened) and now the reply
+                // delay. Waiting for one would return at once, and an advance made before the
+                // reply's sleep began would pass no deadline of it: the answer would never come.
+                await clock.waitForSleepers(2)
                 clock.advance(by: .seconds(5))
                 guard case .answered(let answeredIn, let line)? = await iterator.next() else { Issue.record("no answer"); return }
                 #expect(answeredIn == conversationId)

@@ -20,7 +20,7 @@ private final class ChangeLog: Sendable {
     }
 }
 
-@Suite("Engage: banners")
+@Suite("Engage: banners", .timeLimit(.minutes(3)))
 struct EngageTests {
     /// 2027-03-27 12:00 UTC: Saturday before the spring change in Europe (Sunday 28 March, 02:00 CET → 03:00 CEST).
     static let beforeSpringChange = Date(timeIntervalSince1970: 1_806_148_800)

@@ -25,7 +25,7 @@ package final class TestClock: Clock, Sendable {
         var now = Instant(offset: .zero)
         var sleepers: [Sleeper] = []
         var nextID = 0
-        var sleepStarted: [CheckedContinuation<Void, Never>] = []
+        var sleepStarted: [(id: Int, count: Int, continuation: CheckedContinuation<Void, Never>)] = []
     }
 
     private let state = Mutex(State())
@@ -59,8 +59,9 @@ package final class TestClock: Clock, Sendable {
                 let (resumeNow, started) = state.withLock { state -> (Bool, [CheckedContinuation<Void, Never>]) in
                     if deadline <= state.now || Task.isCancelled { return (true, []) }
                     state.sleepers.append(Sleeper(id: id, deadline: deadline, continuation: continuation))
-                    defer { state.sleepStarted = [] }
-                    return (false, state.sleepStarted)
+                    let sleeping = state.sleepers.count
+                    defer { state.sleepStarted.removeAll { $0.count <= sleeping } }
+                    return (false, state.sleepStarted.filter { $0.count <= sleeping }.map(\.continuation))
                 }
                 if resumeNow {
                     if Task.isCancelled { continuation.resume(throwing: CancellationError()) } else { continuation.resume() }
@@ -94,13 +95,33 @@ package final class TestClock: Clock, Sendable {
 
     /// Returns once someone is sleeping on this clock (at once if someone already is).
     package func waitForSleeper() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let already = state.withLock { state -> Bool in
-                if !state.sleepers.isEmpty { return true }
-                state.sleepStarted.append(continuation)
-                return false
+        await waitForSleepers(1)
+    }
+
+    /// Returns once at least `count` tasks are sleeping on this clock. A service with two loops
+    /// (one asleep already) needs this to know the second one has gone to sleep before the test
+    /// moves time: an advance made earlier would pass a deadline that was not set yet.
+    /// A cancelled wait returns at once, so a test's time limit can end a test stuck here.
+    package func waitForSleepers(_ count: Int) async {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            return state.nextID
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let already = state.withLock { state -> Bool in
+                    if state.sleepers.count >= count || Task.isCancelled { return true }
+                    state.sleepStarted.append((id, count, continuation))
+                    return false
+                }
+                if already { continuation.resume() }
             }
-            if already { continuation.resume() }
+        } onCancel: {
+            let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                guard let index = state.sleepStarted.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.sleepStarted.remove(at: index).continuation
+            }
+            waiter?.resume()
         }
     }
 }
